@@ -1,0 +1,52 @@
+# Thin targets over `python -m autograder`. Every target creates .venv first if it is missing
+# (or older than pyproject.toml), so a fresh clone needs nothing but Python 3.10+ and make.
+#   make dist                          build and verify every assignment, write dist/*.zip
+#   make test                          lint and run the whole test suite (what CI runs)
+#   make grade A=01_perceptron_xor S=path/to/submissions/
+#   make verify [A=01]   make bench [A=01]
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+A ?=
+S ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv dist verify test lint format grade bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+dist: $(STAMP)
+	$(PY) -m autograder build $(A)
+
+verify: $(STAMP)
+	$(PY) -m autograder verify $(A)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+grade: $(STAMP)
+	@test -n "$(A)" -a -n "$(S)" || { echo "usage: make grade A=01_perceptron_xor S=path/to/submissions/"; exit 2; }
+	$(PY) -m autograder grade $(A) $(S)
+
+bench: $(STAMP)
+	$(PY) -m autograder bench $(A)
+
+clean:
+	rm -rf dist build gradebook .pytest_cache .ruff_cache *.egg-info

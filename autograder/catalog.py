@@ -1,0 +1,89 @@
+"""Where assignments live, and the paths the tools read and write for each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+ASSIGNMENTS = ROOT / "assignments"
+DIST = ROOT / "dist"
+HELPER_PACKAGE = ROOT / "shared"
+STUDENT_ENVIRONMENT = ROOT / "environment.yml"
+
+NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment, named like ``01_perceptron_xor``."""
+
+    name: str
+
+    @property
+    def source_dir(self) -> Path:
+        return SOLUTIONS / self.name
+
+    @property
+    def master(self) -> Path:
+        """The one file a person edits: a jupytext percent-format Otter Assign master."""
+        return self.source_dir / f"{self.name}.py"
+
+    @property
+    def mutants(self) -> Path:
+        return self.source_dir / "mutants.yml"
+
+    @property
+    def student_dir(self) -> Path:
+        """The committed copy of what students get (notebook and public tests)."""
+        return ASSIGNMENTS / self.name
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.name}.ipynb"
+
+    @property
+    def student_zip(self) -> Path:
+        return DIST / f"{self.name}-student.zip"
+
+    @property
+    def autograder_zip(self) -> Path:
+        return DIST / f"{self.name}-autograder.zip"
+
+
+def all_assignments() -> list[Assignment]:
+    """Every assignment that has a master, in order."""
+    if not SOLUTIONS.is_dir():
+        return []
+    return [
+        Assignment(d.name)
+        for d in sorted(SOLUTIONS.iterdir())
+        if d.is_dir() and NAME_PATTERN.match(d.name) and (d / f"{d.name}.py").is_file()
+    ]
+
+
+def resolve(names: tuple[str, ...] | list[str]) -> list[Assignment]:
+    """The assignments named (all of them when none is), or a UserError naming the unknown one."""
+    known = all_assignments()
+    if not names:
+        if not known:
+            raise UserError(f"no assignment masters found under {SOLUTIONS}")
+        return known
+    by_name = {a.name: a for a in known}
+    by_number = {a.name[:2]: a for a in known}
+    chosen = []
+    for name in names:
+        name = name.strip().rstrip("/").split("/")[-1]
+        found = by_name.get(name) or by_number.get(name.zfill(2) if name.isdigit() else "")
+        if found is None:
+            listing = ", ".join(by_name) or "none"
+            raise UserError(
+                f"unknown assignment {name!r}: expected one of {listing} "
+                f"(a folder solutions/NAME/ holding NAME.py)"
+            )
+        chosen.append(found)
+    return chosen

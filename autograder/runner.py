@@ -1,0 +1,170 @@
+"""Grading one notebook with Otter, isolated in its own process with a time limit.
+
+Every tool that grades (``verify``, ``grade``, ``bench``) goes through ``grade_notebook``: the
+submission runs in a fresh process (and Otter's fresh kernel) so that nothing it does reaches
+the caller, and a submission that runs past its limit is killed with its whole process tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass
+class CaseResult:
+    name: str
+    hidden: bool
+    passed: bool
+    message: str
+
+
+@dataclass
+class QuestionResult:
+    name: str
+    score: float
+    possible: float
+    cases: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def failures(self) -> str:
+        """The messages of the failing test cases, public first."""
+        failing = sorted((c for c in self.cases if not c.passed), key=lambda c: c.hidden)
+        return "\n\n".join(f"{c.name}: {c.message}" for c in failing)
+
+
+@dataclass
+class GradeResult:
+    """What grading one submission gave: scores per question, or why there are none."""
+
+    submission: Path
+    status: str  # "graded", "error" or "timeout"
+    seconds: float
+    questions: dict[str, QuestionResult] = field(default_factory=dict)
+    error: str | None = None
+    results_json: dict | None = None
+    log: str = ""
+
+    @property
+    def total(self) -> float:
+        return sum(q.score for q in self.questions.values())
+
+    @property
+    def possible(self) -> float:
+        return sum(q.possible for q in self.questions.values())
+
+
+def grade_notebook(
+    autograder_zip: Path,
+    submission: Path,
+    out_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    env: dict[str, str] | None = None,
+) -> GradeResult:
+    """Grade ``submission`` against ``autograder_zip``; results and logs go to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("results.json", "summary.json", "grading.log"):
+        (out_dir / stale).unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.worker",
+        str(autograder_zip),
+        str(submission),
+        str(out_dir),
+    ]
+    process_env = {**os.environ, **(env or {})}
+    root = str(Path(__file__).resolve().parent.parent)
+    process_env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, process_env.get("PYTHONPATH")]))
+    started = time.perf_counter()
+    log_path = out_dir / "grading.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=process_env,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            kill_tree(process.pid)
+            process.wait()
+            timed_out = True
+    seconds = time.perf_counter() - started
+    log_text = _tail(log_path)
+    if timed_out:
+        return GradeResult(
+            submission,
+            "timeout",
+            seconds,
+            log=log_text,
+            error=f"grading stopped after the {timeout:g} s limit for a whole submission",
+        )
+    return _read_results(submission, out_dir, seconds, process.returncode, log_text)
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a process and every descendant (Otter's kernel runs in a session of its own)."""
+    try:
+        parent = psutil.Process(pid)
+        family = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
+def _read_results(
+    submission: Path, out_dir: Path, seconds: float, returncode: int, log_text: str
+) -> GradeResult:
+    summary_path = out_dir / "summary.json"
+    if not summary_path.is_file():
+        return GradeResult(
+            submission,
+            "error",
+            seconds,
+            log=log_text,
+            error=f"the grading process died (exit status {returncode}) before reporting",
+        )
+    summary = json.loads(summary_path.read_text())
+    results_path = out_dir / "results.json"
+    results_json = json.loads(results_path.read_text()) if results_path.is_file() else None
+    if summary.get("error"):
+        return GradeResult(
+            submission,
+            "error",
+            seconds,
+            error=summary["error"],
+            results_json=results_json,
+            log=log_text,
+        )
+    questions = {
+        name: QuestionResult(name, q["score"], q["possible"], [CaseResult(**c) for c in q["cases"]])
+        for name, q in summary["questions"].items()
+    }
+    return GradeResult(
+        submission, "graded", seconds, questions, results_json=results_json, log=log_text
+    )
+
+
+def _tail(path: Path, limit: int = 20_000) -> str:
+    data = path.read_bytes()
+    return data[-limit:].decode("utf-8", errors="replace")

@@ -1,0 +1,311 @@
+"""Verify: prove an assignment's tests are right before anyone sees them.
+
+For each assignment: the reference scores 100% (under several seeds), the untouched stub scores
+0 and the grader survives it, every catalogued mutant loses points on the questions it names
+with its hint in the message, no solution line or hidden test reaches a student file, and
+``assignments/`` matches the master. Each check is one row of a table; any failure makes the
+command exit non-zero.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from . import zips
+from .build import Built, stale_files
+from .catalog import HELPER_PACKAGE
+from .master import public_lines, solution_lines
+from .mutants import Mutant, apply_mutant, load_mutants
+from .runner import GradeResult, grade_notebook
+
+TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
+
+
+@dataclass
+class Row:
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    assignment: str
+    rows: list[Row] = field(default_factory=list)
+    results: dict[str, GradeResult] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    def add(self, check: str, ok: bool, detail: str) -> None:
+        self.rows.append(Row(check, ok, detail))
+
+    def table(self) -> str:
+        width = max(len(r.check) for r in self.rows) if self.rows else 10
+        lines = [f"{self.assignment}", f"  {'check'.ljust(width)}  result  detail"]
+        for row in self.rows:
+            mark = "ok" if row.ok else "FAIL"
+            lines.append(f"  {row.check.ljust(width)}  {mark.ljust(6)}  {row.detail}")
+        passed = sum(r.ok for r in self.rows)
+        lines.append(f"  {passed}/{len(self.rows)} checks passed")
+        return "\n".join(lines)
+
+
+def verify(
+    built: Built,
+    *,
+    seeds: int = 3,
+    check_fresh: bool = True,
+    jobs: int | None = None,
+    timeout: float = 600,
+    progress: bool = True,
+) -> Report:
+    """Run every check on a build; the report says what passed and what did not."""
+    report = Report(built.assignment.name)
+    mutants = load_mutants(built.master)
+    work = Path(tempfile.mkdtemp(prefix=f"verify-{built.assignment.name}-"))
+
+    jobs_to_run: dict[str, tuple[Path, Path]] = {}
+    base_seed = int((built.master.config.get("generate") or {}).get("seed") or 0)
+    for i in range(max(1, seeds)):
+        seed = base_seed + 1000 * i
+        zip_path = built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
+        jobs_to_run[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
+    jobs_to_run["stub"] = (built.autograder_zip, built.student_notebook)
+    for mutant in mutants:
+        mutated = apply_mutant(
+            built.solution_notebook,
+            mutant,
+            work / "mutants" / mutant.name / built.assignment.notebook_name,
+        )
+        jobs_to_run[f"mutant {mutant.name}"] = (built.autograder_zip, mutated)
+
+    report.results = _grade_all(
+        jobs_to_run,
+        work,
+        jobs=jobs,
+        timeout=timeout,
+        progress=progress,
+        label=built.assignment.name,
+    )
+    questions = built.master.question_names
+    for label, result in report.results.items():
+        if label.startswith("reference"):
+            _check_reference(report, label, result, questions)
+        elif label == "stub":
+            _check_stub(report, result)
+    for mutant in mutants:
+        _check_mutant(report, mutant, report.results[f"mutant {mutant.name}"])
+    if not mutants:
+        report.add(
+            "mutants", False, f"no catalogue at {built.assignment.mutants.name}; add known mistakes"
+        )
+    _check_leaks(report, built)
+    if check_fresh:
+        stale = stale_files(built)
+        target = f"assignments/{built.assignment.name}"
+        report.add(
+            "fresh",
+            not stale,
+            f"{target} matches the master"
+            if not stale
+            else f"{target} is stale ({', '.join(stale[:3])}); run `python -m autograder build "
+            f"{built.assignment.name}` and commit",
+        )
+    return report
+
+
+def _with_seed(autograder_zip: Path, seed: int, work: Path) -> Path:
+    entries = zips.zip_entries(autograder_zip)
+    config = json.loads(entries["otter_config.json"])
+    config["seed"] = seed
+    entries["otter_config.json"] = json.dumps(config, indent=2).encode()
+    return zips.write_zip(work / f"seed-{seed}" / autograder_zip.name, entries)
+
+
+def _grade_all(
+    jobs_to_run: dict[str, tuple[Path, Path]],
+    work: Path,
+    *,
+    jobs: int | None,
+    timeout: float,
+    progress: bool,
+    label: str,
+) -> dict[str, GradeResult]:
+    results: dict[str, GradeResult] = {}
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_to_run)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            pool.submit(
+                grade_notebook, zip_path, notebook, work / "graded" / f"{i:03d}", timeout=timeout
+            ): name
+            for i, (name, (zip_path, notebook)) in enumerate(jobs_to_run.items())
+        }
+        from tqdm import tqdm
+
+        with tqdm(
+            total=len(futures),
+            desc=f"verify {label}",
+            unit="notebook",
+            disable=not progress,
+            leave=False,
+        ) as bar:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+    return {name: results[name] for name in jobs_to_run}
+
+
+def _check_reference(report: Report, label: str, result: GradeResult, questions: list[str]) -> None:
+    if result.status != "graded":
+        report.add(label, False, f"{result.status}: {result.error}")
+        return
+    missing = [q for q in questions if q not in result.questions]
+    lost = {n: q for n, q in result.questions.items() if q.score < q.possible}
+    ok = not missing and not lost and result.possible > 0
+    detail = f"{result.total:g}/{result.possible:g} in {result.seconds:.1f} s"
+    if missing:
+        detail += f"; questions not graded: {', '.join(missing)}"
+    for name, q in lost.items():
+        detail += f"; {name} {q.score:g}/{q.possible:g}: {_first_line(q.failures)}"
+    report.add(label, ok, detail)
+
+
+def _check_stub(report: Report, result: GradeResult) -> None:
+    if result.status != "graded":
+        report.add(
+            "stub", False, f"the grader did not survive the stub: {result.status}: {result.error}"
+        )
+        return
+    earned = {n: q.score for n, q in result.questions.items() if q.score > 0}
+    detail = f"{result.total:g}/{result.possible:g}; grader survived"
+    if earned:
+        detail += "; points for unimplemented work in " + ", ".join(
+            f"{n} ({s:g})" for n, s in earned.items()
+        )
+    report.add("stub", not earned, detail)
+
+
+def _check_mutant(report: Report, mutant: Mutant, result: GradeResult) -> None:
+    label = f"mutant {mutant.name}"
+    if result.status != "graded":
+        report.add(label, False, f"{result.status}: {result.error} (a mutant must still run)")
+        return
+    problems, caught = [], []
+    for name in mutant.questions:
+        q = result.questions.get(name)
+        if q is None:
+            problems.append(f"{name} not graded")
+        elif q.score >= q.possible:
+            problems.append(f"{name} kept all {q.possible:g} points")
+        elif mutant.hint.lower() not in q.failures.lower():
+            problems.append(
+                f"{name} failed without the hint {mutant.hint!r}: {_first_line(q.failures)}"
+            )
+        else:
+            caught.append(f"{name} {q.score:g}/{q.possible:g}")
+    detail = (
+        "; ".join(problems)
+        if problems
+        else f"caught: {', '.join(caught)}; hint {mutant.hint!r} shown"
+    )
+    report.add(label, not problems, detail)
+
+
+def _check_leaks(report: Report, built: Built) -> None:
+    public = public_lines(built.master) | _lines_of_tree(HELPER_PACKAGE)
+    public |= _lines_of_tree(built.student_dir / "tests")
+    hidden_tests = _hidden_test_lines(built.autograder_zip)
+    secret = {
+        line
+        for line in solution_lines(built.master) | hidden_tests
+        if line not in TRIVIAL and not line.startswith("#") and len(line) >= 8
+    } - public
+    leaks = []
+    for name, data in sorted(zips.zip_entries(built.student_zip).items()):
+        for line in _text_lines(name, data):
+            if line in secret:
+                leaks.append(f"{name}: {line[:60]}")
+    student_hidden = _hidden_test_lines_of(built.student_dir / "tests")
+    if student_hidden:
+        leaks.append(f"hidden test cases in the student tests: {sorted(student_hidden)[0][:60]}")
+    report.add(
+        "leaks",
+        not leaks,
+        f"{len(secret)} solution/hidden-test lines, none in student files"
+        if not leaks
+        else f"{len(leaks)} leaked, e.g. {leaks[0]}",
+    )
+
+
+def _text_lines(name: str, data: bytes) -> set[str]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return set()
+    if name.endswith(".ipynb"):
+        try:
+            cells = json.loads(text)["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return {line.strip() for line in text.splitlines()}
+
+
+def _lines_of_tree(folder: Path) -> set[str]:
+    lines: set[str] = set()
+    for name, data in zips.tree_entries(folder).items():
+        lines |= _text_lines(name, data)
+    return lines
+
+
+def _hidden_test_lines(autograder_zip: Path) -> set[str]:
+    lines: set[str] = set()
+    for name, data in zips.zip_entries(autograder_zip).items():
+        if name.startswith("tests/") and name.endswith(".py"):
+            lines |= _hidden_cases(data.decode("utf-8"))
+    return lines
+
+
+def _hidden_test_lines_of(folder: Path) -> set[str]:
+    lines: set[str] = set()
+    for path in sorted(folder.glob("*.py")):
+        lines |= _hidden_cases(path.read_text(encoding="utf-8"))
+    return lines
+
+
+def _hidden_cases(source: str) -> set[str]:
+    """Stripped source lines of the test functions decorated ``@test_case(..., hidden=True)``."""
+    lines: set[str] = set()
+    source_lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and any(_is_hidden(d) for d in node.decorator_list):
+            lines |= {line.strip() for line in source_lines[node.lineno - 1 : node.end_lineno]}
+    return lines
+
+
+def _is_hidden(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and any(
+        k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in decorator.keywords
+    )
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if "Error" in line or "assert" in line.lower():
+            return line.strip()[:160]
+    return text.strip().splitlines()[0][:160] if text.strip() else "(no message)"
+
+
+def echo_report(report: Report) -> None:
+    click.echo(report.table())
