@@ -1,0 +1,101 @@
+"""Every mistake a user can make gets one line naming the file and the fix, and exit status 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def edit_master(kit: Path, old: str, new: str, count: int = 1) -> None:
+    master = kit / "solutions" / "00_tiny" / "00_tiny.py"
+    text = master.read_text()
+    assert text.count(old) >= count, f"fixture no longer contains {old!r}"
+    master.write_text(text.replace(old, new, count))
+
+
+def test_unknown_assignment_lists_the_known_ones(kit):
+    result = run("verify", "99_nothing")
+    assert result.exit_code == 1
+    assert "unknown assignment '99_nothing'" in result.output
+    assert "00_tiny" in result.output
+
+
+def test_assignment_can_be_named_by_number(kit):
+    from autograder.catalog import resolve
+
+    assert [a.name for a in resolve(["00"])] == ["00_tiny"]
+    assert [a.name for a in resolve(["solutions/00_tiny/"])] == ["00_tiny"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    # END SOLUTION\n", "", "'# BEGIN SOLUTION' is never closed"),
+        ("# # END TESTS\n", "", "add '# END TESTS' before '# END QUESTION'"),
+        ("# name: 00_tiny", "# name: 00_other", "set 'name: 00_tiny'"),
+        ("# name: q2", "# name: q1", "question name 'q1' is used twice"),
+        ("# points: 2", "# points: [2", "YAML does not parse"),
+        ("# # BEGIN SOLUTION\n", "", "'# END SOLUTION' without a matching"),
+    ],
+)
+def test_malformed_master_is_reported_with_file_and_line(kit, old, new, expected):
+    edit_master(kit, old, new)
+    result = run("build", "--no-verify", "00_tiny")
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "solutions/00_tiny/00_tiny.py" in result.output or "00_tiny.py:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_question_without_tests_is_refused(kit):
+    master = kit / "solutions" / "00_tiny" / "00_tiny.py"
+    text = master.read_text()
+    start = text.index("# %%\ndef test_double")
+    end = text.index("# %% [raw]\n# # END TESTS", start)
+    text = text[:start] + text[end:]
+    start = text.rindex("# %% [raw]\n# # BEGIN TESTS")
+    end = text.index("# %% [raw]\n# # END QUESTION", start)
+    master.write_text(text[:start] + text[end:])
+    result = run("build", "--no-verify", "00_tiny")
+    assert result.exit_code == 1
+    assert "question 'q2' has no '# BEGIN TESTS' block" in result.output
+
+
+def test_missing_master_config_is_refused(kit):
+    edit_master(kit, "# # ASSIGNMENT CONFIG\n", "# # NOT A CONFIG\n")
+    result = run("build", "--no-verify", "00_tiny")
+    assert result.exit_code == 1
+    assert "no '# ASSIGNMENT CONFIG' raw cell" in result.output
+
+
+@pytest.mark.parametrize(
+    ("catalogue", "expected"),
+    [
+        ("- name: x\n  mistake: m\n  find: 'not in the master'\n  replace: y\n"
+         "  questions: [q1]\n  hint: h\n", "occurs 0 times"),
+        ("- name: x\n  mistake: m\n  find: 'return 2 * x'\n  replace: y\n"
+         "  questions: [q9]\n  hint: h\n", "unknown question(s) q9"),
+        ("- name: x\n  find: 'return 2 * x'\n", "lacks mistake, replace, questions, hint"),
+        ("name: x\n", "expected a YAML list"),
+    ],
+)
+def test_bad_mutant_catalogue_is_reported(kit, catalogue, expected):
+    (kit / "solutions" / "00_tiny" / "mutants.yml").write_text(catalogue)
+    result = run("verify", "00_tiny")
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "mutants.yml" in result.output
+
+
+def test_grade_needs_existing_submissions(kit):
+    result = run("grade", "00_tiny", str(kit / "missing.ipynb"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output

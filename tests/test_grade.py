@@ -1,0 +1,124 @@
+"""Batch grading: one row per submission, broken ones included, written atomically, resumable."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+from autograder.grade import collect, precheck
+
+pytestmark = pytest.mark.slow
+
+
+def rows_of(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "gradebook.csv", newline="") as f:
+        return {row["submission"]: row for row in csv.DictReader(f)}
+
+
+def looping(reference: Path, destination: Path) -> Path:
+    notebook = nbformat.read(reference, as_version=4)
+    cell = next(c for c in notebook.cells if "def double" in c.source)
+    cell.source += "\nwhile True:\n    pass\n"
+    nbformat.write(notebook, destination)
+    return destination
+
+
+@pytest.fixture
+def submissions(tiny_build, tmp_path) -> Path:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copy(tiny_build.solution_notebook, folder / "alice.ipynb")
+    shutil.copy(tiny_build.student_notebook, folder / "bob.ipynb")
+    (folder / "carol.ipynb").write_text('{"cells": [')
+    (folder / "dave.ipynb").write_text("")
+    (folder / "erin.py").write_text("def step(x):\n    return x\n")
+    other = nbformat.read(tiny_build.solution_notebook, as_version=4)
+    other.metadata["otter"]["assignment_name"] = "05_autoencoder"
+    nbformat.write(other, folder / "frank.ipynb")
+    looping(tiny_build.solution_notebook, folder / "grace.ipynb")
+    with zipfile.ZipFile(folder / "heidi.zip", "w") as zf:
+        zf.write(tiny_build.solution_notebook, "00_tiny.ipynb")
+    return folder
+
+
+def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(kit, tiny_build, submissions,
+                                                                       tmp_path):
+    out = tmp_path / "out"
+    args = ["grade", "00_tiny", str(submissions), "--out", str(out), "--timeout", "25",
+            "--autograder", str(tiny_build.autograder_zip), "--no-progress"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    rows = rows_of(out)
+    assert sorted(rows) == ["alice.ipynb", "bob.ipynb", "carol.ipynb", "dave.ipynb", "erin.py",
+                            "frank.ipynb", "grace.ipynb", "heidi.zip"]
+    assert (rows["alice.ipynb"]["status"], rows["alice.ipynb"]["score"]) == ("graded", "3")
+    assert rows["alice.ipynb"]["q1"] == "2" and rows["alice.ipynb"]["q2"] == "1"
+    assert (rows["bob.ipynb"]["status"], rows["bob.ipynb"]["score"]) == ("graded", "0")
+    assert rows["heidi.zip"]["score"] == "3"
+    assert "not valid notebook JSON" in rows["carol.ipynb"]["error"]
+    assert "empty" in rows["dave.ipynb"]["error"]
+    assert "not a notebook (.py)" in rows["erin.py"]["error"]
+    assert "notebook for assignment 05_autoencoder" in rows["frank.ipynb"]["error"]
+    assert rows["grace.ipynb"]["status"] == "timeout"
+    assert "25 s limit" in rows["grace.ipynb"]["error"]
+    feedback = (out / "feedback" / "bob.ipynb.txt").read_text()
+    assert "step returned None: replace the ... with your code" in feedback
+    gradescope = json.loads((out / "results" / "alice.ipynb.json").read_text())
+    assert {"tests"} <= set(gradescope) and all("name" in t for t in gradescope["tests"])
+    assert "8 submissions: 3 graded" in result.output
+
+    # A re-run grades nothing already graded (errors are tried again); rows are kept.
+    graded_at = (out / "results" / "alice.ipynb.json").stat().st_mtime_ns
+    (submissions / "grace.ipynb").unlink()
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert (out / "results" / "alice.ipynb.json").stat().st_mtime_ns == graded_at, "graded twice"
+    assert rows_of(out)["alice.ipynb"]["score"] == "3"
+    assert len(rows_of(out)) == 8
+    assert not list(out.glob(".gradebook-*")), "a partial gradebook was left behind"
+
+
+def test_changed_submission_is_graded_again(kit, tiny_build, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(tiny_build.student_notebook, folder / "x.ipynb")
+    out = tmp_path / "out"
+    args = ["grade", "00_tiny", str(folder), "--out", str(out), "--no-progress",
+            "--autograder", str(tiny_build.autograder_zip)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert rows_of(out)["x.ipynb"]["score"] == "0"
+    shutil.copy(tiny_build.solution_notebook, folder / "x.ipynb")
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert rows_of(out)["x.ipynb"]["score"] == "3"
+
+
+def test_precheck_names_the_problem(tiny, tmp_path):
+    bad_zip = tmp_path / "two.zip"
+    with zipfile.ZipFile(bad_zip, "w") as zf:
+        zf.writestr("a.ipynb", "{}")
+        zf.writestr("b.ipynb", "{}")
+    assert "exactly one notebook; it holds 2" in precheck(bad_zip, tiny)
+    (tmp_path / "junk.zip").write_bytes(b"PK not really")
+    assert "not a valid zip" in precheck(tmp_path / "junk.zip", tiny)
+    (tmp_path / "n.ipynb").write_text('{"cells": 3}')
+    assert "not a valid Jupyter notebook" in precheck(tmp_path / "n.ipynb", tiny)
+    (tmp_path / "bin.ipynb").write_bytes(b"\xff\xfe\x00")
+    assert "not a text file" in precheck(tmp_path / "bin.ipynb", tiny)
+
+
+def test_collect_keeps_duplicate_names_apart(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "s.ipynb").write_text("{}")
+    (tmp_path / "b" / "s.ipynb").write_text("{}")
+    (tmp_path / "a" / ".hidden.ipynb").write_text("{}")
+    found = collect([tmp_path / "a" / "s.ipynb", tmp_path / "b" / "s.ipynb", tmp_path / "a"])
+    assert [s.id for s in found] == ["s.ipynb", "s.ipynb~2", "s.ipynb~3"]
