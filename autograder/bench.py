@@ -39,7 +39,8 @@ class Figures:
         return self.grading_seconds / self.plain_seconds if self.plain_seconds else float("nan")
 
 
-def bench(built: Built, *, timeout: float = 600) -> Figures:
+def bench(built: Built, *, timeout: float | None = None) -> Figures:
+    timeout = timeout or built.assignment.settings.submission_timeout
     work = Path(tempfile.mkdtemp(prefix=f"bench-{built.assignment.name}-"))
     try:
         plain, latency = _execute_plainly(built, work / "plain", timeout)

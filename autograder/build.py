@@ -22,6 +22,7 @@ from .errors import UserError
 from .master import Master, for_otter, read_master
 
 GRADESCOPE_ENVIRONMENT = "environment-gradescope.yml"
+PLUGIN_FILES = ("__init__.py", "otter_plugin.py", "kernel_guard.py")
 EDITOR_METADATA = ("lines_to_next_cell", "jupytext", "collapsed", "scrolled", "execution")
 
 
@@ -85,7 +86,7 @@ def build(assignment: Assignment, staging: Path) -> Built:
         raise UserError(
             f"otter assign made {len(otter_zips)} autograder zips for {assignment.name}; expected 1"
         )
-    zips.write_zip(built.autograder_zip, zips.zip_entries(otter_zips[0]))
+    zips.write_zip(built.autograder_zip, autograder_zip_entries(otter_zips[0]))
     zips.write_zip(built.student_zip, student_zip_entries(built))
     return built
 
@@ -128,6 +129,15 @@ def _write_normalised(source: Path, destination: Path) -> None:
     notebook = normalise(nbformat.read(source, as_version=4))
     nbformat.validate(notebook)
     destination.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+
+
+def autograder_zip_entries(otter_zip: Path) -> dict[str, bytes]:
+    """Otter's autograder zip plus the grading plugin, importable from /autograder/source."""
+    entries = zips.zip_entries(otter_zip)
+    package = Path(__file__).resolve().parent
+    for name in PLUGIN_FILES:
+        entries[f"autograder/{name}"] = (package / name).read_bytes()
+    return entries
 
 
 def student_zip_entries(built: Built) -> dict[str, bytes]:

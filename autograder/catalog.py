@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+import yaml
 
 from .errors import UserError
 
@@ -16,6 +18,37 @@ HELPER_PACKAGE = ROOT / "shared"
 STUDENT_ENVIRONMENT = ROOT / "environment.yml"
 
 NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-assignment grading settings, from the optional ``solutions/NN_topic/grading.yml``."""
+
+    verify_seeds: int = 3
+    """seeds under which ``verify`` requires the reference to score 100%"""
+    submission_timeout: float = 600.0
+    """seconds one whole submission may take to grade locally"""
+    cell_timeout: float = 120.0
+    """seconds one notebook cell may run while grading"""
+    test_timeout: float = 60.0
+    """seconds one test case may run while grading"""
+
+
+def load_settings(path: Path) -> Settings:
+    if not path.is_file():
+        return Settings()
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: YAML does not parse ({str(exc).splitlines()[0]})") from exc
+    known = {f.name: f.type for f in fields(Settings)}
+    if not isinstance(values, dict) or set(values) - set(known):
+        unknown = sorted(set(values) - set(known)) if isinstance(values, dict) else values
+        raise UserError(f"{path}: unknown settings {unknown}; known: {', '.join(known)}")
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise UserError(f"{path}: {key} must be a positive number, got {value!r}")
+    return Settings(**values)
 
 
 @dataclass(frozen=True)
@@ -36,6 +69,10 @@ class Assignment:
     @property
     def mutants(self) -> Path:
         return self.source_dir / "mutants.yml"
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.source_dir / "grading.yml")
 
     @property
     def student_dir(self) -> Path:

@@ -31,9 +31,9 @@ def _timeout_option(function):
     return click.option(
         "--timeout",
         type=click.FloatRange(min=1),
-        default=600,
-        show_default=True,
-        help="Seconds one submission may take to grade, in all.",
+        default=None,
+        help="Seconds one submission may take to grade, in all [default: submission_timeout in "
+        "the assignment's grading.yml, else 600].",
     )(function)
 
 
@@ -58,14 +58,18 @@ def main() -> None:
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Seeds under which the reference must score 100%.",
+    default=None,
+    help="Seeds under which the reference must score 100% [default: verify_seeds in the "
+    "assignment's grading.yml, else 3].",
 )
 @_jobs_option
 @_timeout_option
 def build(
-    assignments: tuple[str, ...], verify: bool, seeds: int, jobs: int | None, timeout: float
+    assignments: tuple[str, ...],
+    verify: bool,
+    seeds: int | None,
+    jobs: int | None,
+    timeout: float | None,
 ) -> None:
     """Build the student notebook, public tests and zips of ASSIGNMENTS.
 
@@ -105,13 +109,15 @@ def build(
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Seeds under which the reference must score 100%.",
+    default=None,
+    help="Seeds under which the reference must score 100% [default: verify_seeds in the "
+    "assignment's grading.yml, else 3].",
 )
 @_jobs_option
 @_timeout_option
-def verify(assignments: tuple[str, ...], seeds: int, jobs: int | None, timeout: float) -> None:
+def verify(
+    assignments: tuple[str, ...], seeds: int | None, jobs: int | None, timeout: float | None
+) -> None:
     """Prove ASSIGNMENTS' tests right: reference 100%, stub 0, every mutant caught, no leaks.
 
     Also fails when assignments/NAME/ is stale. Writes nothing.
@@ -192,6 +198,7 @@ def grade(
                 staging = _staging(chosen)
                 autograder = build_one(chosen, staging).autograder_zip
         questions = read_master(chosen).question_names
+        timeout = timeout or chosen.settings.submission_timeout
         rows = grade_batch(
             chosen,
             autograder,
@@ -218,7 +225,7 @@ def grade(
 @main.command()
 @click.argument("assignments", nargs=-1)
 @_timeout_option
-def bench(assignments: tuple[str, ...], timeout: float) -> None:
+def bench(assignments: tuple[str, ...], timeout: float | None) -> None:
     """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check."""
     from .bench import bench as bench_one
     from .bench import table

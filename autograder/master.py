@@ -18,6 +18,7 @@ import yaml
 
 from .catalog import ROOT, Assignment
 from .errors import UserError
+from .otter_plugin import PLUGIN_NAME
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 OTTER_VERSION = "7.0.0"
@@ -254,6 +255,17 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
     config["environment"] = environment
     config["init_cell"] = False
     config["run_tests"] = False  # verify grades the reference itself, on every build
+    settings = master.assignment.settings
+    generate = dict(config.get("generate") or {})
+    generate["plugins"] = [
+        {
+            PLUGIN_NAME: {
+                "cell_timeout": settings.cell_timeout,
+                "test_timeout": settings.test_timeout,
+            }
+        }
+    ]
+    config["generate"] = generate
     config.setdefault("export_cell", {})
     if isinstance(config["export_cell"], dict):
         config["export_cell"]["pdf"] = False

@@ -63,13 +63,19 @@ class Report:
 def verify(
     built: Built,
     *,
-    seeds: int = 3,
+    seeds: int | None = None,
     check_fresh: bool = True,
     jobs: int | None = None,
-    timeout: float = 600,
+    timeout: float | None = None,
     progress: bool = True,
 ) -> Report:
-    """Run every check on a build; the report says what passed and what did not."""
+    """Run every check on a build; the report says what passed and what did not.
+
+    ``seeds`` and ``timeout`` default to the assignment's ``grading.yml`` settings.
+    """
+    settings = built.assignment.settings
+    seeds = seeds or settings.verify_seeds
+    timeout = timeout or settings.submission_timeout
     report = Report(built.assignment.name)
     mutants = load_mutants(built.master)
     work = Path(tempfile.mkdtemp(prefix=f"verify-{built.assignment.name}-"))
