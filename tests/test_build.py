@@ -33,15 +33,20 @@ def test_student_zip_holds_notebook_public_tests_helpers_and_environment(tiny_bu
         names = set(zf.namelist())
         notebook = json.loads(zf.read("00_tiny/00_tiny.ipynb"))
         public_tests = zf.read("00_tiny/tests/q1.py").decode()
-    assert {"00_tiny/00_tiny.ipynb", "00_tiny/tests/q1.py", "00_tiny/tests/q2.py",
-            "00_tiny/environment.yml", "00_tiny/shared/__init__.py",
-            "00_tiny/shared/checks.py"} <= names
+    assert {
+        "00_tiny/00_tiny.ipynb",
+        "00_tiny/tests/q1.py",
+        "00_tiny/tests/q2.py",
+        "00_tiny/environment.yml",
+        "00_tiny/shared/__init__.py",
+        "00_tiny/shared/checks.py",
+    } <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert "test_step_public" in public_tests
     assert "test_step_hidden" not in public_tests
     sources = ["".join(c["source"]) for c in notebook["cells"]]
     assert not any("astype(float)" in s and "return" in s for s in sources), "solution leaked"
-    assert any("grader = otter.Notebook(\"00_tiny.ipynb\")" in s for s in sources)
+    assert any('grader = otter.Notebook("00_tiny.ipynb")' in s for s in sources)
     assert notebook["metadata"]["otter"]["assignment_name"] == "00_tiny"
     assert [c["id"] for c in notebook["cells"]][:2] == ["cell-000", "cell-001"]
 
@@ -54,8 +59,15 @@ def test_autograder_zip_is_gradescope_ready(tiny_build):
         hidden = zf.read("tests/q1.py").decode()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
         dates = {i.date_time for i in zf.infolist()}
-    assert {"run_autograder", "setup.sh", "run_otter.py", "otter_config.json",
-            "environment.yml", "tests/q1.py", "files/shared/__init__.py"} <= names
+    assert {
+        "run_autograder",
+        "setup.sh",
+        "run_otter.py",
+        "otter_config.json",
+        "environment.yml",
+        "tests/q1.py",
+        "files/shared/__init__.py",
+    } <= names
     assert config["assignment_name"] == "00_tiny"
     assert config["seed"] == 42 and config["seed_variable"] == "rng_seed"
     assert "torch==2.13.0+cpu" in environment, "Gradescope must get the CPU-only torch"

@@ -79,10 +79,16 @@ def test_missing_master_config_is_refused(kit):
 @pytest.mark.parametrize(
     ("catalogue", "expected"),
     [
-        ("- name: x\n  mistake: m\n  find: 'not in the master'\n  replace: y\n"
-         "  questions: [q1]\n  hint: h\n", "occurs 0 times"),
-        ("- name: x\n  mistake: m\n  find: 'return 2 * x'\n  replace: y\n"
-         "  questions: [q9]\n  hint: h\n", "unknown question(s) q9"),
+        (
+            "- name: x\n  mistake: m\n  find: 'not in the master'\n  replace: y\n"
+            "  questions: [q1]\n  hint: h\n",
+            "occurs 0 times",
+        ),
+        (
+            "- name: x\n  mistake: m\n  find: 'return 2 * x'\n  replace: y\n"
+            "  questions: [q9]\n  hint: h\n",
+            "unknown question(s) q9",
+        ),
         ("- name: x\n  find: 'return 2 * x'\n", "lacks mistake, replace, questions, hint"),
         ("name: x\n", "expected a YAML list"),
     ],
@@ -99,3 +105,19 @@ def test_grade_needs_existing_submissions(kit):
     result = run("grade", "00_tiny", str(kit / "missing.ipynb"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_grading_settings_are_read_and_checked(kit, tiny):
+    from autograder.catalog import Settings
+    from autograder.errors import UserError
+
+    assert tiny.settings == Settings()
+    settings = tiny.source_dir / "grading.yml"
+    settings.write_text("verify_seeds: 5\ncell_timeout: 30\n")
+    assert tiny.settings.verify_seeds == 5 and tiny.settings.cell_timeout == 30
+    settings.write_text("verify_seed: 5\n")
+    with pytest.raises(UserError, match="unknown settings \\['verify_seed'\\]"):
+        _ = tiny.settings
+    settings.write_text("cell_timeout: -1\n")
+    with pytest.raises(UserError, match="cell_timeout must be a positive number"):
+        _ = tiny.settings

@@ -49,16 +49,35 @@ def submissions(tiny_build, tmp_path) -> Path:
     return folder
 
 
-def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(kit, tiny_build, submissions,
-                                                                       tmp_path):
+def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
+    kit, tiny_build, submissions, tmp_path
+):
     out = tmp_path / "out"
-    args = ["grade", "00_tiny", str(submissions), "--out", str(out), "--timeout", "25",
-            "--autograder", str(tiny_build.autograder_zip), "--no-progress"]
+    args = [
+        "grade",
+        "00_tiny",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "25",
+        "--autograder",
+        str(tiny_build.autograder_zip),
+        "--no-progress",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     rows = rows_of(out)
-    assert sorted(rows) == ["alice.ipynb", "bob.ipynb", "carol.ipynb", "dave.ipynb", "erin.py",
-                            "frank.ipynb", "grace.ipynb", "heidi.zip"]
+    assert sorted(rows) == [
+        "alice.ipynb",
+        "bob.ipynb",
+        "carol.ipynb",
+        "dave.ipynb",
+        "erin.py",
+        "frank.ipynb",
+        "grace.ipynb",
+        "heidi.zip",
+    ]
     assert (rows["alice.ipynb"]["status"], rows["alice.ipynb"]["score"]) == ("graded", "3")
     assert rows["alice.ipynb"]["q1"] == "2" and rows["alice.ipynb"]["q2"] == "1"
     assert (rows["bob.ipynb"]["status"], rows["bob.ipynb"]["score"]) == ("graded", "0")
@@ -91,8 +110,16 @@ def test_changed_submission_is_graded_again(kit, tiny_build, tmp_path):
     folder.mkdir()
     shutil.copy(tiny_build.student_notebook, folder / "x.ipynb")
     out = tmp_path / "out"
-    args = ["grade", "00_tiny", str(folder), "--out", str(out), "--no-progress",
-            "--autograder", str(tiny_build.autograder_zip)]
+    args = [
+        "grade",
+        "00_tiny",
+        str(folder),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--autograder",
+        str(tiny_build.autograder_zip),
+    ]
     assert CliRunner().invoke(main, args).exit_code == 0
     assert rows_of(out)["x.ipynb"]["score"] == "0"
     shutil.copy(tiny_build.solution_notebook, folder / "x.ipynb")

@@ -23,8 +23,13 @@ def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
     report = verify(built, seeds=2, check_fresh=False, progress=False)
     assert report.ok, report.table()
     checks = [row.check for row in report.rows]
-    assert checks == ["reference (seed 42)", "reference (seed 1042)", "stub",
-                      "mutant strict_inequality", "leaks"]
+    assert checks == [
+        "reference (seed 42)",
+        "reference (seed 1042)",
+        "stub",
+        "mutant strict_inequality",
+        "leaks",
+    ]
     assert report.results["stub"].total == 0
     assert "is 0 a step up" in report.results["mutant strict_inequality"].questions["q1"].failures
 
@@ -61,12 +66,16 @@ def test_a_leaked_solution_or_hidden_test_fails_verification(tiny, tmp_path):
     zips.write_zip(built.student_zip, entries)
     leaked = Report("00_tiny")
     _check_leaks(leaked, built)
-    assert not leaked.ok and "00_tiny/notes.py: return (np.asarray(x) >= 0)" in leaked.rows[0].detail
+    assert (
+        not leaked.ok and "00_tiny/notes.py: return (np.asarray(x) >= 0)" in leaked.rows[0].detail
+    )
 
     zips.write_zip(built.student_zip, original)
-    hidden = (built.student_dir / "tests" / "q1.py")
-    hidden.write_text(hidden.read_text() + "\n@test_case(points=None, hidden=True)\n"
-                      "def test_secret(step):\n    assert step(0) == 1\n")
+    hidden = built.student_dir / "tests" / "q1.py"
+    hidden.write_text(
+        hidden.read_text() + "\n@test_case(points=None, hidden=True)\n"
+        "def test_secret(step):\n    assert step(0) == 1\n"
+    )
     with_hidden = Report("00_tiny")
     _check_leaks(with_hidden, built)
     assert not with_hidden.ok and "hidden test" in with_hidden.rows[0].detail

@@ -1,0 +1,107 @@
+"""The red-team corpus (tests/redteam.py) against every assignment: each case's outcome holds.
+
+Every assignment is built once, its autograder given short time limits so that the endless
+loops end quickly, and every case is graded in parallel; the tests then read the outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import catalog, zips
+from autograder.build import build
+from autograder.gradescope import validate_results
+from autograder.otter_plugin import PLUGIN_NAME
+from autograder.runner import grade_notebook
+from tests.redteam import CASES, FULL, LOSES_QUESTION, ZERO, solution_cell
+
+pytestmark = pytest.mark.slow
+
+REDTEAM_LIMIT = 20.0  # seconds for a cell or a test: short, so loops end fast
+FIXTURE = Path(__file__).parent / "fixtures" / "00_tiny"
+ASSIGNMENTS = ["00_tiny", *(a.name for a in catalog.all_assignments())]
+
+
+def with_limits(autograder_zip: Path, settings: catalog.Settings, destination: Path) -> Path:
+    entries = zips.zip_entries(autograder_zip)
+    config = json.loads(entries["otter_config.json"])
+    for plugin in config["plugins"]:
+        if PLUGIN_NAME in plugin:
+            plugin[PLUGIN_NAME]["cell_timeout"] = min(settings.cell_timeout, REDTEAM_LIMIT)
+            plugin[PLUGIN_NAME]["test_timeout"] = min(settings.test_timeout, REDTEAM_LIMIT)
+    entries["otter_config.json"] = json.dumps(config).encode()
+    return zips.write_zip(destination, entries)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """{assignment: (built, {case: GradeResult})}, graded lazily, one assignment at a time."""
+    cache = {}
+
+    def grade(name: str):
+        if name in cache:
+            return cache[name]
+        root = tmp_path_factory.mktemp(f"redteam-{name}")
+        with pytest.MonkeyPatch.context() as patch:
+            if name == "00_tiny":
+                shutil.copytree(FIXTURE, root / "solutions" / name)
+                patch.setattr(catalog, "SOLUTIONS", root / "solutions")
+            assignment = catalog.Assignment(name)
+            built = build(assignment, root / "build")
+            settings = assignment.settings
+        autograder = with_limits(built.autograder_zip, settings, root / "limited.zip")
+        reference = nbformat.read(built.solution_notebook, as_version=4)
+        stub = nbformat.read(built.student_notebook, as_version=4)
+        jobs = {}
+        for case in CASES:
+            path = root / "cases" / case.name / assignment.notebook_name
+            path.parent.mkdir(parents=True)
+            nbformat.write(case.make(reference, stub), path)
+            jobs[case.name] = path
+        workers = max(1, min(2, os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {
+                name: pool.submit(
+                    grade_notebook, autograder, path, root / "out" / name, timeout=300
+                )
+                for name, path in jobs.items()
+            }
+            results = {name: future.result() for name, future in futures.items()}
+        cache[name] = (built, reference, results)
+        return cache[name]
+
+    return grade
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_redteam_case(outcomes, assignment, case):
+    built, reference, results = outcomes(assignment)
+    result = results[case.name]
+    full = results["reference"]
+    context = f"{case.name} on {assignment}: {case.description}\n{result.error or ''}\n"
+    context += result.log[-2000:]
+    assert result.status == "graded", context
+    assert full.total == full.possible > 0, "the reference must score 100% under red-team limits"
+    assert result.possible == full.possible, context
+    text = json.dumps(result.results_json) + "".join(q.failures for q in result.questions.values())
+    if case.score == FULL:
+        assert result.total == full.total, context + text[:3000]
+    elif case.score == ZERO:
+        assert result.total == 0, context + text[:3000]
+    elif case.score == LOSES_QUESTION:
+        question, _ = solution_cell(reference)
+        lost = result.questions[question]
+        assert lost.score < lost.possible, context
+        assert result.total > 0, f"{context}: the other questions must still be graded"
+    if case.message:
+        assert case.message in text, f"{context}: expected {case.message!r} in\n{text[:3000]}"
+    problems = validate_results(result.results_json)
+    assert not problems, problems
