@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import nbformat
 
+from . import zips
 from .build import Built
 from .catalog import HELPER_PACKAGE
+from .otter_plugin import PLUGIN_NAME
 from .runner import grade_notebook
 
 MARKER = "BENCH-LATENCY "
@@ -33,26 +36,72 @@ class Figures:
     grading_seconds: float
     score: str
     check_latency: dict[str, float] = field(default_factory=dict)
+    unguarded_seconds: float | None = None
+    runs: int = 1
 
     @property
     def ratio(self) -> float:
         return self.grading_seconds / self.plain_seconds if self.plain_seconds else float("nan")
 
+    @property
+    def guard_overhead(self) -> float | None:
+        """Extra grading time the grading guard costs, as a fraction of grading without it."""
+        if not self.unguarded_seconds:
+            return None
+        return self.grading_seconds / self.unguarded_seconds - 1
 
-def bench(built: Built, *, timeout: float | None = None) -> Figures:
+
+def bench(
+    built: Built, *, timeout: float | None = None, repeat: int = 1, guard_overhead: bool = False
+) -> Figures:
+    """Median figures over ``repeat`` runs (each a fresh kernel and a fresh grading process)."""
     timeout = timeout or built.assignment.settings.submission_timeout
     work = Path(tempfile.mkdtemp(prefix=f"bench-{built.assignment.name}-"))
     try:
-        plain, latency = _execute_plainly(built, work / "plain", timeout)
-        result = grade_notebook(
-            built.autograder_zip, built.solution_notebook, work / "graded", timeout=timeout
+        unguarded_zip = _without_guard(built.autograder_zip, work) if guard_overhead else None
+        plain, graded, unguarded, latencies, score = [], [], [], [], ""
+        for run in range(repeat):
+            seconds, latency = _execute_plainly(built, work / f"plain-{run}", timeout)
+            plain.append(seconds)
+            latencies.append(latency)
+            result = grade_notebook(
+                built.autograder_zip,
+                built.solution_notebook,
+                work / f"graded-{run}",
+                timeout=timeout,
+            )
+            graded.append(result.seconds)
+            score = (
+                f"{result.total:g}/{result.possible:g}"
+                if result.status == "graded"
+                else result.status
+            )
+            if unguarded_zip is not None:
+                bare = grade_notebook(
+                    unguarded_zip, built.solution_notebook, work / f"bare-{run}", timeout=timeout
+                )
+                unguarded.append(bare.seconds)
+        latency = {q: statistics.median(run[q] for run in latencies) for q in latencies[0]}
+        return Figures(
+            built.assignment.name,
+            statistics.median(plain),
+            statistics.median(graded),
+            score,
+            latency,
+            statistics.median(unguarded) if unguarded else None,
+            repeat,
         )
-        score = (
-            f"{result.total:g}/{result.possible:g}" if result.status == "graded" else result.status
-        )
-        return Figures(built.assignment.name, plain, result.seconds, score, latency)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _without_guard(autograder_zip: Path, work: Path) -> Path:
+    """A copy of the autograder with the grading plugin taken out, to measure what it costs."""
+    entries = zips.zip_entries(autograder_zip)
+    config = json.loads(entries["otter_config.json"])
+    config["plugins"] = [p for p in config.get("plugins", []) if PLUGIN_NAME not in p]
+    entries["otter_config.json"] = json.dumps(config, indent=2).encode()
+    return zips.write_zip(work / "unguarded" / autograder_zip.name, entries)
 
 
 def _execute_plainly(built: Built, folder: Path, timeout: float) -> tuple[float, dict[str, float]]:
@@ -94,15 +143,22 @@ def _execute_plainly(built: Built, folder: Path, timeout: float) -> tuple[float,
 
 
 def table(figures: list[Figures]) -> str:
-    lines = [
-        f"{'assignment':<28}{'plain (s)':>10}{'grading (s)':>13}{'ratio':>7}{'score':>9}"
-        f"  grader.check latency per question (s)"
-    ]
+    header = (
+        f"{'assignment':<24}{'plain (s)':>10}{'grading (s)':>13}{'ratio':>7}{'guard':>8}"
+        f"{'score':>8}  grader.check latency (s): max, then per question"
+    )
+    lines = [header]
     for f in figures:
         latency = ", ".join(f"{q} {s:.3f}" for q, s in f.check_latency.items())
         worst = max(f.check_latency.values(), default=float("nan"))
+        guard = f"{100 * f.guard_overhead:+.0f}%" if f.guard_overhead is not None else "-"
         lines.append(
-            f"{f.assignment:<28}{f.plain_seconds:>10.2f}{f.grading_seconds:>13.2f}"
-            f"{f.ratio:>7.2f}{f.score:>9}  max {worst:.3f}: {latency}"
+            f"{f.assignment:<24}{f.plain_seconds:>10.2f}{f.grading_seconds:>13.2f}"
+            f"{f.ratio:>7.2f}{guard:>8}{f.score:>8}  {worst:.3f}: {latency}"
         )
+    runs = figures[0].runs if figures else 1
+    lines.append(
+        f"(medians of {runs} run{'s' if runs != 1 else ''}; ratio = grading / plain; guard = "
+        "grading time added by the grading guard, when measured)"
+    )
     return "\n".join(lines)

@@ -224,8 +224,22 @@ def grade(
 
 @main.command()
 @click.argument("assignments", nargs=-1)
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runs per figure; the median is printed.",
+)
+@click.option(
+    "--guard-overhead",
+    is_flag=True,
+    help="Also grade without the grading guard and print what the guard costs.",
+)
 @_timeout_option
-def bench(assignments: tuple[str, ...], timeout: float | None) -> None:
+def bench(
+    assignments: tuple[str, ...], repeat: int, guard_overhead: bool, timeout: float | None
+) -> None:
     """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check."""
     from .bench import bench as bench_one
     from .bench import table
@@ -235,7 +249,10 @@ def bench(assignments: tuple[str, ...], timeout: float | None) -> None:
     for assignment in resolve(assignments):
         staging = _staging(assignment)
         try:
-            figures.append(bench_one(build_one(assignment, staging), timeout=timeout))
+            built = build_one(assignment, staging)
+            figures.append(
+                bench_one(built, timeout=timeout, repeat=repeat, guard_overhead=guard_overhead)
+            )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     click.echo(f"on {_machine()}")
