@@ -220,6 +220,12 @@ def grade(
         f"{len(rows)} submissions: {len(graded)} graded (mean {mean:.1f}%), {errors} not "
         f"gradable; gradebook: {_relative(out / 'gradebook.csv')}"
     )
+    if errors:
+        first = next(r for r in rows.values() if r.get("status") != "graded")
+        raise UserError(
+            f"{errors} submission(s) could not be graded (e.g. {first['submission']}: "
+            f"{first['error']}); each has an error row and feedback in {_relative(out)}"
+        )
 
 
 @main.command()

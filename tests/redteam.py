@@ -34,6 +34,7 @@ class Case:
     score: str
     message: str = ""  # text that must appear in the results (notes or the question's failures)
     slow: bool = False  # waits for a time limit
+    every_assignment: bool = True  # False: only on the kit's tiny fixture (combined elsewhere)
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -64,18 +65,39 @@ def first_code_cell(notebook) -> nbformat.NotebookNode:
 
 
 def edit(which: str, where: str, code: str, question_index: int = 0):
-    """A ``make`` that puts ``code`` at the start or end of a cell of the reference or stub."""
+    """A ``make`` that puts ``code`` into the reference or the stub.
+
+    ``where`` is ``"<cell> <place>"``: the cell is ``first`` (the imports) or ``solution`` (the
+    first question's code); the place is ``start`` or ``end`` of that cell, or ``after`` it, in a
+    cell of its own (so that attacks can be combined without one cutting another short).
+    """
 
     def make(reference, stub):
         notebook = copy.deepcopy(reference if which == "reference" else stub)
-        if where.startswith("solution"):
+        target, place = where.split()
+        if target == "solution":
             cell = solution_cell(notebook, question_index)[1]
         else:
             cell = first_code_cell(notebook)
-        if where.endswith("start"):
+        if place == "start":
             cell.source = code + "\n" + cell.source
-        else:
+        elif place == "end":
             cell.source = cell.source + "\n" + code
+        else:
+            index = notebook.cells.index(cell)
+            notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
+        return notebook
+
+    return make
+
+
+def combine(*cases: Case):
+    """A ``make`` applying several cases' edits, in order, to one notebook."""
+
+    def make(reference, stub):
+        notebook = None
+        for case in cases:  # the first edit picks reference or stub; the rest build on it
+            notebook = case.make(notebook or reference, notebook or stub)
         return notebook
 
     return make
@@ -171,12 +193,150 @@ FORGE_RESULTS = (
     "Checker.check = classmethod(lambda cls, *a, **k: None)\n"
 )
 
+SURVIVABLE = [
+    Case(
+        "os_exit",
+        "os._exit(1) in a cell",
+        edit("reference", "first after", "import os\nos._exit(1)"),
+        FULL,
+        "os._exit()",
+        every_assignment=False,
+    ),
+    Case(
+        "sys_exit",
+        "sys.exit() in a cell",
+        edit("reference", "first after", "import sys\nsys.exit(3)"),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "keyboard_interrupt",
+        "raise KeyboardInterrupt after the first question's code",
+        edit("reference", "solution after", "raise KeyboardInterrupt"),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "ipython_exit",
+        "exit() in a cell (IPython would end the kernel)",
+        edit("reference", "first after", "exit()"),
+        FULL,
+        "exit()",
+        every_assignment=False,
+    ),
+    Case(
+        "huge_output",
+        "20 MB of printing in a cell",
+        edit("reference", "first after", "print('x' * 20_000_000)"),
+        FULL,
+        "printed more than grading keeps",
+        every_assignment=False,
+    ),
+    Case(
+        "delete_tests",
+        "shutil.rmtree('tests') in a cell",
+        edit(
+            "reference", "first after", "import shutil\nshutil.rmtree('tests', ignore_errors=True)"
+        ),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "tamper_in_reference",
+        "the reference replaces numpy.allclose too: it keeps its points",
+        edit("reference", "first after", TAMPER_NUMPY),
+        FULL,
+        "numpy.allclose",
+        every_assignment=False,
+    ),
+]
+TAMPERING = [
+    Case(
+        "overwrite_tests",
+        "the stub rewrites every test file to pass",
+        _overwrite_tests,
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "numpy_comparisons",
+        "the stub replaces numpy's comparisons",
+        edit("stub", "first after", TAMPER_NUMPY),
+        ZERO,
+        "numpy.allclose",
+        every_assignment=False,
+    ),
+    Case(
+        "torch_comparisons",
+        "the stub replaces torch's comparisons",
+        edit("stub", "first after", TAMPER_TORCH),
+        ZERO,
+        "torch.allclose",
+        every_assignment=False,
+    ),
+    Case(
+        "helper_checks",
+        "the stub replaces the helper package's checks",
+        edit("stub", "first after", TAMPER_HELPERS),
+        ZERO,
+        "shared.checks.assert_close",
+        every_assignment=False,
+    ),
+    Case(
+        "builtins",
+        "the stub patches builtins",
+        edit("stub", "first after", TAMPER_BUILTINS),
+        ZERO,
+        "builtins.all",
+        every_assignment=False,
+    ),
+    Case(
+        "sys_modules",
+        "the stub swaps numpy for a fake in sys.modules",
+        edit("stub", "first after", TAMPER_MODULES),
+        ZERO,
+        "sys.modules['numpy']",
+        every_assignment=False,
+    ),
+    Case(
+        "fake_grader",
+        "the stub redefines `grader` to always pass",
+        edit("stub", "first after", FAKE_GRADER),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "forged_results",
+        "the stub replaces Otter's Checker to report nothing",
+        edit("stub", "first after", FORGE_RESULTS),
+        ZERO,
+        "Checker.check",
+        every_assignment=False,
+    ),
+]
+
 CASES = [
     Case(
         "reference",
         "the reference itself, under the red-team time limits",
         lambda reference, stub: copy.deepcopy(reference),
         FULL,
+    ),
+    *SURVIVABLE,
+    Case(
+        "survivable_mix",
+        "every survivable attack above, each in a cell of its own",
+        combine(*SURVIVABLE),
+        FULL,
+        "numpy.allclose",
+    ),
+    *TAMPERING,
+    Case(
+        "tampering_mix",
+        "every tampering attack above on the stub, each in a cell of its own",
+        combine(*TAMPERING),
+        ZERO,
+        "shared.checks.assert_close",
     ),
     Case(
         "endless_loop",
@@ -195,34 +355,8 @@ CASES = [
         slow=True,
     ),
     Case(
-        "os_exit",
-        "os._exit(1) in the first cell",
-        edit("reference", "first end", "import os\nos._exit(1)"),
-        FULL,
-        "os._exit()",
-    ),
-    Case(
-        "sys_exit",
-        "sys.exit() in the first cell",
-        edit("reference", "first end", "import sys\nsys.exit(3)"),
-        FULL,
-    ),
-    Case(
-        "keyboard_interrupt",
-        "raise KeyboardInterrupt after the first question's code",
-        edit("reference", "solution end", "raise KeyboardInterrupt"),
-        FULL,
-    ),
-    Case(
-        "ipython_exit",
-        "exit() in the first cell (IPython would end the kernel)",
-        edit("reference", "first end", "exit()"),
-        FULL,
-        "exit()",
-    ),
-    Case(
         "segfault",
-        "a segfault after the first question's code",
+        "a segfault after the first question's code, in the same cell",
         edit("reference", "solution end", "import ctypes\nctypes.string_at(0)"),
         LOSES_QUESTION,
         "crashed the Python kernel",
@@ -239,81 +373,13 @@ CASES = [
         "crashed the Python kernel",
     ),
     Case(
-        "huge_output",
-        "20 MB of printing in the first cell",
-        edit("reference", "first end", "print('x' * 20_000_000)"),
-        FULL,
-        "printed more than grading keeps",
-    ),
-    Case(
-        "delete_tests",
-        "shutil.rmtree('tests') in the first cell",
-        edit("reference", "first end", "import shutil\nshutil.rmtree('tests', ignore_errors=True)"),
-        FULL,
-    ),
-    Case("overwrite_tests", "the stub rewrites every test file to pass", _overwrite_tests, ZERO),
-    Case(
-        "numpy_comparisons",
-        "the stub replaces numpy's comparisons",
-        edit("stub", "first end", TAMPER_NUMPY),
-        ZERO,
-        "numpy.allclose",
-    ),
-    Case(
-        "torch_comparisons",
-        "the stub replaces torch's comparisons",
-        edit("stub", "first end", TAMPER_TORCH),
-        ZERO,
-        "torch.allclose",
-    ),
-    Case(
-        "helper_checks",
-        "the stub replaces the helper package's checks",
-        edit("stub", "first end", TAMPER_HELPERS),
-        ZERO,
-        "shared.checks.assert_close",
-    ),
-    Case(
-        "builtins",
-        "the stub patches builtins",
-        edit("stub", "first end", TAMPER_BUILTINS),
-        ZERO,
-        "builtins.all",
-    ),
-    Case(
         "broken_python",
         "the stub makes isinstance always True, which hangs IPython itself",
-        edit("stub", "first end", BREAK_PYTHON),
+        edit("stub", "first after", BREAK_PYTHON),
         ZERO,
         "stop responding",
         slow=True,
-    ),
-    Case(
-        "sys_modules",
-        "the stub swaps numpy for a fake in sys.modules",
-        edit("stub", "first end", TAMPER_MODULES),
-        ZERO,
-        "sys.modules['numpy']",
-    ),
-    Case(
-        "fake_grader",
-        "the stub redefines `grader` to always pass",
-        edit("stub", "first end", FAKE_GRADER),
-        ZERO,
-    ),
-    Case(
-        "forged_results",
-        "the stub replaces Otter's Checker to report nothing",
-        edit("stub", "first end", FORGE_RESULTS),
-        ZERO,
-        "Checker.check",
-    ),
-    Case(
-        "tamper_in_reference",
-        "the reference replaces numpy.allclose too: it keeps its points",
-        edit("reference", "first end", TAMPER_NUMPY),
-        FULL,
-        "numpy.allclose",
+        every_assignment=False,
     ),
     Case(
         "missing_function",

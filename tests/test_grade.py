@@ -66,7 +66,8 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
         "--no-progress",
     ]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert "5 submission(s) could not be graded" in result.output
     rows = rows_of(out)
     assert sorted(rows) == [
         "alice.ipynb",
@@ -98,7 +99,7 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     graded_at = (out / "results" / "alice.ipynb.json").stat().st_mtime_ns
     (submissions / "grace.ipynb").unlink()
     again = CliRunner().invoke(main, args)
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output
     assert (out / "results" / "alice.ipynb.json").stat().st_mtime_ns == graded_at, "graded twice"
     assert rows_of(out)["alice.ipynb"]["score"] == "3"
     assert len(rows_of(out)) == 8

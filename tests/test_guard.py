@@ -16,7 +16,7 @@ def notebook(*sources: str) -> nbformat.NotebookNode:
 
 def test_cells_are_labelled_and_belong_to_the_next_checked_question():
     nb = notebook(
-        "# Setup\n# `grader.check(\"q1\")` runs the public tests\ngrader = otter.Notebook()",
+        '# Setup\n# `grader.check("q1")` runs the public tests\ngrader = otter.Notebook()',
         "def f(x):\n    return x",
         'grader.check("q1")',
         "def g(x):\n    return 2 * x",
