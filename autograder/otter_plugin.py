@@ -89,7 +89,15 @@ class GradingGuard(AbstractOtterPlugin):
         """Nothing to change at build time; declared so Otter Generate does not complain."""
 
     def before_grading(self, config):
+        """Use the autograder's own support files, and survive a dying kernel.
+
+        Runs in the submission folder. A zip submission may carry its own ``shared/`` (say,
+        with checks that always pass), and Otter keeps a submitted file over the autograder's
+        copy; here every support file is put back from the autograder's source.
+        """
         from otter.run.run_autograder.runners import python_runner
+
+        restore_support_files(Path("../source/files"), Path("."))
 
         original = python_runner.grade_notebook
         if getattr(original, "_grading_guard", False):
@@ -231,6 +239,22 @@ class GradingGuard(AbstractOtterPlugin):
             except ValueError:
                 continue
         return events
+
+
+def restore_support_files(source: Path, submission: Path) -> None:
+    """Replace whatever the submission holds under the support files' names with the originals."""
+    if not source.is_dir():
+        return
+    for original in source.iterdir():
+        target = submission / original.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        if original.is_dir():
+            shutil.copytree(original, target)
+        else:
+            shutil.copy2(original, target)
 
 
 def cell_label(cell) -> int | None:

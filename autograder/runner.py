@@ -75,17 +75,24 @@ def grade_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("results.json", "summary.json", "grading.log"):
         (out_dir / stale).unlink(missing_ok=True)
+    # The worker finds this package by a path of its own, not PYTHONPATH: the kernel it starts
+    # inherits the environment, and must import the helper package from the grading folder (as
+    # on Gradescope), not from this repository.
+    root = str(Path(__file__).resolve().parent.parent)
+    bootstrap = (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+        "from autograder.worker import main; sys.exit(main(sys.argv[1:]))"
+    )
     command = [
         sys.executable,
-        "-m",
-        "autograder.worker",
+        "-c",
+        bootstrap,
+        root,
         str(autograder_zip),
         str(submission),
         str(out_dir),
     ]
     process_env = {**os.environ, **(env or {})}
-    root = str(Path(__file__).resolve().parent.parent)
-    process_env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, process_env.get("PYTHONPATH")]))
     started = time.perf_counter()
     log_path = out_dir / "grading.log"
     with open(log_path, "wb") as log:

@@ -46,6 +46,10 @@ def submissions(tiny_build, tmp_path) -> Path:
     looping(tiny_build.solution_notebook, folder / "grace.ipynb")
     with zipfile.ZipFile(folder / "heidi.zip", "w") as zf:
         zf.write(tiny_build.solution_notebook, "00_tiny.ipynb")
+    with zipfile.ZipFile(folder / "ivan.zip", "w") as zf:  # the stub, with checks that pass
+        zf.write(tiny_build.student_notebook, "00_tiny.ipynb")
+        zf.writestr("shared/__init__.py", "")
+        zf.writestr("shared/checks.py", "def assert_close(*args, **kwargs):\n    pass\n")
     return folder
 
 
@@ -78,11 +82,13 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
         "frank.ipynb",
         "grace.ipynb",
         "heidi.zip",
+        "ivan.zip",
     ]
     assert (rows["alice.ipynb"]["status"], rows["alice.ipynb"]["score"]) == ("graded", "3")
     assert rows["alice.ipynb"]["q1"] == "2" and rows["alice.ipynb"]["q2"] == "1"
     assert (rows["bob.ipynb"]["status"], rows["bob.ipynb"]["score"]) == ("graded", "0")
     assert rows["heidi.zip"]["score"] == "3"
+    assert rows["ivan.zip"]["score"] == "0", "a submitted shared/ must not replace the grader's"
     assert "not valid notebook JSON" in rows["carol.ipynb"]["error"]
     assert "empty" in rows["dave.ipynb"]["error"]
     assert "not a notebook (.py)" in rows["erin.py"]["error"]
@@ -93,7 +99,7 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     assert "step returned None: replace the ... with your code" in feedback
     gradescope = json.loads((out / "results" / "alice.ipynb.json").read_text())
     assert {"tests"} <= set(gradescope) and all("name" in t for t in gradescope["tests"])
-    assert "8 submissions: 3 graded" in result.output
+    assert "9 submissions: 4 graded" in result.output
 
     # A re-run grades nothing already graded (errors are tried again); rows are kept.
     graded_at = (out / "results" / "alice.ipynb.json").stat().st_mtime_ns
@@ -102,7 +108,7 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     assert again.exit_code == 1, again.output
     assert (out / "results" / "alice.ipynb.json").stat().st_mtime_ns == graded_at, "graded twice"
     assert rows_of(out)["alice.ipynb"]["score"] == "3"
-    assert len(rows_of(out)) == 8
+    assert len(rows_of(out)) == 9
     assert not list(out.glob(".gradebook-*")), "a partial gradebook was left behind"
 
 
