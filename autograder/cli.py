@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .catalog import DIST, Assignment, resolve
+from .catalog import Assignment, resolve
 from .errors import UserError
 
 
@@ -277,6 +277,3 @@ def _machine() -> str:
     import platform
 
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
-
-
-__all__ = ["main", "DIST"]

@@ -138,7 +138,7 @@ class _Guard:
             self.progress(f"cell {self.current_cell}")
         self.stdout.reset()
         self.stderr.reset()
-        self.check_integrity(f"before cell {self.current_cell}", report_only=False)
+        self.check_integrity("found when the next cell started")
         if self.current_cell is not None:
             self.arm("cell", self.question_of_cell(self.current_cell), self.cell_timeout)
 
@@ -218,7 +218,7 @@ class _Guard:
         for name in names:
             self.recorded[(label, name)] = (owner, owner.__dict__[name])
 
-    def check_integrity(self, when, report_only=True):
+    def check_integrity(self, when):
         """Put back whatever a submission replaced; returns what was replaced."""
         replaced = []
         for name, module in self.modules.items():

@@ -12,12 +12,11 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import click
 
 from . import zips
 from .build import Built, stale_files
@@ -95,14 +94,17 @@ def verify(
         )
         jobs_to_run[f"mutant {mutant.name}"] = (built.autograder_zip, mutated)
 
-    report.results = _grade_all(
-        jobs_to_run,
-        work,
-        jobs=jobs,
-        timeout=timeout,
-        progress=progress,
-        label=built.assignment.name,
-    )
+    try:
+        report.results = _grade_all(
+            jobs_to_run,
+            work,
+            jobs=jobs,
+            timeout=timeout,
+            progress=progress,
+            label=built.assignment.name,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     questions = built.master.question_names
     for label, result in report.results.items():
         if label.startswith("reference"):
@@ -311,7 +313,3 @@ def _first_line(text: str) -> str:
         if "Error" in line or "assert" in line.lower():
             return line.strip()[:160]
     return text.strip().splitlines()[0][:160] if text.strip() else "(no message)"
-
-
-def echo_report(report: Report) -> None:
-    click.echo(report.table())
