@@ -35,6 +35,7 @@ class Case:
     message: str = ""  # text that must appear in the results (notes or the question's failures)
     slow: bool = False  # waits for a time limit
     every_assignment: bool = True  # False: only on the kit's tiny fixture (combined elsewhere)
+    needs_def: bool = False  # edits the first answer cell that defines a function
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -47,13 +48,36 @@ def questions(notebook) -> list[tuple[str, int]]:
     return found
 
 
-def solution_cell(notebook, which: int = 0) -> tuple[str, nbformat.NotebookNode]:
-    """The question and the last cell defining a function before its check cell."""
-    question, check_index = questions(notebook)[which]
-    for cell in reversed(notebook.cells[:check_index]):
-        if cell.cell_type == "code" and DEF.search(cell.source):
-            return question, cell
-    raise LookupError(f"no function defined before grader.check({question!r})")
+ANSWER_TAG = "otter_answer_cell"
+
+
+def tag_answers(reference, stub) -> nbformat.NotebookNode:
+    """The reference with the stub's answer-cell tags copied over (Otter tags only the stub)."""
+    tagged = copy.deepcopy(reference)
+    assert len(tagged.cells) == len(stub.cells), "reference and stub differ in their cells"
+    for mine, theirs in zip(tagged.cells, stub.cells, strict=True):
+        if ANSWER_TAG in theirs.metadata.get("tags", []):
+            mine.metadata.setdefault("tags", []).append(ANSWER_TAG)
+    return tagged
+
+
+def solution_cell(notebook, *, needs_def: bool = False) -> tuple[str, nbformat.NotebookNode]:
+    """The first question with an answer cell (one defining a function, if ``needs_def``), and
+    that question's first such cell."""
+    waiting = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        if ANSWER_TAG in cell.metadata.get("tags", []):
+            if not needs_def or DEF.search(cell.source):
+                waiting.append(cell)
+            continue
+        match = CHECK.search(cell.source)
+        if match:
+            if waiting:
+                return match.group(1), waiting[0]
+            waiting = []
+    raise LookupError("no answer cell before any grader.check cell")
 
 
 def first_code_cell(notebook) -> nbformat.NotebookNode:
@@ -64,7 +88,7 @@ def first_code_cell(notebook) -> nbformat.NotebookNode:
     return code[0]
 
 
-def edit(which: str, where: str, code: str, question_index: int = 0):
+def edit(which: str, where: str, code: str):
     """A ``make`` that puts ``code`` into the reference or the stub.
 
     ``where`` is ``"<cell> <place>"``: the cell is ``first`` (the imports) or ``solution`` (the
@@ -76,7 +100,7 @@ def edit(which: str, where: str, code: str, question_index: int = 0):
         notebook = copy.deepcopy(reference if which == "reference" else stub)
         target, place = where.split()
         if target == "solution":
-            cell = solution_cell(notebook, question_index)[1]
+            cell = solution_cell(notebook)[1]
         else:
             cell = first_code_cell(notebook)
         if place == "start":
@@ -120,7 +144,7 @@ def _move_solution_to_end(reference, stub):
 
 def _slow_when_tested(reference, stub):
     notebook = copy.deepcopy(reference)
-    cell = solution_cell(notebook)[1]
+    cell = solution_cell(notebook, needs_def=True)[1]
     name = DEF.findall(cell.source)[-1]
     cell.source += (
         f"\n_real_{name} = {name}\n"
@@ -348,11 +372,12 @@ CASES = [
     ),
     Case(
         "slow_under_test",
-        "the first question's function sleeps whenever a test calls it",
+        "the first function students write sleeps whenever a test calls it",
         _slow_when_tested,
         LOSES_QUESTION,
         "limit for one test",
         slow=True,
+        needs_def=True,
     ),
     Case(
         "segfault",

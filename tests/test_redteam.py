@@ -20,7 +20,7 @@ from autograder.build import build
 from autograder.gradescope import validate_results
 from autograder.otter_plugin import PLUGIN_NAME
 from autograder.runner import grade_notebook
-from tests.redteam import CASES, FULL, LOSES_QUESTION, ZERO, solution_cell
+from tests.redteam import CASES, FULL, LOSES_QUESTION, ZERO, solution_cell, tag_answers
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +57,8 @@ def outcomes(tmp_path_factory):
             built = build(assignment, root / "build")
             settings = assignment.settings
         autograder = with_limits(built.autograder_zip, settings, root / "limited.zip")
-        reference = nbformat.read(built.solution_notebook, as_version=4)
         stub = nbformat.read(built.student_notebook, as_version=4)
+        reference = tag_answers(nbformat.read(built.solution_notebook, as_version=4), stub)
         jobs = {}
         for case in cases_for(name):
             path = root / "cases" / case.name / assignment.notebook_name
@@ -106,7 +106,7 @@ def test_redteam_case(outcomes, assignment, case):
     elif case.score == ZERO:
         assert result.total == 0, context + text[:3000]
     elif case.score == LOSES_QUESTION:
-        question, _ = solution_cell(reference)
+        question, _ = solution_cell(reference, needs_def=case.needs_def)
         lost = result.questions[question]
         assert lost.score < lost.possible, context
         assert result.total > 0, f"{context}: the other questions must still be graded"
