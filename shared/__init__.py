@@ -10,6 +10,11 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
 - ``shared.forbid``    -- :func:`forbid`: run code with named library functions disabled.
 - ``shared.plotting``  -- decision boundaries, curves, image grids, attention maps
   (matplotlib is imported only when a plotting function is called).
+- ``shared.digits``    -- scikit-learn's 8x8 digits, centred or pasted at random places on a
+  larger canvas, with fixed train / test / held-out splits.
+- ``shared.training``  -- seeded loaders, a progress bar that can be switched off, and a
+  reference training loop and accuracy for tests.
+- ``shared.timing``    -- :func:`stopwatch`, a context manager that measures wall time.
 """
 
 from shared.checks import assert_close

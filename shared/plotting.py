@@ -147,7 +147,9 @@ def image_grid(
     """
     plt = _pyplot()
     imgs = _numpy(images)
-    if imgs.ndim == 4 and imgs.shape[1] in (1, 3) and imgs.shape[-1] not in (1, 3):
+    if imgs.ndim == 4 and imgs.shape[1] == 1:
+        imgs = imgs[:, 0]  # (N, 1, H, W): one channel first, whatever H and W are (3x3 filters)
+    elif imgs.ndim == 4 and imgs.shape[1] == 3 and imgs.shape[-1] not in (1, 3):
         imgs = np.moveaxis(imgs, 1, -1)  # channels-first to channels-last
     if imgs.ndim == 4 and imgs.shape[-1] == 1:
         imgs = imgs[..., 0]

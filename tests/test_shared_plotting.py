@@ -77,3 +77,17 @@ def test_attention_map():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y", "z"]
     with pytest.raises(ValueError, match="x_tokens"):
         attention_map(w, x_tokens=["a"])
+
+
+def test_image_grid_shows_one_channel_filters_as_grey_images():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+
+    from shared.plotting import image_grid
+
+    filters = np.random.default_rng(0).normal(size=(4, 1, 3, 3))
+    fig = image_grid(filters, ncols=4)
+    shapes = [ax.images[0].get_array().shape for ax in fig.axes if ax.images]
+    assert shapes == [(3, 3)] * 4, shapes

@@ -1,0 +1,101 @@
+"""shared.digits: the offline digits, plain, shifted on a canvas, or centred."""
+
+import pytest
+import torch
+
+from shared.digits import (
+    DIGIT_SIZE,
+    SPLIT_SIZES,
+    digit_images,
+    load_digits_data,
+    paste,
+    random_positions,
+)
+
+
+def _keys(images: torch.Tensor) -> set[bytes]:
+    return {bytes(x.numpy()) for x in images}
+
+
+def test_splits_are_fixed_disjoint_and_cover_every_digit():
+    parts = {name: digit_images(name) for name in SPLIT_SIZES}
+    assert {name: len(y) for name, (_, y) in parts.items()} == SPLIT_SIZES
+    assert sum(SPLIT_SIZES.values()) == 1797
+    for images, labels in parts.values():
+        assert images.shape[1:] == (DIGIT_SIZE, DIGIT_SIZE) and images.dtype == torch.float32
+        assert labels.dtype == torch.int64 and set(labels.tolist()) == set(range(10))
+        assert 0.0 <= images.min() and images.max() <= 1.0
+    train, test, heldout = (_keys(parts[name][0]) for name in ("train", "test", "heldout"))
+    # scikit-learn's digits hold a few exact duplicates, so compare distinct images loosely
+    assert len(train & test) <= 3 and len(train & heldout) <= 3 and len(test & heldout) <= 3
+
+
+@pytest.mark.parametrize("split", list(SPLIT_SIZES))
+@pytest.mark.parametrize("shifted", [True, False])
+def test_load_digits_data_shapes_range_and_determinism(split, shifted):
+    X, y = load_digits_data(split, canvas=16, shifted=shifted)
+    n = SPLIT_SIZES[split]
+    assert X.shape == (n, 1, 16, 16) and X.dtype == torch.float32
+    assert y.shape == (n,) and y.dtype == torch.int64
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    X2, y2 = load_digits_data(split, canvas=16, shifted=shifted)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+    # every canvas holds exactly one whole digit: its pixels sum to the plain digit's
+    plain, labels = digit_images(split)
+    assert torch.equal(y, labels)
+    torch.testing.assert_close(X.sum(dim=(1, 2, 3)), plain.sum(dim=(1, 2)))
+
+
+def test_centred_digits_sit_in_the_middle():
+    X, _ = load_digits_data("test", canvas=14, shifted=False)
+    plain, _ = digit_images("test")
+    assert torch.equal(X[:, 0, 3:11, 3:11], plain)
+    assert X.sum() == plain.sum()
+
+
+def test_canvas_8_is_the_plain_data_and_seed_is_ignored_when_centred():
+    X, _ = load_digits_data("heldout", canvas=8, shifted=False)
+    assert torch.equal(X[:, 0], digit_images("heldout")[0])
+    a, _ = load_digits_data("train", canvas=12, shifted=False, seed=1)
+    b, _ = load_digits_data("train", canvas=12, shifted=False, seed=2)
+    assert torch.equal(a, b)
+
+
+def test_shifted_positions_vary_with_seed_and_cover_the_canvas():
+    X0, y0 = load_digits_data("train", canvas=16, shifted=True, seed=0)
+    X1, y1 = load_digits_data("train", canvas=16, shifted=True, seed=1)
+    assert torch.equal(y0, y1) and not torch.equal(X0, X1)
+    rows = X0[:, 0].sum(dim=2) > 0  # (N, 16): which rows hold ink
+    assert rows[:, 0].any() and rows[:, -1].any(), "some digits touch the top and bottom rows"
+    assert not rows.all(dim=1).any(), "an 8-pixel digit cannot cover all 16 rows"
+
+
+def test_results_are_copies_not_views_of_the_cache():
+    X, y = load_digits_data("test", canvas=10)
+    X.zero_()
+    y.fill_(-1)
+    X2, y2 = load_digits_data("test", canvas=10)
+    assert X2.sum() > 0 and y2.min() >= 0
+
+
+def test_random_positions_and_paste():
+    pos = random_positions(50, 12, seed=3)
+    assert pos.shape == (50, 2) and pos.dtype == torch.int64
+    assert pos.min() >= 0 and pos.max() <= 12 - DIGIT_SIZE
+    assert torch.equal(pos, random_positions(50, 12, seed=3))
+    images = torch.arange(2 * 2 * 3, dtype=torch.float32).reshape(2, 2, 3) + 1
+    out = paste(images, torch.tensor([[0, 0], [3, 2]]), canvas=5)
+    assert out.shape == (2, 1, 5, 5)
+    assert torch.equal(out[0, 0, :2, :3], images[0]) and torch.equal(out[1, 0, 3:, 2:], images[1])
+    assert out.sum() == images.sum()
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match="Unknown split 'validation'.*'train'"):
+        load_digits_data("validation")
+    with pytest.raises(ValueError, match="canvas must be at least 8"):
+        load_digits_data("train", canvas=6)
+    with pytest.raises(ValueError, match="do not fit"):
+        paste(torch.ones(1, 8, 8), torch.tensor([[5, 0]]), canvas=10)
+    with pytest.raises(ValueError, match="smaller than"):
+        random_positions(3, 4)
