@@ -112,6 +112,9 @@ def _execute_plainly(built: Built, folder: Path, timeout: float) -> tuple[float,
     shutil.copytree(built.student_dir / "tests", folder / "tests")
     shutil.copytree(HELPER_PACKAGE, folder / "shared", ignore=shutil.ignore_patterns("__pycache__"))
     notebook = nbformat.read(built.solution_notebook, as_version=4)
+    # The export cell zips the notebook for submission (and re-runs every check): it is not
+    # part of running the assignment, so it is left out of the plain time.
+    notebook.cells = [c for c in notebook.cells if "grader.export(" not in c.source]
     nbformat.write(notebook, folder / built.assignment.notebook_name)
     questions = built.master.question_names
     timing = (
@@ -135,7 +138,11 @@ def _execute_plainly(built: Built, folder: Path, timeout: float) -> tuple[float,
         plain = time.perf_counter() - started
         notebook.cells.append(nbformat.v4.new_code_cell(timing))
         cell = client.execute_cell(notebook.cells[-1], len(notebook.cells) - 1)
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    text = "".join(
+        o.get("text", "")
+        for o in cell.outputs
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
     payload = next(
         (line[len(MARKER) :] for line in text.splitlines() if line.startswith(MARKER)), "{}"
     )
