@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from . import environments, zips
-from .catalog import HELPER_PACKAGE, STUDENT_ENVIRONMENT, Assignment
+from .catalog import GRADER_ONLY, HELPER_PACKAGE, STUDENT_ENVIRONMENT, Assignment
 from .errors import UserError
 from .master import Master, for_otter, read_master
 
@@ -70,6 +70,12 @@ def build(assignment: Assignment, staging: Path) -> Built:
     shutil.copytree(
         HELPER_PACKAGE, work / "shared", ignore=shutil.ignore_patterns(*zips.SKIPPED_PARTS, "*.pyc")
     )
+    if assignment.grader_only.is_dir():
+        shutil.copytree(
+            assignment.grader_only,
+            work / GRADER_ONLY,
+            ignore=shutil.ignore_patterns(*zips.SKIPPED_PARTS, "*.pyc"),
+        )
     notebook = for_otter(master, environment=GRADESCOPE_ENVIRONMENT)
     nbformat.write(notebook, work / assignment.notebook_name)
     _run_otter_assign(assignment, work)

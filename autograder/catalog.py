@@ -17,6 +17,7 @@ DIST = ROOT / "dist"
 HELPER_PACKAGE = ROOT / "shared"
 STUDENT_ENVIRONMENT = ROOT / "environment.yml"
 
+GRADER_ONLY = "grader_only"
 NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
@@ -69,6 +70,15 @@ class Assignment:
     @property
     def mutants(self) -> Path:
         return self.source_dir / "mutants.yml"
+
+    @property
+    def variants(self) -> Path:
+        return self.source_dir / "variants.yml"
+
+    @property
+    def grader_only(self) -> Path:
+        """Modules only the autograder zip carries (oracles, hidden cases): ``grader_only.*``."""
+        return self.source_dir / GRADER_ONLY
 
     @property
     def settings(self) -> Settings:

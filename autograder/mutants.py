@@ -1,4 +1,4 @@
-"""The catalogue of known mistakes ("mutants") beside each master, and applying one.
+"""The catalogues beside each master: known mistakes (mutants) and valid alternatives (variants).
 
 ``solutions/NN_topic/mutants.yml`` is a YAML list; each entry models one common student error::
 
@@ -6,11 +6,26 @@
       mistake: The neuron ignores its bias, so every boundary passes through the origin.
       find: "return activation(x @ w + b)"     # solution code, exactly once in the master
       replace: "return activation(x @ w)"
-      questions: [q2]                          # must lose points
+      questions: [q2]                          # exactly the questions that must lose points
       hint: bias                               # the failing test's message must say this
 
-``verify`` applies each edit to the reference notebook, grades it, and fails when a named
-question keeps its points or its failure message lacks the hint.
+``verify`` applies each edit to the reference notebook, grades the result, and fails when a named
+question keeps its points, its failure message lacks the hint, or a question *not* named loses
+points (one mistake costs one question).
+
+``solutions/NN_topic/variants.yml`` is the dual: valid solutions in other styles, each of which
+must score 100% under every verify seed::
+
+    - name: loops_not_vectorised
+      style: A student who writes the forward pass with explicit Python loops.
+      edits:                                   # one or more; or a single find/replace pair
+        - find: "return activation(x @ w + b)"
+          replace: |-
+            out = [activation(row @ w + b) for row in x]
+            return np.stack(out)
+
+An entry may give one ``find``/``replace`` pair or a list of them under ``edits``; every ``find``
+must occur exactly once in the master (and in the reference notebook's code).
 """
 
 from __future__ import annotations
@@ -24,22 +39,78 @@ import yaml
 from .errors import UserError
 from .master import Master
 
-REQUIRED = ("name", "mistake", "find", "replace", "questions", "hint")
+MUTANT_KEYS = ("name", "mistake", "questions", "hint")
+VARIANT_KEYS = ("name", "style")
+
+
+@dataclass(frozen=True)
+class Edit:
+    find: str
+    replace: str
 
 
 @dataclass(frozen=True)
 class Mutant:
+    """A catalogued mistake: edits that must cost exactly ``questions``, showing ``hint``."""
+
     name: str
     mistake: str
-    find: str
-    replace: str
+    edits: tuple[Edit, ...]
     questions: tuple[str, ...]
     hint: str
 
+    @property
+    def label(self) -> str:
+        return f"mutant {self.name}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A valid alternative solution: edits after which every question keeps all its points."""
+
+    name: str
+    style: str
+    edits: tuple[Edit, ...]
+
+    @property
+    def label(self) -> str:
+        return f"variant {self.name}"
+
 
 def load_mutants(master: Master) -> list[Mutant]:
-    """The catalogue of ``master``'s assignment, checked against the master (empty if none)."""
-    path = master.assignment.mutants
+    """The known-mistake catalogue of ``master``'s assignment, checked (empty if none)."""
+    mutants = []
+    for label, entry, edits in _entries(master, master.assignment.mutants, MUTANT_KEYS):
+        questions = entry["questions"]
+        questions = (questions,) if isinstance(questions, str) else tuple(map(str, questions))
+        unknown = [q for q in questions if q not in master.question_names]
+        if unknown:
+            raise UserError(
+                f"{label} names unknown question(s) {', '.join(unknown)}; "
+                f"the master has {', '.join(master.question_names)}"
+            )
+        mutants.append(
+            Mutant(
+                str(entry["name"]),
+                str(entry["mistake"]).strip(),
+                edits,
+                questions,
+                str(entry["hint"]),
+            )
+        )
+    return mutants
+
+
+def load_variants(master: Master) -> list[Variant]:
+    """The valid-alternatives catalogue of ``master``'s assignment, checked (empty if none)."""
+    return [
+        Variant(str(entry["name"]), str(entry["style"]).strip(), edits)
+        for _, entry, edits in _entries(master, master.assignment.variants, VARIANT_KEYS)
+    ]
+
+
+def _entries(master: Master, path: Path, required: tuple[str, ...]):
+    """(label, entry, edits) for each entry of the catalogue at ``path``, validated."""
     if not path.is_file():
         return []
     where = path.relative_to(path.parents[2]) if len(path.parents) > 2 else path
@@ -48,60 +119,63 @@ def load_mutants(master: Master) -> list[Mutant]:
     except yaml.YAMLError as exc:
         raise UserError(f"{where}: YAML does not parse ({str(exc).splitlines()[0]})") from exc
     if not isinstance(entries, list):
-        raise UserError(f"{where}: expected a YAML list of mutants ('- name: ...')")
+        raise UserError(f"{where}: expected a YAML list of entries ('- name: ...')")
     text = master.path.read_text(encoding="utf-8")
-    mutants, names = [], set()
+    out, names = [], set()
     for number, entry in enumerate(entries, start=1):
-        label = f"{where}: mutant {number}"
+        label = f"{where}: entry {number}"
         if not isinstance(entry, dict):
-            raise UserError(f"{label} is not a mapping of {', '.join(REQUIRED)}")
-        missing = [k for k in REQUIRED if entry.get(k) in (None, "", [])]
+            raise UserError(f"{label} is not a mapping of {', '.join(required)} and edits")
+        missing = [k for k in required if entry.get(k) in (None, "", [])]
         if missing:
             raise UserError(f"{label} ({entry.get('name', '?')}) lacks {', '.join(missing)}")
         name = str(entry["name"])
+        label = f"{label} ({name})"
         if name in names:
-            raise UserError(f"{label}: the name {name!r} is used twice")
+            raise UserError(f"{where}: the name {name!r} is used twice")
         names.add(name)
-        questions = entry["questions"]
-        questions = (questions,) if isinstance(questions, str) else tuple(map(str, questions))
-        unknown = [q for q in questions if q not in master.question_names]
-        if unknown:
-            raise UserError(
-                f"{label} ({name}) names unknown question(s) {', '.join(unknown)}; "
-                f"the master has {', '.join(master.question_names)}"
-            )
-        count = text.count(entry["find"])
+        out.append((label, entry, _edits(entry, label, text, master.path.name)))
+    return out
+
+
+def _edits(entry: dict, label: str, text: str, master_name: str) -> tuple[Edit, ...]:
+    if "edits" in entry:
+        raw = entry["edits"]
+        if "find" in entry or not isinstance(raw, list) or not raw:
+            raise UserError(f"{label}: give either find/replace or a non-empty list under edits")
+    elif "find" in entry:
+        raw = [entry]
+    else:
+        raise UserError(f"{label} lacks find/replace (or edits)")
+    edits = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("find") or "replace" not in item:
+            raise UserError(f"{label}: every edit needs a non-empty find and a replace")
+        count = text.count(item["find"])
         if count != 1:
             raise UserError(
-                f"{label} ({name}): its 'find' text occurs {count} times in {master.path.name}; "
-                "it must occur exactly once (quote more of the line)"
+                f"{label}: its 'find' text {_short(item['find'])!r} occurs {count} times in "
+                f"{master_name}; it must occur exactly once (quote more of the line)"
             )
-        mutants.append(
-            Mutant(
-                name,
-                str(entry["mistake"]).strip(),
-                entry["find"],
-                entry["replace"],
-                questions,
-                str(entry["hint"]),
-            )
-        )
-    return mutants
+        edits.append(Edit(str(item["find"]), str(item["replace"] or "")))
+    return tuple(edits)
 
 
-def apply_mutant(reference: Path, mutant: Mutant, destination: Path) -> Path:
-    """Write ``reference`` with ``mutant``'s edit made to its code to ``destination``."""
-    notebook = nbformat.read(reference, as_version=4)
-    hits = [
-        cell for cell in notebook.cells if cell.cell_type == "code" and mutant.find in cell.source
-    ]
-    if len(hits) != 1 or hits[0].source.count(mutant.find) != 1:
-        raise UserError(
-            f"mutant {mutant.name}: its 'find' text occurs "
-            f"{sum(c.source.count(mutant.find) for c in hits)} "
-            "times in the reference notebook's code; it must be solution code that occurs once"
-        )
-    hits[0].source = hits[0].source.replace(mutant.find, mutant.replace)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, destination)
-    return destination
+def _short(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return first[:60]
+
+
+def apply_edits(notebook: nbformat.NotebookNode, entry: Mutant | Variant) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` with ``entry``'s edits made to its code cells."""
+    notebook = nbformat.from_dict(notebook)
+    for edit in entry.edits:
+        hits = [c for c in notebook.cells if c.cell_type == "code" and edit.find in c.source]
+        if len(hits) != 1 or hits[0].source.count(edit.find) != 1:
+            raise UserError(
+                f"{entry.label}: its 'find' text {_short(edit.find)!r} occurs "
+                f"{sum(c.source.count(edit.find) for c in hits)} times in the reference "
+                "notebook's code; it must be code that occurs there exactly once"
+            )
+        hits[0].source = hits[0].source.replace(edit.find, edit.replace)
+    return notebook

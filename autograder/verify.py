@@ -18,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import zips
 from .build import Built, stale_files
 from .catalog import HELPER_PACKAGE
 from .master import public_lines, solution_lines
-from .mutants import Mutant, apply_mutant, load_mutants
+from .mutants import Mutant, apply_edits, load_mutants, load_variants
 from .runner import GradeResult, grade_notebook
 
 TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
@@ -77,22 +79,23 @@ def verify(
     timeout = timeout or settings.submission_timeout
     report = Report(built.assignment.name)
     mutants = load_mutants(built.master)
+    variants = load_variants(built.master)
     work = Path(tempfile.mkdtemp(prefix=f"verify-{built.assignment.name}-"))
 
     jobs_to_run: dict[str, tuple[Path, Path]] = {}
-    base_seed = int((built.master.config.get("generate") or {}).get("seed") or 0)
-    for i in range(max(1, seeds)):
-        seed = base_seed + 1000 * i
+    reference = nbformat.read(built.solution_notebook, as_version=4)
+    for i, seed in enumerate(verify_seeds(built, seeds)):
         zip_path = built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
         jobs_to_run[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
+        for variant in variants:
+            path = work / "variants" / f"{variant.name}-{seed}" / built.assignment.notebook_name
+            _write(apply_edits(reference, variant), path)
+            jobs_to_run[f"{variant.label} (seed {seed})"] = (zip_path, path)
     jobs_to_run["stub"] = (built.autograder_zip, built.student_notebook)
     for mutant in mutants:
-        mutated = apply_mutant(
-            built.solution_notebook,
-            mutant,
-            work / "mutants" / mutant.name / built.assignment.notebook_name,
-        )
-        jobs_to_run[f"mutant {mutant.name}"] = (built.autograder_zip, mutated)
+        path = work / "mutants" / mutant.name / built.assignment.notebook_name
+        _write(apply_edits(reference, mutant), path)
+        jobs_to_run[mutant.label] = (built.autograder_zip, path)
 
     try:
         report.results = _grade_all(
@@ -107,15 +110,21 @@ def verify(
         shutil.rmtree(work, ignore_errors=True)
     questions = built.master.question_names
     for label, result in report.results.items():
-        if label.startswith("reference"):
-            _check_reference(report, label, result, questions)
+        if label.startswith(("reference", "variant")):
+            _check_full_marks(report, label, result, questions)
         elif label == "stub":
             _check_stub(report, result)
     for mutant in mutants:
-        _check_mutant(report, mutant, report.results[f"mutant {mutant.name}"])
+        _check_mutant(report, mutant, report.results[mutant.label], questions)
     if not mutants:
         report.add(
             "mutants", False, f"no catalogue at {built.assignment.mutants.name}; add known mistakes"
+        )
+    if not variants:
+        report.add(
+            "variants",
+            False,
+            f"no catalogue at {built.assignment.variants.name}; add valid alternative solutions",
         )
     _check_leaks(report, built)
     if check_fresh:
@@ -130,6 +139,18 @@ def verify(
             f"{built.assignment.name}` and commit",
         )
     return report
+
+
+def verify_seeds(built: Built, count: int) -> list[int]:
+    """The seeds verify grades under: the master's seed, then +1000, +2000, ..."""
+    base = int((built.master.config.get("generate") or {}).get("seed") or 0)
+    return [base + 1000 * i for i in range(max(1, count))]
+
+
+def _write(notebook: nbformat.NotebookNode, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
 
 
 def _with_seed(autograder_zip: Path, seed: int, work: Path) -> Path:
@@ -173,7 +194,9 @@ def _grade_all(
     return {name: results[name] for name in jobs_to_run}
 
 
-def _check_reference(report: Report, label: str, result: GradeResult, questions: list[str]) -> None:
+def _check_full_marks(
+    report: Report, label: str, result: GradeResult, questions: list[str]
+) -> None:
     if result.status != "graded":
         report.add(label, False, f"{result.status}: {result.error}")
         return
@@ -203,8 +226,10 @@ def _check_stub(report: Report, result: GradeResult) -> None:
     report.add("stub", not earned, detail)
 
 
-def _check_mutant(report: Report, mutant: Mutant, result: GradeResult) -> None:
-    label = f"mutant {mutant.name}"
+def _check_mutant(
+    report: Report, mutant: Mutant, result: GradeResult, questions: list[str]
+) -> None:
+    label = mutant.label
     if result.status != "graded":
         report.add(label, False, f"{result.status}: {result.error} (a mutant must still run)")
         return
@@ -221,6 +246,13 @@ def _check_mutant(report: Report, mutant: Mutant, result: GradeResult) -> None:
             )
         else:
             caught.append(f"{name} {q.score:g}/{q.possible:g}")
+    for name in questions:
+        q = result.questions.get(name)
+        if name not in mutant.questions and q is not None and q.score < q.possible:
+            problems.append(
+                f"{name} also lost points ({q.score:g}/{q.possible:g}): one mistake must cost one "
+                f"question, or list {name} under questions: {_first_line(q.failures)}"
+            )
     detail = (
         "; ".join(problems)
         if problems
@@ -233,6 +265,9 @@ def _check_leaks(report: Report, built: Built) -> None:
     public = public_lines(built.master) | _lines_of_tree(HELPER_PACKAGE)
     public |= _lines_of_tree(built.student_dir / "tests")
     hidden_tests = _hidden_test_lines(built.autograder_zip)
+    grader_only = built.assignment.grader_only
+    if grader_only.is_dir():
+        hidden_tests |= _lines_of_tree(grader_only)
     secret = {
         line
         for line in solution_lines(built.master) | hidden_tests

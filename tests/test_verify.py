@@ -25,7 +25,11 @@ def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
     checks = [row.check for row in report.rows]
     assert checks == [
         "reference (seed 42)",
+        "variant where_not_astype (seed 42)",
+        "variant two_edits_sum (seed 42)",
         "reference (seed 1042)",
+        "variant where_not_astype (seed 1042)",
+        "variant two_edits_sum (seed 1042)",
         "stub",
         "mutant strict_inequality",
         "leaks",
