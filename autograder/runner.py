@@ -54,6 +54,7 @@ class GradeResult:
     error: str | None = None
     results_json: dict | None = None
     log: str = ""
+    fast: bool = False  # graded by fastgrade (forked, unguarded) rather than in full
 
     @property
     def total(self) -> float:

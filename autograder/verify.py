@@ -23,6 +23,7 @@ import nbformat
 from . import zips
 from .build import Built, stale_files
 from .catalog import HELPER_PACKAGE
+from .fastgrade import fast_grade
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, load_mutants, load_variants
 from .runner import GradeResult, grade_notebook
@@ -69,10 +70,14 @@ def verify(
     jobs: int | None = None,
     timeout: float | None = None,
     progress: bool = True,
+    fast: bool = True,
 ) -> Report:
     """Run every check on a build; the report says what passed and what did not.
 
-    ``seeds`` and ``timeout`` default to the assignment's ``grading.yml`` settings.
+    ``seeds`` and ``timeout`` default to the assignment's ``grading.yml`` settings. The
+    reference (every seed) and the stub are always graded in full, through the guard; with
+    ``fast``, mutants and variants go through ``fastgrade`` (one process, forked where each
+    edit begins), and whatever it cannot finish is graded in full.
     """
     settings = built.assignment.settings
     seeds = seeds or settings.verify_seeds
@@ -82,32 +87,53 @@ def verify(
     variants = load_variants(built.master)
     work = Path(tempfile.mkdtemp(prefix=f"verify-{built.assignment.name}-"))
 
-    jobs_to_run: dict[str, tuple[Path, Path]] = {}
     reference = nbformat.read(built.solution_notebook, as_version=4)
-    for i, seed in enumerate(verify_seeds(built, seeds)):
-        zip_path = built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
-        jobs_to_run[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
-        for variant in variants:
-            path = work / "variants" / f"{variant.name}-{seed}" / built.assignment.notebook_name
-            _write(apply_edits(reference, variant), path)
-            jobs_to_run[f"{variant.label} (seed {seed})"] = (zip_path, path)
-    jobs_to_run["stub"] = (built.autograder_zip, built.student_notebook)
-    for mutant in mutants:
-        path = work / "mutants" / mutant.name / built.assignment.notebook_name
-        _write(apply_edits(reference, mutant), path)
-        jobs_to_run[mutant.label] = (built.autograder_zip, path)
-
+    real: dict[str, tuple[Path, Path]] = {}  # label -> (autograder zip, notebook)
+    labels: list[str] = []  # the table's order
     try:
-        report.results = _grade_all(
-            jobs_to_run,
-            work,
-            jobs=jobs,
-            timeout=timeout,
-            progress=progress,
-            label=built.assignment.name,
+        for i, seed in enumerate(verify_seeds(built, seeds)):
+            zip_path = (
+                built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
+            )
+            real[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
+            edited = {f"{v.label} (seed {seed})": apply_edits(reference, v) for v in variants}
+            labels += [f"reference (seed {seed})", *edited]
+            if i == 0:
+                edited.update({m.label: apply_edits(reference, m) for m in mutants})
+            if fast:
+                found = fast_grade(
+                    zip_path,
+                    {"reference": reference, **edited},
+                    "reference",
+                    work / f"fast-{seed}",
+                    jobs=jobs or os.cpu_count() or 1,
+                    timeout=settings.submission_timeout,
+                )
+                faithful = _full_marks(found.pop("reference"), built.master.question_names)
+                for label, result in found.items():
+                    if faithful and result.status == "graded":
+                        report.results[label] = result
+                edited = {k: v for k, v in edited.items() if k not in report.results}
+            for label, notebook in edited.items():  # graded in full
+                path = _write(
+                    notebook, work / "edited" / _slug(label) / built.assignment.notebook_name
+                )
+                real[label] = (zip_path, path)
+        real["stub"] = (built.autograder_zip, built.student_notebook)
+        labels += ["stub", *(m.label for m in mutants)]
+        report.results.update(
+            _grade_all(
+                real,
+                work,
+                jobs=jobs,
+                timeout=timeout,
+                progress=progress,
+                label=built.assignment.name,
+            )
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    report.results = {label: report.results[label] for label in labels}
     questions = built.master.question_names
     for label, result in report.results.items():
         if label.startswith(("reference", "variant")):
@@ -145,6 +171,17 @@ def verify_seeds(built: Built, count: int) -> list[int]:
     """The seeds verify grades under: the master's seed, then +1000, +2000, ..."""
     base = int((built.master.config.get("generate") or {}).get("seed") or 0)
     return [base + 1000 * i for i in range(max(1, count))]
+
+
+def _full_marks(result: GradeResult, questions: list[str]) -> bool:
+    return result.status == "graded" and all(
+        name in result.questions and result.questions[name].score >= result.questions[name].possible
+        for name in questions
+    )
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
 
 
 def _write(notebook: nbformat.NotebookNode, path: Path) -> Path:
@@ -203,7 +240,8 @@ def _check_full_marks(
     missing = [q for q in questions if q not in result.questions]
     lost = {n: q for n, q in result.questions.items() if q.score < q.possible}
     ok = not missing and not lost and result.possible > 0
-    detail = f"{result.total:g}/{result.possible:g} in {result.seconds:.1f} s"
+    how = "fast path" if result.fast else "in full"
+    detail = f"{result.total:g}/{result.possible:g} in {result.seconds:.1f} s ({how})"
     if missing:
         detail += f"; questions not graded: {', '.join(missing)}"
     for name, q in lost.items():
