@@ -22,6 +22,7 @@ from .errors import UserError
 from .master import Master, for_otter, read_master
 
 GRADESCOPE_ENVIRONMENT = "environment-gradescope.yml"
+RECORD_NAME = "verified.json"  # written by verify beside the build's outputs (records.py)
 PLUGIN_FILES = ("__init__.py", "otter_plugin.py", "kernel_guard.py")
 EDITOR_METADATA = ("lines_to_next_cell", "jupytext", "collapsed", "scrolled", "execution")
 
@@ -158,9 +159,13 @@ def student_zip_entries(built: Built) -> dict[str, bytes]:
 def publish(built: Built) -> None:
     """Copy a verified build into ``assignments/`` and ``dist/``."""
     target = built.assignment.student_dir
+    record = target / RECORD_NAME
+    kept = record.read_bytes() if record.is_file() else None  # still valid if inputs match
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(built.student_dir, target)
+    if kept is not None:
+        record.write_bytes(kept)
     for made, final in (
         (built.student_zip, built.assignment.student_zip),
         (built.autograder_zip, built.assignment.autograder_zip),
@@ -174,5 +179,6 @@ def stale_files(built: Built) -> list[str]:
     fresh = zips.tree_entries(built.student_dir)
     target = built.assignment.student_dir
     committed = zips.tree_entries(target) if target.is_dir() else {}
+    committed.pop(RECORD_NAME, None)  # verify's record, not a build output
     names = sorted(set(fresh) | set(committed))
     return [n for n in names if fresh.get(n) != committed.get(n)]

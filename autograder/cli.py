@@ -37,6 +37,46 @@ def _timeout_option(function):
     )(function)
 
 
+def _proof_options(function):
+    function = click.option(
+        "--force",
+        is_flag=True,
+        help="Re-prove even when assignments/NAME/verified.json matches the inputs.",
+    )(function)
+    return click.option(
+        "--full",
+        is_flag=True,
+        help="Grade mutants and variants in full too (slow), not through the forked fast path.",
+    )(function)
+
+
+def _prove(assignment, built, *, force, full, seeds, jobs, timeout, check_fresh) -> bool:
+    """Verify ``built`` unless its committed record matches; write the record on success."""
+    from .build import stale_files
+    from .records import make_record, matching_record, write_record
+    from .verify import verify as verify_one
+
+    record = None if force else matching_record(assignment)
+    if record is not None:
+        stale = stale_files(built) if check_fresh else []
+        if stale:
+            click.echo(f"{assignment.name}: assignments/ is stale ({', '.join(stale[:3])})")
+            return False
+        click.echo(
+            f"{assignment.name}: verified record matches its inputs "
+            f"(sha256 {record['inputs_sha256'][:12]}, {record['checks']} checks); "
+            "not re-graded (--force re-proves)"
+        )
+        return True
+    report = verify_one(
+        built, seeds=seeds, check_fresh=check_fresh, jobs=jobs, timeout=timeout, fast=not full
+    )
+    click.echo(report.table())
+    if report.ok:
+        write_record(assignment, make_record(assignment, report))
+    return report.ok
+
+
 @click.group()
 @click.version_option(package_name="dl-assignments")
 def main() -> None:
@@ -64,12 +104,15 @@ def main() -> None:
 )
 @_jobs_option
 @_timeout_option
+@_proof_options
 def build(
     assignments: tuple[str, ...],
     verify: bool,
     seeds: int | None,
     jobs: int | None,
     timeout: float | None,
+    force: bool,
+    full: bool,
 ) -> None:
     """Build the student notebook, public tests and zips of ASSIGNMENTS.
 
@@ -78,7 +121,6 @@ def build(
     """
     from .build import build as build_one
     from .build import publish
-    from .verify import verify as verify_one
 
     failed = []
     for assignment in resolve(assignments):
@@ -86,11 +128,17 @@ def build(
         try:
             built = build_one(assignment, staging)
             if verify:
-                report = verify_one(
-                    built, seeds=seeds, check_fresh=False, jobs=jobs, timeout=timeout
+                ok = _prove(
+                    assignment,
+                    built,
+                    force=force,
+                    full=full,
+                    seeds=seeds,
+                    jobs=jobs,
+                    timeout=timeout,
+                    check_fresh=False,
                 )
-                click.echo(report.table())
-                if not report.ok:
+                if not ok:
                     failed.append(assignment.name)
                     continue
             publish(built)
@@ -115,27 +163,42 @@ def build(
 )
 @_jobs_option
 @_timeout_option
+@_proof_options
 def verify(
-    assignments: tuple[str, ...], seeds: int | None, jobs: int | None, timeout: float | None
+    assignments: tuple[str, ...],
+    seeds: int | None,
+    jobs: int | None,
+    timeout: float | None,
+    force: bool,
+    full: bool,
 ) -> None:
-    """Prove ASSIGNMENTS' tests right: reference 100%, stub 0, every mutant caught, no leaks.
+    """Prove ASSIGNMENTS' tests right: reference 100%, stub 0, every mutant caught, every
+    variant 100%, no leaks.
 
-    Also fails when assignments/NAME/ is stale. Writes nothing.
+    Also fails when assignments/NAME/ is stale. An assignment whose committed record
+    (assignments/NAME/verified.json) matches its inputs is not re-graded unless --force; a
+    successful proof writes that record (commit it).
     """
     from .build import build as build_one
-    from .verify import verify as verify_one
 
     failed = []
     for assignment in resolve(assignments):
         staging = _staging(assignment)
         try:
-            report = verify_one(
-                build_one(assignment, staging), seeds=seeds, jobs=jobs, timeout=timeout
+            built = build_one(assignment, staging)
+            ok = _prove(
+                assignment,
+                built,
+                force=force,
+                full=full,
+                seeds=seeds,
+                jobs=jobs,
+                timeout=timeout,
+                check_fresh=True,
             )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        click.echo(report.table())
-        if not report.ok:
+        if not ok:
             failed.append(assignment.name)
     if failed:
         raise UserError(f"verification failed for {', '.join(failed)}")
@@ -242,14 +305,40 @@ def grade(
     is_flag=True,
     help="Also grade without the grading guard and print what the guard costs.",
 )
+@click.option(
+    "--kit",
+    is_flag=True,
+    help="Instead, time the kit: build with a matching record (make dist), a forced verify.",
+)
+@click.option("--tests", "test_files", is_flag=True, help="With --kit: also time each test file.")
 @_timeout_option
 def bench(
-    assignments: tuple[str, ...], repeat: int, guard_overhead: bool, timeout: float | None
+    assignments: tuple[str, ...],
+    repeat: int,
+    guard_overhead: bool,
+    kit: bool,
+    test_files: bool,
+    timeout: float | None,
 ) -> None:
-    """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check."""
+    """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check.
+
+    With --kit: the wall time of `make dist` per assignment when its record matches, of a
+    forced `verify`, and (with --tests) of each test file.
+    """
     from .bench import bench as bench_one
     from .bench import table
     from .build import build as build_one
+
+    if kit:
+        from .kitbench import bench_kit, kit_table, test_file_seconds
+
+        kit_figures = [bench_kit(a) for a in resolve(assignments)]
+        click.echo(f"on {_machine()}")
+        click.echo(kit_table(kit_figures))
+        if test_files:
+            for name, seconds in test_file_seconds().items():
+                click.echo(f"{name:<40}{seconds:8.1f}s")
+        return
 
     figures = []
     for assignment in resolve(assignments):

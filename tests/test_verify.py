@@ -5,17 +5,39 @@ from __future__ import annotations
 import pytest
 
 from autograder.build import build
-from autograder.catalog import all_assignments
+from autograder.catalog import all_assignments, resolve
+from autograder.records import inputs_digest, question_scores, read_record
 from autograder.verify import verify
 
 pytestmark = pytest.mark.slow
+EQUIVALENCE = "01_perceptron_xor"  # whose whole catalogue is also graded in full
 
 
 @pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
-def test_assignment_verifies(assignment, tmp_path):
-    report = verify(build(assignment, tmp_path / "build"), seeds=3, progress=False)
+def test_assignment_verifies_and_its_committed_record_holds(assignment, tmp_path):
+    """Once per CI run, from scratch (never trusting the record), with grading.yml's seeds."""
+    report = verify(build(assignment, tmp_path / "build"), progress=False)
     print(report.table())
     assert report.ok, report.table()
+    record = read_record(assignment)
+    fix = f"run `python -m autograder verify {assignment.name} --force` and commit the record"
+    assert record is not None, f"assignments/{assignment.name}/verified.json is missing: {fix}"
+    assert record["inputs_sha256"] == inputs_digest(assignment), f"the record is stale: {fix}"
+    seen = {label: question_scores(result) for label, result in report.results.items()}
+    assert record["scores"] == seen, f"the record's scores differ from this proof: {fix}"
+
+
+def test_the_fast_path_gives_the_scores_of_full_gradings(tmp_path):
+    """Every mutant and variant of one whole catalogue, graded in full, scores per question
+    exactly what the fast path recorded (the record is checked against a fresh proof above)."""
+    (assignment,) = resolve([EQUIVALENCE])
+    record = read_record(assignment)
+    assert record is not None and record["inputs_sha256"] == inputs_digest(assignment)
+    report = verify(build(assignment, tmp_path / "build"), seeds=1, fast=False, progress=False)
+    edits = [label for label in report.results if label.startswith(("mutant", "variant"))]
+    assert len(edits) >= 20
+    for label in edits:
+        assert question_scores(report.results[label]) == record["scores"][label], label
 
 
 def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
@@ -83,3 +105,21 @@ def test_a_leaked_solution_or_hidden_test_fails_verification(tiny, tmp_path):
     with_hidden = Report("00_tiny")
     _check_leaks(with_hidden, built)
     assert not with_hidden.ok and "hidden test" in with_hidden.rows[0].detail
+
+
+def test_what_the_fast_path_cannot_finish_is_graded_in_full(tiny, tmp_path, monkeypatch):
+    from autograder import verify as verify_module
+    from autograder.runner import GradeResult
+
+    real_fast_grade = verify_module.fast_grade
+
+    def losing_one(*args, **kwargs):
+        results = real_fast_grade(*args, **kwargs)
+        results["mutant strict_inequality"] = GradeResult(None, "timeout", 1.0, error="lost")
+        return results
+
+    monkeypatch.setattr(verify_module, "fast_grade", losing_one)
+    report = verify(build(tiny, tmp_path / "build"), seeds=1, check_fresh=False, progress=False)
+    assert report.ok, report.table()
+    assert not report.results["mutant strict_inequality"].fast
+    assert report.results["variant where_not_astype (seed 42)"].fast

@@ -1,0 +1,100 @@
+"""Verification records: what ``verify`` proved, so an unchanged assignment is not re-proved.
+
+After a successful ``verify``, ``assignments/NN_topic/verified.json`` (committed) holds a sha256
+over every input that can change a grade or what verification proves, and the scores it saw.
+``build`` skips grading when the record matches the inputs; CI never trusts a record: it
+re-verifies and fails when a committed record disagrees with its inputs or with the scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+
+from . import zips
+from .build import RECORD_NAME
+from .catalog import HELPER_PACKAGE, ROOT, STUDENT_ENVIRONMENT, Assignment
+
+# Kit files whose change can change a grade (the build, the grading path, the guard) or what
+# verification proves (the checks, the fast path, the catalogue formats).
+KIT_FILES = (
+    "autograder/build.py",
+    "autograder/environments.py",
+    "autograder/fastgrade.py",
+    "autograder/kernel_guard.py",
+    "autograder/master.py",
+    "autograder/mutants.py",
+    "autograder/otter_plugin.py",
+    "autograder/runner.py",
+    "autograder/templates/setup_cell.py",
+    "autograder/verify.py",
+    "autograder/worker.py",
+    "pyproject.toml",
+)
+
+
+def record_path(assignment: Assignment) -> Path:
+    return assignment.student_dir / RECORD_NAME
+
+
+def inputs_digest(assignment: Assignment) -> str:
+    """sha256 over the assignment's sources, the helper package, the kit's grading path and
+    the pins (file names and bytes, in a fixed order), and Otter's installed version."""
+    digest = hashlib.sha256()
+
+    def add(name: str, data: bytes) -> None:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    for name, data in sorted(zips.tree_entries(assignment.source_dir).items()):
+        add(f"solutions/{assignment.name}/{name}", data)
+    for name, data in sorted(zips.tree_entries(HELPER_PACKAGE).items()):
+        add(f"shared/{name}", data)
+    for name in KIT_FILES:
+        add(name, (ROOT / name).read_bytes())
+    add("environment.yml", STUDENT_ENVIRONMENT.read_bytes())
+    add("otter-grader", metadata.version("otter-grader").encode())
+    return digest.hexdigest()
+
+
+def make_record(assignment: Assignment, report) -> dict:
+    """The record of a successful verification (no timings: the same proof, the same bytes)."""
+    return {
+        "assignment": assignment.name,
+        "inputs_sha256": inputs_digest(assignment),
+        "checks": len(report.rows),
+        "scores": {label: question_scores(result) for label, result in report.results.items()},
+    }
+
+
+def question_scores(result) -> dict[str, str]:
+    """``{"q1": "4/4", ...}`` for a GradeResult, or ``{"status": ...}`` if it was not graded."""
+    if result.status != "graded":
+        return {"status": result.status}
+    return {n: f"{q.score:g}/{q.possible:g}" for n, q in result.questions.items()}
+
+
+def write_record(assignment: Assignment, record: dict) -> Path:
+    path = record_path(assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_record(assignment: Assignment) -> dict | None:
+    path = record_path(assignment)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def matching_record(assignment: Assignment) -> dict | None:
+    """The committed record if it was made from exactly the current inputs, else None."""
+    record = read_record(assignment)
+    if record and record.get("inputs_sha256") == inputs_digest(assignment):
+        return record
+    return None

@@ -1,0 +1,55 @@
+"""Verification records: `make dist` re-proves only what changed, and says so."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from autograder.cli import main
+from autograder.records import inputs_digest, matching_record, record_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_build_records_its_proof_then_skips_an_unchanged_assignment(tiny):
+    first = run("build", "00_tiny", "--seeds", "1")
+    assert first.exit_code == 0, first.output
+    assert "checks passed" in first.output
+    record = json.loads(record_path(tiny).read_text())
+    assert record["inputs_sha256"] == inputs_digest(tiny)
+    assert record["scores"]["reference (seed 42)"] == {"q1": "2/2", "q2": "1/1"}
+    assert record["scores"]["mutant strict_inequality"]["q1"] != "2/2"
+
+    again = run("build", "00_tiny", "--seeds", "1")
+    assert again.exit_code == 0, again.output
+    assert "verified record matches its inputs" in again.output
+    assert "checks passed" not in again.output  # nothing was graded
+    assert matching_record(tiny) is not None  # publishing kept the record
+
+    forced = run("verify", "00_tiny", "--seeds", "1", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "checks passed" in forced.output
+
+
+def test_a_changed_input_makes_the_record_stale(tiny):
+    assert run("build", "00_tiny", "--seeds", "1").exit_code == 0
+    before = inputs_digest(tiny)
+    catalogue = tiny.mutants.read_text()
+    tiny.mutants.write_text(catalogue.replace("is 0 a step up", "step up"))
+    assert inputs_digest(tiny) != before
+    assert matching_record(tiny) is None
+    rebuilt = run("build", "00_tiny", "--seeds", "1")
+    assert "checks passed" in rebuilt.output  # re-proved, because its inputs changed
+    assert matching_record(tiny) is not None
+
+
+def test_verify_with_a_matching_record_still_fails_a_stale_assignments_folder(tiny):
+    assert run("build", "00_tiny", "--seeds", "1").exit_code == 0
+    notebook = tiny.student_dir / tiny.notebook_name
+    notebook.write_text(notebook.read_text().replace("Heaviside", "Heavyside"))
+    result = CliRunner().invoke(main, ["verify", "00_tiny"])
+    assert result.exit_code == 1
+    assert "stale" in result.output
