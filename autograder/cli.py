@@ -311,6 +311,12 @@ def grade(
     help="Instead, time the kit: build with a matching record (make dist), a forced verify.",
 )
 @click.option("--tests", "test_files", is_flag=True, help="With --kit: also time each test file.")
+@click.option(
+    "--gradescope",
+    is_flag=True,
+    help="Instead, grade each reference as Gradescope does, under half a CPU and 768 MB, and "
+    "print its score, time, CPU time and peak memory.",
+)
 @_timeout_option
 def bench(
     assignments: tuple[str, ...],
@@ -318,6 +324,7 @@ def bench(
     guard_overhead: bool,
     kit: bool,
     test_files: bool,
+    gradescope: bool,
     timeout: float | None,
 ) -> None:
     """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check.
@@ -329,6 +336,9 @@ def bench(
     from .bench import table
     from .build import build as build_one
 
+    if gradescope:
+        _bench_gradescope(resolve(assignments))
+        return
     if kit:
         from .kitbench import bench_kit, kit_table, test_file_seconds
 
@@ -352,6 +362,25 @@ def bench(
             shutil.rmtree(staging, ignore_errors=True)
     click.echo(f"on {_machine()}")
     click.echo(table(figures))
+
+
+def _bench_gradescope(chosen: list[Assignment]) -> None:
+    from .build import build as build_one
+    from .gradescope_sim import GRADESCOPE_CPUS, GRADESCOPE_MEMORY_MB, simulate
+
+    click.echo(f"on {_machine()}; limits: {GRADESCOPE_CPUS} CPU, {GRADESCOPE_MEMORY_MB} MB")
+    click.echo(f"{'assignment':<24}{'score':>12}{'wall':>9}{'cpu':>9}{'peak':>10}  limited")
+    for assignment in chosen:
+        staging = _staging(assignment)
+        try:
+            built = build_one(assignment, staging)
+            run = simulate(built.autograder_zip, built.solution_notebook)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        score = f"{run.score:g}/{run.possible:g}" if run.score is not None else "no result"
+        cpu = f"{run.cpu_seconds:8.1f}s" if run.cpu_seconds is not None else f"{'-':>9}"
+        peak = f"{run.peak_mb:7.0f} MB" if run.peak_mb is not None else f"{'-':>10}"
+        click.echo(f"{assignment.name:<24}{score:>12}{run.seconds:8.1f}s{cpu}{peak}  {run.limited}")
 
 
 def _relative(path: Path) -> str:

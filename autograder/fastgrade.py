@@ -42,7 +42,8 @@ from pathlib import Path
 
 import nbformat
 
-from .runner import THREAD_VARIABLES, CaseResult, GradeResult, QuestionResult
+from .otter_plugin import GRADING_ENVIRONMENT
+from .runner import CaseResult, GradeResult, QuestionResult
 
 NOTEBOOK_NAME = "notebook"  # the name Otter's grading mode gives the notebook's checks
 
@@ -77,9 +78,8 @@ def fast_grade(
         "import sys; sys.path.insert(0, sys.argv.pop(1)); "
         "from autograder.fastgrade import main; sys.exit(main(sys.argv[1:]))"
     )
-    env = {**os.environ, "MPLBACKEND": "Agg", "DL_DEVICE": "cpu", "PYTHONHASHSEED": "0"}
-    for variable in THREAD_VARIABLES:
-        env[variable] = "1"  # forked children must not inherit an OpenMP pool
+    # As the grading plugin sets them; one thread also means no OpenMP pool for forks to break.
+    env = {**os.environ, **GRADING_ENVIRONMENT, "DL_DEVICE": "cpu"}
     started = time.perf_counter()
     log = work / "fastgrade.log"
     with open(log, "wb") as sink:

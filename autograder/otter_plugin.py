@@ -21,6 +21,7 @@ Gradescope image.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -40,6 +41,12 @@ DEFAULTS = {
 }
 CHECK_CALL = re.compile(r"""^\s*grader\.check\(\s*["']([^"']+)["']\s*\)""", re.M)
 GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py")
+# One thread for every math library, wherever grading runs: local batches grade one notebook
+# per core, and Gradescope's default container has half a CPU, where a thread per visible core
+# made a training cell several times slower (04 lost points to the cell limit). Set here, before
+# Otter starts the kernel, so the kernel inherits them on Gradescope exactly as locally.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+GRADING_ENVIRONMENT = {**dict.fromkeys(THREAD_VARIABLES, "1"), "MPLBACKEND": "Agg"}
 BACKSTOP_GRACE = 30.0  # seconds past the guard's own limit before the kernel is given up
 
 
@@ -97,6 +104,7 @@ class GradingGuard(AbstractOtterPlugin):
         """
         from otter.run.run_autograder.runners import python_runner
 
+        os.environ.update(GRADING_ENVIRONMENT)
         restore_support_files(Path("../source/files"), Path("."))
 
         original = python_runner.grade_notebook

@@ -18,7 +18,6 @@ from pathlib import Path
 import psutil
 
 DEFAULT_TIMEOUT = 600.0
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass
@@ -94,11 +93,9 @@ def grade_notebook(
         str(submission),
         str(out_dir),
     ]
+    # Thread counts are set by the grading plugin (otter_plugin.GRADING_ENVIRONMENT), inside
+    # the autograder zip, so that Gradescope grades exactly as this does.
     process_env = {**os.environ, **(env or {})}
-    # Notebooks are graded side by side, one per core: a thread pool each would only make them
-    # fight over the cores (a 2 s training run took 20 s). Gradescope grades one at a time.
-    for variable in THREAD_VARIABLES:
-        process_env.setdefault(variable, "1")
     started = time.perf_counter()
     log_path = out_dir / "grading.log"
     with open(log_path, "wb") as log:

@@ -1,0 +1,33 @@
+"""Gradescope, imitated: the built zip alone, in an /autograder-like root, under Gradescope's
+default half CPU and 768 MB (where this machine has cgroups), scores what local grading does."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.build import build
+from autograder.catalog import all_assignments
+from autograder.gradescope_sim import simulate
+from autograder.records import read_record
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
+def test_the_reference_scores_on_gradescope_what_it_scores_locally(assignment, tmp_path):
+    built = build(assignment, tmp_path / "build")
+    run = simulate(built.autograder_zip, built.solution_notebook)
+    assert run.results is not None, f"no results.json:\n{run.log}"
+    record = read_record(assignment)
+    local = next(v for k, v in (record or {}).get("scores", {}).items() if k.startswith("ref"))
+    local_total = sum(float(s.split("/")[0]) for s in local.values())
+    local_possible = sum(float(s.split("/")[1]) for s in local.values())
+    assert (run.score, run.possible) == (local_total, local_possible), run.log
+    if run.limited:
+        assert run.peak_mb < 768 / 1.5, f"peak {run.peak_mb:.0f} MB leaves too little margin"
+
+
+def test_a_stub_gets_its_zero_on_gradescope_too(tiny_build):
+    run = simulate(tiny_build.autograder_zip, tiny_build.student_notebook)
+    assert run.results is not None, run.log
+    assert run.score == 0 and run.possible == 3
