@@ -23,7 +23,17 @@ from .master import Master, for_otter, read_master
 
 GRADESCOPE_ENVIRONMENT = "environment-gradescope.yml"
 RECORD_NAME = "verified.json"  # written by verify beside the build's outputs (records.py)
-PLUGIN_FILES = ("__init__.py", "otter_plugin.py", "kernel_guard.py")
+PLUGIN_FILES = ("__init__.py", "otter_plugin.py", "kernel_guard.py", "submission.py")
+# The zip's entry point: make the upload gradable (autograder/submission.py), then run Otter.
+RUN_OTTER = '''"""Gradescope runs this (through run_autograder): check the upload, then grade it."""
+
+import sys
+
+from autograder.submission import run_gradescope
+
+if __name__ == "__main__":
+    run_gradescope(sys.argv[1] if len(sys.argv) > 1 else "/autograder")
+'''
 EDITOR_METADATA = ("lines_to_next_cell", "jupytext", "collapsed", "scrolled", "execution")
 
 
@@ -144,6 +154,7 @@ def autograder_zip_entries(otter_zip: Path) -> dict[str, bytes]:
     package = Path(__file__).resolve().parent
     for name in PLUGIN_FILES:
         entries[f"autograder/{name}"] = (package / name).read_bytes()
+    entries["run_otter.py"] = RUN_OTTER.encode()
     return entries
 
 

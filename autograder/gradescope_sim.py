@@ -60,12 +60,7 @@ def simulate(
         (root / "results").mkdir()
         shutil.copy2(submission, root / "submission" / submission.name)
         (root / "submission_metadata.json").write_text("{}")
-        runner = source / "run_otter.py"
-        runner.write_text(
-            runner.read_text().replace(
-                'run_autograder("/autograder")', f"run_autograder({str(root)!r})"
-            )
-        )
+        runner = source / "run_otter.py"  # the zip's entry point takes the root as argument
         group = _Cgroup(cpus, memory_mb)
         env = {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -75,7 +70,7 @@ def simulate(
         started = time.perf_counter()
         with open(root / "log.txt", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, str(runner)],
+                [sys.executable, str(runner), str(root)],
                 cwd=source,
                 env=env,
                 stdout=log,

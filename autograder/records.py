@@ -28,6 +28,7 @@ KIT_FILES = (
     "autograder/mutants.py",
     "autograder/otter_plugin.py",
     "autograder/runner.py",
+    "autograder/submission.py",
     "autograder/templates/setup_cell.py",
     "autograder/verify.py",
     "autograder/worker.py",
