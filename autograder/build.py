@@ -180,6 +180,7 @@ def publish(built: Built) -> None:
     for made, final in (
         (built.student_zip, built.assignment.student_zip),
         (built.autograder_zip, built.assignment.autograder_zip),
+        (built.solution_notebook, built.assignment.solutions_notebook),
     ):
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(made, final)

@@ -101,6 +101,11 @@ class Assignment:
     def autograder_zip(self) -> Path:
         return DIST / f"{self.name}-autograder.zip"
 
+    @property
+    def solutions_notebook(self) -> Path:
+        """The reference notebook, to release after the deadline (no hidden tests in it)."""
+        return DIST / f"{self.name}-solutions.ipynb"
+
 
 def all_assignments() -> list[Assignment]:
     """Every assignment that has a master, in order."""

@@ -252,14 +252,21 @@ def grade(
     try:
         if autograder is None:
             autograder = chosen.autograder_zip
+            staging = _staging(chosen)
+            fresh = build_one(chosen, staging).autograder_zip
             if not autograder.is_file():
                 click.echo(
                     f"{_relative(autograder)} not found: building it (not verified; "
                     "run `make dist` for a verified build)",
                     err=True,
                 )
-                staging = _staging(chosen)
-                autograder = build_one(chosen, staging).autograder_zip
+                autograder = fresh
+            elif autograder.read_bytes() != fresh.read_bytes():  # builds are reproducible
+                raise UserError(
+                    f"{_relative(autograder)} is older than solutions/{chosen.name}/ (a build "
+                    f"of the sources today differs from it): run `python -m autograder build "
+                    f"{chosen.name}`, or pass --autograder to grade with that zip anyway"
+                )
         questions = read_master(chosen).question_names
         timeout = timeout or chosen.settings.submission_timeout
         rows = grade_batch(

@@ -23,6 +23,12 @@ from .otter_plugin import PLUGIN_NAME
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 OTTER_VERSION = "7.0.0"
 CELL_START = re.compile(r"^# %%")
+SUBMIT_PROSE = """## Submission
+
+Run the whole notebook from the top first (*Kernel → Restart & Run All*) and save it. Then
+upload **`{notebook}`** to Gradescope: that file is all the autograder needs. The cell below
+checks your work once more and, in Jupyter, also makes a zip of the notebook that Gradescope
+accepts as well; on Colab it tells you how to download the notebook."""
 
 # Raw-cell block markers and the blocks they open and close.
 BLOCK_MARKERS = {
@@ -270,9 +276,8 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
         }
     ]
     config["generate"] = generate
-    config.setdefault("export_cell", {})
-    if isinstance(config["export_cell"], dict):
-        config["export_cell"]["pdf"] = False
+    # The kit's own submission cell (below) replaces Otter's, which raises on Colab.
+    config["export_cell"] = False
     for cell in notebook.cells:
         if cell.cell_type == "raw" and _raw_marker(cell.source) == "ASSIGNMENT CONFIG":
             cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
@@ -283,6 +288,12 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
     notebook.cells.insert(
         first_markdown + 1, nbformat.v4.new_code_cell(setup_cell(master.assignment))
     )
+    notebook.cells += [
+        nbformat.v4.new_markdown_cell(
+            SUBMIT_PROSE.format(notebook=master.assignment.notebook_name)
+        ),
+        nbformat.v4.new_code_cell(_template("submit_cell.py", master.assignment)),
+    ]
     notebook.metadata.setdefault(
         "kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"}
     )
@@ -290,7 +301,11 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
 
 
 def setup_cell(assignment: Assignment) -> str:
-    template = Template((TEMPLATES / "setup_cell.py").read_text(encoding="utf-8"))
+    return _template("setup_cell.py", assignment)
+
+
+def _template(name: str, assignment: Assignment) -> str:
+    template = Template((TEMPLATES / name).read_text(encoding="utf-8"))
     return template.substitute(
         otter_version=OTTER_VERSION,
         name=assignment.name,

@@ -30,6 +30,7 @@ KIT_FILES = (
     "autograder/runner.py",
     "autograder/submission.py",
     "autograder/templates/setup_cell.py",
+    "autograder/templates/submit_cell.py",
     "autograder/verify.py",
     "autograder/worker.py",
     "pyproject.toml",

@@ -121,3 +121,14 @@ def test_grading_settings_are_read_and_checked(kit, tiny):
     settings.write_text("cell_timeout: -1\n")
     with pytest.raises(UserError, match="cell_timeout must be a positive number"):
         _ = tiny.settings
+
+
+def test_grading_with_a_zip_older_than_its_master_is_refused(kit, tiny, tmp_path):
+    assert run("build", "00_tiny", "--no-verify").exit_code == 0
+    assert tiny.solutions_notebook.is_file()  # released after the deadline, built with the zips
+    edit_master(kit, "is 0 a step up", "is zero a step up")  # a test message: in the zip
+    submission = tmp_path / "s.ipynb"
+    submission.write_text((tiny.student_dir / tiny.notebook_name).read_text())
+    result = run("grade", "00_tiny", str(submission), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "older than solutions/00_tiny/" in result.output and "--autograder" in result.output
