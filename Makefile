@@ -1,5 +1,5 @@
 # Thin targets over `python -m autograder`. Every target creates .venv first if it is missing
-# (or older than pyproject.toml), so a fresh clone needs nothing but Python 3.10+ and make.
+# (or older than pyproject.toml), so a fresh clone needs nothing but Python 3.11+ and make.
 #   make dist                          build and verify every assignment, write dist/*.zip
 #   make test                          lint and run the whole test suite (what CI runs)
 #   make grade A=01_perceptron_xor S=path/to/submissions/
