@@ -45,7 +45,11 @@
 # `grader.check("qN")` cell below it: it runs the public tests and tells you what it called,
 # what it expected and what came back. The autograder also runs hidden tests that use other
 # inputs (shapes, values, seeds), so make your code general rather than tuned to the public
-# examples. Cells that only draw pictures are not graded; run them anyway, they are the fun part.
+# examples. No function may modify the arrays passed to it (the tests check; `train_xor` of
+# course updates the model it is given). A mistake costs points only in the question of the
+# function that has it: q4's tests use your q3 perceptron only to check that `xor_accuracy` agrees
+# with it (if `perceptron_train` raises an error, though, q4's `w_xor` cannot exist either).
+# Cells that only draw pictures are not graded; run them anyway, they are the fun part.
 #
 # Everything here runs in a few seconds on a laptop CPU.
 
@@ -105,10 +109,14 @@ rng_seed = 0
 
 # %% [markdown]
 # **Question 1 (4 points).** Implement the four activations in NumPy. Each takes an array-like
-# `z` of any shape and returns a float NumPy array. `softmax(z, axis=-1)` normalises along
-# `axis` (the last one by default) and must return finite values even for inputs around 1000.
-# You may use `np.exp`, `np.tanh`, `np.maximum`, `np.max` and `np.sum`, but not a library's
-# ready-made softmax or sigmoid.
+# `z` of any shape (a scalar, a list or an array, of floats or integers) and returns a float NumPy
+# array of the same shape, without modifying `z`. `softmax(z, axis=-1)` normalises along `axis`
+# (the last one by default) and must return finite, correct values even for inputs around ±1000,
+# in every slice along `axis` on its own: a row around 1000 and a row around -1000 of the same
+# array must both come out right. You may use `np.exp`, `np.tanh`, `np.maximum`, `np.max` and
+# `np.sum` (and any other NumPy arithmetic), but not a library's ready-made softmax or sigmoid.
+# The tests compare with the exact values at float32 precision (relative tolerance 1e-5), so any
+# textbook formula, in float64 or float32, passes.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -158,61 +166,29 @@ def softmax(z, axis=-1):
 # # BEGIN TESTS
 
 # %%
-def test_sigmoid_tanh_relu_public(sigmoid, tanh, relu):
+def test_activations_public(sigmoid, tanh, relu):
     import numpy as np
-    import torch
 
-    from shared.checks import assert_close, check_implemented
+    from shared.testing.perceptron_xor import check_elementwise, check_relu, check_sigmoid
 
     z = np.array([[-3.0, -0.5, 0.0], [0.5, 2.0, 6.0]])
-    zt = torch.tensor(z, dtype=torch.float64)
-    for name, fn, oracle, hint in [
-        ("sigmoid", sigmoid, torch.sigmoid(zt).numpy(),
-         "Hint: sigmoid(z) = 1 / (1 + exp(-z)); mind the minus sign in the exponent."),
-        ("tanh", tanh, torch.tanh(zt).numpy(),
-         "Hint: np.tanh does it, or (exp(z) - exp(-z)) / (exp(z) + exp(-z))."),
-        ("relu", relu, torch.relu(zt).numpy(),
-         "Hint: ReLU is elementwise, np.maximum(z, 0); np.max(z, 0) reduces along an axis instead."),
-    ]:
-        out = fn(z)
-        check_implemented(out, f"{name}(z)")
-        assert isinstance(out, np.ndarray), (
-            f"{name}(z) should return a NumPy array, got {type(out).__name__}. {hint}"
-        )
-        assert_close(out, oracle, name=f"{name}(z) for z = {z.tolist()}", rtol=1e-10, atol=1e-12, hint=hint)
-    s0 = sigmoid(np.array([0.0]))
-    assert np.allclose(s0, 0.5), f"sigmoid(0) should be 0.5, got {s0}. Hint: sigmoid(z) = 1 / (1 + exp(-z))."
+    check_sigmoid(sigmoid, z, label=f"sigmoid(z) for z = {z.tolist()}")
+    check_elementwise(tanh, z, np.tanh(z), label=f"tanh(z) for z = {z.tolist()}",
+                      hint="Hint: np.tanh does it, or (exp(z) - exp(-z)) / (exp(z) + exp(-z)).")
+    check_relu(relu, z, label=f"relu(z) for z = {z.tolist()}")
 
 # %%
 def test_softmax_public(softmax):
     import numpy as np
-    import torch
 
-    from shared.checks import assert_close, check_implemented
+    from shared.testing.perceptron_xor import check_softmax
 
-    from shared.forbid import forbid
-
-    library_softmax = ("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax",
-                       "scipy.special.softmax", "torch.special.softmax")
-    hint = ("Hint: subtract the max along `axis` (np.max(z, axis=axis, keepdims=True)) before "
-            "np.exp, then divide by the sum along the same `axis` (keepdims=True).")
-    z = np.array([1.0, 2.0, 3.0])
-    with forbid(*library_softmax, reason="Build softmax from np.exp, np.max and np.sum."):
-        out = softmax(z)
-    check_implemented(out, "softmax(z)")
-    expected = torch.softmax(torch.tensor(z, dtype=torch.float64), dim=-1).numpy()
-    assert_close(out, expected, name="softmax([1, 2, 3])", rtol=1e-10, atol=1e-12, hint=hint)
-    z2 = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [-1.0, 5.0, 2.0, 0.5]])
-    expected2 = torch.softmax(torch.tensor(z2, dtype=torch.float64), dim=-1).numpy()
-    out2 = softmax(z2)
-    assert_close(out2, expected2, name="softmax(z2) of shape (3, 4) along axis=-1: each row should sum to 1", rtol=1e-10, atol=1e-12, hint=hint)
-    big = np.array([1000.0, 1001.0, 1002.0])
-    with np.errstate(over="ignore", invalid="ignore"):
-        out_big = softmax(big)
-    assert np.all(np.isfinite(out_big)), (
-        f"softmax([1000, 1001, 1002]) returned {out_big}: exp(1000) overflows to inf and inf/inf is nan. {hint}"
-    )
-    assert_close(out_big, expected, name="softmax([1000, 1001, 1002]) (should equal softmax([1, 2, 3]))", rtol=1e-10, atol=1e-12, hint=hint)
+    check_softmax(softmax, np.array([1.0, 2.0, 3.0]), axis=None, label="softmax([1, 2, 3])")
+    z = np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [-1.0, 5.0, 2.0, 0.5]])
+    check_softmax(softmax, z, axis=None, label=f"softmax(z) for z = {z.tolist()} (each row should sum to 1)")
+    check_softmax(softmax, np.array([1000.0, 1001.0, 1002.0]), axis=None, label="softmax([1000, 1001, 1002])")
+    z = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]])
+    check_softmax(softmax, z, axis=None, label=f"softmax(z) for z = {z.tolist()} (each row on its own scale)")
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -220,24 +196,17 @@ hidden: true
 """ # END TEST CONFIG
 def test_activations_hidden(sigmoid, tanh, relu):
     import numpy as np
-    import torch
 
-    from shared.checks import assert_close, check_implemented
+    from shared.testing.perceptron_xor import check_elementwise, check_relu, check_sigmoid
 
     z = np.random.default_rng(101).normal(scale=4.0, size=(3, 4, 5))
-    zt = torch.tensor(z, dtype=torch.float64)
-    for name, fn, oracle, hint in [
-        ("sigmoid", sigmoid, torch.sigmoid(zt).numpy(),
-         "Hint: sigmoid(z) = 1 / (1 + exp(-z)); mind the minus sign in the exponent."),
-        ("tanh", tanh, torch.tanh(zt).numpy(), "Hint: np.tanh works elementwise on any shape."),
-        ("relu", relu, torch.relu(zt).numpy(),
-         "Hint: ReLU is elementwise, np.maximum(z, 0); np.max(z, 0) reduces along an axis instead."),
-    ]:
-        out = fn(z)
-        check_implemented(out, f"{name}(z)")
-        assert_close(np.asarray(out), oracle, name=f"{name}(z) for random z of shape (3, 4, 5)", rtol=1e-10, atol=1e-12, hint=hint)
-    scalar = relu(-2.5)
-    assert np.ndim(scalar) == 0 and float(scalar) == 0.0, f"relu(-2.5) should be the scalar 0.0, got {scalar!r}. Hint: np.maximum(z, 0)."
+    check_sigmoid(sigmoid, z, label="sigmoid(z) for random z of shape (3, 4, 5)")
+    check_elementwise(tanh, z, np.tanh(z), label="tanh(z) for random z of shape (3, 4, 5)",
+                      hint="Hint: np.tanh works elementwise on any shape.")
+    check_relu(relu, z, label="relu(z) for random z of shape (3, 4, 5)")
+    check_relu(relu, np.array([-2, 0, 3]), label="relu(np.array([-2, 0, 3])) (integers in, floats out)")
+    check_relu(relu, -2.5, label="relu(-2.5) (a scalar in, a 0-d array or scalar out)")
+    check_sigmoid(sigmoid, [0.0, -1.0], label="sigmoid([0.0, -1.0]) (a list in)")
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -245,28 +214,16 @@ hidden: true
 """ # END TEST CONFIG
 def test_softmax_hidden(softmax):
     import numpy as np
-    import torch
 
-    from shared.checks import assert_close, check_implemented
+    from shared.testing.perceptron_xor import check_softmax
 
-    hint = ("Hint: subtract the max along `axis` (np.max(z, axis=axis, keepdims=True)) before "
-            "np.exp, then divide by the sum along the same `axis` (keepdims=True).")
-    from shared.forbid import forbid
-
-    library_softmax = ("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax",
-                       "scipy.special.softmax", "torch.special.softmax")
     z = np.random.default_rng(202).normal(scale=3.0, size=(2, 3, 4))
-    zt = torch.tensor(z, dtype=torch.float64)
     for axis in (-1, 0, 1):
-        with forbid(*library_softmax, reason="Build softmax from np.exp, np.max and np.sum."):
-            out = softmax(z, axis=axis)
-        check_implemented(out, f"softmax(z, axis={axis})")
-        assert_close(np.asarray(out), torch.softmax(zt, dim=axis).numpy(), name=f"softmax(z, axis={axis}) for z of shape (2, 3, 4)", rtol=1e-10, atol=1e-12, hint=hint)
-    big = np.array([[1000.0, 999.0, -1000.0], [-5.0, 800.0, 800.0]])
-    with np.errstate(over="ignore", invalid="ignore"):
-        out_big = softmax(big, axis=1)
-    assert np.all(np.isfinite(out_big)), f"softmax({big.tolist()}, axis=1) returned non-finite values {out_big}. {hint}"
-    assert_close(np.asarray(out_big), torch.softmax(torch.tensor(big, dtype=torch.float64), dim=1).numpy(), name=f"softmax({big.tolist()}, axis=1)", rtol=1e-10, atol=1e-12, hint=hint)
+        check_softmax(softmax, z, axis=axis, label=f"softmax(z, axis={axis}) for random z of shape (2, 3, 4)")
+    z = np.array([[1000.0, 999.0, -1000.0], [-5.0, 800.0, 800.0]])
+    check_softmax(softmax, z, axis=1, label=f"softmax(z, axis=1) for z = {z.tolist()}")
+    z = np.array([[900.0, -900.0, 3.0], [899.0, -901.0, 1.0]])
+    check_softmax(softmax, z, axis=0, label=f"softmax(z, axis=0) for z = {z.tolist()} (each column on its own scale)")
 
 # %% [raw]
 # # END TESTS
@@ -340,19 +297,18 @@ def neuron(x, w, b, activation):
 def test_neuron_public(neuron):
     import numpy as np
 
-    from shared.checks import assert_close, check_implemented
+    from shared.checks import assert_close
+    from shared.testing.perceptron_xor import ACTIVATION_ATOL, ACTIVATION_RTOL, call
 
     x = np.array([[0.0, 0.0], [1.0, 2.0], [-1.0, 0.5]])
     w = np.array([0.5, -1.0])
     b = 0.25
-    out = neuron(x, w, b, lambda a: a)
-    check_implemented(out, "neuron(x, w, b, identity)")
-    expected = np.array([0.25, -1.25, -0.75])
-    assert_close(np.asarray(out, dtype=float), expected, name=f"neuron(x={x.tolist()}, w={w.tolist()}, b={b}, activation=identity)", rtol=1e-12, atol=1e-12,
-                 hint="Hint: the output is activation(x @ w + b); did you forget the bias b, or multiply in the wrong order?")
-    out_tanh = neuron(x, w, b, np.tanh)
-    assert_close(np.asarray(out_tanh, dtype=float), np.tanh(expected), name="neuron(x, w, b, activation=np.tanh)", rtol=1e-12, atol=1e-12,
-                 hint="Hint: apply the activation you are given to the pre-activation x @ w + b (with the bias).")
+    hint = "Hint: the output is activation(x @ w + b); did you forget the bias b, or multiply in the wrong order?"
+    for act_name, activation in [("identity", lambda a: a), ("np.tanh", np.tanh)]:
+        label = f"neuron(x={x.tolist()}, w={w.tolist()}, b={b}, activation={act_name})"
+        out = call(neuron, x, w, b, activation, label=label, hint=hint)
+        assert_close(out, activation(np.array([0.25, -1.25, -0.75])), name=label,
+                     rtol=ACTIVATION_RTOL, atol=ACTIVATION_ATOL, hint=hint)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -361,16 +317,17 @@ hidden: true
 def test_neuron_hidden(neuron):
     import numpy as np
 
-    from shared.checks import assert_close, check_implemented
+    from shared.checks import assert_close
+    from shared.testing.perceptron_xor import ACTIVATION_ATOL, ACTIVATION_RTOL, call
 
+    hint = "Hint: the output is activation(x @ w + b), one value per row of x; include the bias b."
     rng = np.random.default_rng(303)
     for n, d, b in [(7, 1, -1.5), (5, 4, 2.0), (1, 3, 0.75)]:
         x = rng.normal(size=(n, d))
         w = rng.normal(size=d)
-        out = neuron(x, w, b, lambda a: np.maximum(a, 0.0))
-        check_implemented(out, f"neuron(x of shape {(n, d)}, w of shape {(d,)}, b={b}, relu)")
-        assert_close(np.asarray(out, dtype=float), np.maximum(x @ w + b, 0.0), name=f"neuron(x of shape {(n, d)}, w of shape {(d,)}, b={b}, activation=relu)", rtol=1e-12, atol=1e-12,
-                     hint="Hint: the output is activation(x @ w + b), one value per row of x; did you forget the bias b?")
+        label = f"neuron(x, w, b={b}, activation=relu) for x of shape ({n}, {d})"
+        out = call(neuron, x, w, b, lambda a: np.maximum(a, 0.0), label=label, hint=hint)
+        assert_close(out, np.maximum(x @ w + b, 0.0), name=label, rtol=ACTIVATION_RTOL, atol=ACTIVATION_ATOL, hint=hint)
 
 # %% [raw]
 # # END TESTS
@@ -401,8 +358,12 @@ def test_neuron_hidden(neuron):
 # said 1 for a 0, it subtracts. Rosenblatt's **convergence theorem** (proved in full by Novikoff
 # in 1962) says that if some hyperplane separates the two classes with a margin, this rule finds
 # a separating hyperplane after finitely many mistakes, whatever the learning rate $\eta > 0$.
-# Starting from $w = 0, b = 0$, as we will, the learning rate only rescales $w$ and $b$ and does
-# not change a single prediction.
+# Starting from $w = 0, b = 0$, as we will, in exact arithmetic the learning rate only rescales
+# $w$ and $b$ and does not change a single prediction. In floating point that holds exactly only
+# when $\eta$ is a power of two (0.5, 0.25, ...): with $\eta = 0.1$, sums such as
+# $0.1 + 0.2 - 0.3$ are not exactly 0, so a point that lies exactly on the boundary with $\eta = 1$
+# can land on either side, and the rest of the run can change (try it on a few points with small
+# integer coordinates).
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -412,19 +373,23 @@ def test_neuron_hidden(neuron):
 # %% [markdown]
 # **Question 3 (4 points).** Implement
 #
-# * `perceptron_predict(X, w, b)`: `X (N, D)`, `w (D,)`, scalar `b`; returns a float array of
+# * `perceptron_predict(X, w, b)`: `X (N, D)`, `w (D,)`, scalar `b`; returns an array of
 #   shape `(N,)` with `1.0` where $w^\top x + b \ge 0$ (points exactly on the boundary are
-#   class 1) and `0.0` elsewhere.
+#   class 1) and `0.0` elsewhere (floats; integer or boolean 1/0 are accepted too).
 # * `perceptron_train(X, y, *, lr=1.0, epochs=100, seed=0)`: start from `w = np.zeros(D)` and
 #   `b = 0.0`. In each epoch visit the examples in the order `rng.permutation(N)` (with
 #   `rng = np.random.default_rng(seed)` made once, before the first epoch), predict each one,
 #   and apply the update rule **only when the prediction is wrong**, counting the mistakes. Append
 #   the epoch's number of mistakes to a list `errors`, and **stop early** after the first epoch
-#   with no mistakes. Return `(w, b, errors)`.
+#   with no mistakes. Return `(w, b, errors)`. This is Rosenblatt's *online* rule: each update
+#   happens right away, so the next example of the same epoch is judged with the new `w, b`.
 #
 # The tests train on AND, OR and other linearly separable data and check that training ends with
 # an error-free epoch, that the learned weights classify every point, that an epoch without
-# mistakes changes nothing, and that the learning rate only rescales `w` and `b`.
+# mistakes changes nothing, that the learning rate 0.5 gives the run of 1.0 with `w` and `b`
+# halved, and that on XOR every epoch has a mistake. On small data with integer coordinates (where
+# every sum is exact) they also compare `w`, `b` and `errors` with the rule run exactly as stated
+# above: same order, same online updates, same early stop.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -482,51 +447,38 @@ def perceptron_train(X, y, *, lr=1.0, epochs=100, seed=0):
 def test_perceptron_predict_public(perceptron_predict):
     import numpy as np
 
-    from shared.checks import assert_close, check_implemented
+    from shared.testing.perceptron_xor import check_predict
 
     X = np.array([[0.0, 0.0], [1.0, 1.0], [-1.0, -1.0], [2.0, -1.0]])
     w = np.array([1.0, 1.0])
-    out = perceptron_predict(X, w, 0.0)
-    check_implemented(out, "perceptron_predict(X, w, b)")
-    assert_close(np.asarray(out, dtype=float), np.array([1.0, 1.0, 0.0, 1.0]), name=f"perceptron_predict(X={X.tolist()}, w=[1, 1], b=0)",
-                 hint="Hint: predict 1.0 where X @ w + b >= 0 (a point exactly on the boundary, like [0, 0] here, is class 1), else 0.0.")
-    out_b = perceptron_predict(X, w, -1.5)
-    assert_close(np.asarray(out_b, dtype=float), np.array([0.0, 1.0, 0.0, 0.0]), name="perceptron_predict(X, w=[1, 1], b=-1.5)",
-                 hint="Hint: include the bias: predict 1.0 where X @ w + b >= 0.")
+    for b in (0.0, -1.5):
+        check_predict(perceptron_predict, X, w, b, label=f"perceptron_predict(X={X.tolist()}, w=[1, 1], b={b})")
 
 # %%
 def test_perceptron_train_public(perceptron_train, perceptron_predict):
     import numpy as np
 
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import (BATCH_HINT, STRICT_HINT, call, check_perceptron_run,
+                                               check_separable_fit, unpack_perceptron)
 
-    rule = ("Hint: update only on mistakes (y_hat != y): w += lr * (y - y_hat) * x and the bias "
-            "b += lr * (y - y_hat); stop after the first epoch with no mistakes.")
     for gate in ("and", "or"):
         X, y = logic_gate(gate)
-        result = perceptron_train(X, y, epochs=100, seed=0)
-        check_implemented(result, f"perceptron_train(X_{gate}, y_{gate})")
-        assert len(result) == 3, f"perceptron_train should return (w, b, errors), got {len(result)} values"
-        w, b, errors = result
-        assert np.shape(w) == (2,), f"w should have shape (2,) for 2-D inputs, got {np.shape(w)}"
-        assert np.ndim(b) == 0, f"b should be a scalar, got {b!r}"
-        assert len(errors) >= 1 and errors[-1] == 0, (
-            f"On {gate.upper()} (linearly separable) training should end with an error-free epoch; "
-            f"errors per epoch were {list(errors)[:12]}{' ...' if len(errors) > 12 else ''} ({len(errors)} epochs). {rule}"
-        )
-        assert len(errors) < 100, f"On {gate.upper()} training should stop early, but it ran all {len(errors)} epochs. {rule}"
-        pred = perceptron_predict(X, w, b)
-        assert np.array_equal(np.asarray(pred, dtype=float), y), (
-            f"After training on {gate.upper()}, w={w}, b={b} predict {pred} instead of {y}. {rule}"
-        )
+        check_separable_fit(perceptron_train, perceptron_predict, X, y, epochs=100, seed=0,
+                            label=f"perceptron_train(X_{gate}, y_{gate}, epochs=100, seed=0)")
+    # All labels 1: w = 0, b = 0 already predicts 1 everywhere (0 >= 0), so nothing may change.
     X = np.array([[1.0, 2.0], [3.0, -1.0], [-2.0, 0.5]])
-    w, b, errors = perceptron_train(X, np.ones(3), epochs=10, seed=0)
-    assert np.allclose(w, 0.0) and b == 0.0 and list(errors) == [0], (
-        "With all labels 1, the initial w = 0, b = 0 already predicts every point correctly (0 >= 0), "
-        f"so training should make no update and return w=[0, 0], b=0, errors=[0]; got w={w}, b={b}, "
-        f"errors={list(errors)}. Hint: update only on mistakes, and start from w = np.zeros(D), b = 0."
-    )
+    label = f"perceptron_train(X={X.tolist()}, y=[1, 1, 1], epochs=10, seed=0)"
+    run = unpack_perceptron(call(perceptron_train, X, np.ones(3), epochs=10, seed=0, label=label), 2, label=label)
+    check_perceptron_run(run, (np.zeros(2), 0.0, [0]), label=label)
+    # Three copies of one point of class 0: the online rule corrects the first copy, and the other
+    # two are then right; whatever the order, one mistake, then an error-free epoch.
+    X = np.array([[1.0, 2.0]] * 3)
+    label = f"perceptron_train(X={X.tolist()}, y=[0, 0, 0], lr=0.5, epochs=10, seed=0)"
+    run = unpack_perceptron(call(perceptron_train, X, np.zeros(3), lr=0.5, epochs=10, seed=0, label=label), 2, label=label)
+    check_perceptron_run(run, (np.array([-0.5, -1.0]), -0.5, [1, 0]), label=label,
+                         alternatives={BATCH_HINT: (np.array([-1.5, -3.0]), -1.5, [3, 0]),
+                                       STRICT_HINT: (np.zeros(2), 0.0, [0])})
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -535,39 +487,43 @@ hidden: true
 def test_perceptron_hidden(perceptron_train, perceptron_predict):
     import numpy as np
 
-    from shared.checks import check_implemented
+    from grader_only.oracles import perceptron_cases, perceptron_mistakes, perceptron_run
     from shared.data import blobs, logic_gate
+    from shared.testing.perceptron_xor import (PERCEPTRON_RULE, call, check_perceptron_run, check_predict,
+                                               check_separable_fit, unpack_perceptron)
 
-    rule = ("Hint: update only on mistakes (y_hat != y): w += lr * (y - y_hat) * x and the bias "
-            "b += lr * (y - y_hat); stop after the first epoch with no mistakes.")
+    X = np.array([[2.0, -1.0, 0.5], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [-3.0, 2.0, 1.0], [0.5, 0.5, -2.0]])
+    check_predict(perceptron_predict, X, np.array([1.0, 2.0, -2.0]), 0.0, label="perceptron_predict(X, w, b=0) for X of shape (5, 3)")
+    check_predict(perceptron_predict, X[:1], np.array([1.0, 0.5, -1.0]), -1.0, label="perceptron_predict(X, w, b=-1) for one row")
+    # The rule exactly as stated (order, online updates, early stop) on small-integer data.
+    for X, y, lr, seed in perceptron_cases():
+        label = f"perceptron_train(X, y, lr={lr}, epochs=50, seed={seed}) for X of shape {X.shape}"
+        run = unpack_perceptron(call(perceptron_train, X, y, lr=lr, epochs=50, seed=seed, label=label), X.shape[1], label=label)
+        check_perceptron_run(run, perceptron_run(X, y, lr=lr, epochs=50, seed=seed), label=label,
+                             alternatives=perceptron_mistakes(X, y, lr=lr, epochs=50, seed=seed))
     X, y = blobs(40, seed=11, separation=4.0, dim=3)
-    result = perceptron_train(X, y, epochs=200, seed=5)
-    check_implemented(result, "perceptron_train(X, y)")
-    w, b, errors = result
-    assert np.shape(w) == (3,), f"w should have shape (3,) for 3-D inputs, got {np.shape(w)}"
-    assert errors[-1] == 0 and 0 not in list(errors)[:-1], (
-        f"On separable 3-D blobs, training should stop right after the first error-free epoch; errors were {list(errors)[:12]}{' ...' if len(errors) > 12 else ''} ({len(errors)} epochs). {rule}"
-    )
-    assert all(0 <= e <= len(X) for e in errors), f"errors counts mistakes per epoch, between 0 and N={len(X)}; got {list(errors)[:12]}{' ...' if len(errors) > 12 else ''} ({len(errors)} epochs)"
-    pred = np.asarray(perceptron_predict(X, w, b), dtype=float)
-    assert np.array_equal(pred, y), f"The trained perceptron misclassifies {int((pred != y).sum())} of {len(y)} separable points. {rule}"
-    w_half, b_half, errors_half = perceptron_train(X, y, lr=0.5, epochs=200, seed=5)
-    assert list(errors_half) == list(errors) and np.allclose(2 * np.asarray(w_half), w) and np.isclose(2 * b_half, b), (
-        "From w = 0, b = 0 the learning rate only rescales w and b: lr=0.5 should give exactly half the "
-        f"weights of lr=1.0 and the same errors. Got w={w_half}, b={b_half} (lr=0.5) vs w={w}, b={b} (lr=1.0). {rule}"
-    )
+    w, b, errors = check_separable_fit(perceptron_train, perceptron_predict, X, y, epochs=200, seed=5,
+                                       label="perceptron_train(X, y, epochs=200, seed=5) on separable 3-D blobs")
+    # lr = 0.5 halves every update exactly in floating point, so the run is the same, rescaled.
+    label = "perceptron_train(X, y, lr=0.5, epochs=200, seed=5) on the same blobs"
+    run = unpack_perceptron(call(perceptron_train, X, y, lr=0.5, epochs=200, seed=5, label=label), 3, label=label)
+    check_perceptron_run(run, (w / 2, b / 2, errors), label=label + " (should be the lr=1.0 run with w and b halved)")
     for gate in ("nand", "nor"):
         Xg, yg = logic_gate(gate)
-        wg, bg, eg = perceptron_train(Xg, yg, epochs=50, seed=3)
-        assert eg[-1] == 0 and np.array_equal(np.asarray(perceptron_predict(Xg, wg, bg), dtype=float), yg), (
-            f"perceptron_train should learn {gate.upper()}; errors per epoch were {list(eg)[:12]}{' ...' if len(eg) > 12 else ''} ({len(eg)} epochs). {rule}"
-        )
+        check_separable_fit(perceptron_train, perceptron_predict, Xg, yg, epochs=50, seed=3,
+                            label=f"perceptron_train(X_{gate}, y_{gate}, epochs=50, seed=3)")
     Xp = np.random.default_rng(12).normal(size=(6, 4))
-    wp, bp, ep = perceptron_train(Xp, np.ones(6), epochs=5, seed=1)
-    assert np.allclose(wp, 0.0) and bp == 0.0 and list(ep) == [0], (
-        f"With all labels 1 the initial w = 0, b = 0 makes no mistake, so nothing should change; got w={wp}, b={bp}, "
-        f"errors={list(ep)}. Hint: update only on mistakes."
-    )
+    label = "perceptron_train(X, np.ones(6), epochs=5, seed=1), where w = 0, b = 0 already makes no mistake"
+    run = unpack_perceptron(call(perceptron_train, Xp, np.ones(6), epochs=5, seed=1, label=label), 4, label=label)
+    check_perceptron_run(run, (np.zeros(4), 0.0, [0]), label=label)
+    X, y = logic_gate("xor")
+    for seed in (1, 7, 23):
+        label = f"perceptron_train(X_xor, y_xor, epochs=30, seed={seed})"
+        errors = unpack_perceptron(call(perceptron_train, X, y, epochs=30, seed=seed, label=label), 2, label=label)[2]
+        assert len(errors) == 30 and min(errors) >= 1, (
+            f"{label}: no line is error-free on XOR, so each of the 30 epochs must count at least one "
+            f"mistake; errors were {errors}. {PERCEPTRON_RULE}"
+        )
 
 # %% [raw]
 # # END TESTS
@@ -629,15 +585,17 @@ plt.show()
 #    four points that the final `w, b` classify correctly in `xor_accuracy` (a float). Keep the
 #    trained perceptron as `w_xor, b_xor, errors_xor`: the plot after this question uses them.
 # 2. See the limit from another angle: implement `best_linear_accuracy(X, y, *, n_trials=2000, seed=0)`,
-#    which draws `n_trials` random linear classifiers (with `rng = np.random.default_rng(seed)`,
-#    weights `W = rng.normal(size=(n_trials, D))` and biases `B = rng.normal(size=n_trials)`),
-#    classifies `X` with each one using the step rule ($\ge 0 \mapsto 1$), and returns the best
-#    accuracy found, as a float. Try to do it without a Python loop: `X @ W.T + B` has shape
+#    which draws `n_trials` random linear classifiers with standard normal weights and biases
+#    from `rng = np.random.default_rng(seed)` (for instance `W = rng.normal(size=(n_trials, D))`,
+#    then `B = rng.normal(size=n_trials)`), classifies `X` with each one using the step rule
+#    ($\ge 0 \mapsto 1$), and returns the best accuracy found, as a float; the same seed must
+#    give the same result. Try to do it without a Python loop: `X @ W.T + B` has shape
 #    `(N, n_trials)`.
 #
-# The tests check that `xor_accuracy` is at most 0.75, that the perceptron never has an
-# error-free epoch on XOR, and that random search finds a perfect line for AND but never more
-# than 3 of 4 for XOR.
+# The tests check that `xor_accuracy` is the fraction your `w_xor, b_xor` classify correctly
+# (at most 0.75) and that they are what `perceptron_train` returns for 25 epochs and
+# `seed=rng_seed`, and that random search finds a perfect line for AND and for well-separated
+# blobs but never more than 3 of 4 points for XOR. They do not depend on the exact random draws.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -677,62 +635,72 @@ def best_linear_accuracy(X, y, *, n_trials=2000, seed=0):
 # # BEGIN TESTS
 
 # %%
-def test_xor_limit_public(xor_accuracy, best_linear_accuracy):
+def test_xor_limit_public(xor_accuracy, w_xor, b_xor, perceptron_predict, best_linear_accuracy):
     import numpy as np
 
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import best_linear_hint, call
 
-    check_implemented(xor_accuracy, "xor_accuracy")
-    assert np.ndim(xor_accuracy) == 0, f"xor_accuracy should be a single number, got {xor_accuracy!r}"
-    assert float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), (
-        f"xor_accuracy should be the fraction of the 4 XOR points classified correctly (0, 0.25, 0.5 or 0.75), "
-        f"got {xor_accuracy!r}. Hint: np.mean(perceptron_predict(X_xor, w, b) == y_xor)."
-    )
     X, y = logic_gate("xor")
-    best = best_linear_accuracy(X, y, n_trials=2000, seed=0)
-    check_implemented(best, "best_linear_accuracy(X_xor, y_xor)")
-    assert np.ndim(best) == 0, f"best_linear_accuracy should return a single number, got {best!r}"
-    assert np.isclose(float(best), 0.75), (
-        f"best_linear_accuracy(X_xor, y_xor, n_trials=2000, seed=0) should find a line with 3 of 4 points right "
-        f"(0.75) and never more; got {best}. Hint: predictions (X @ W.T + B >= 0) have shape (N, n_trials); take "
-        "the accuracy of each column (mean over axis 0) and return the max."
+    assert np.ndim(xor_accuracy) == 0 and float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), (
+        f"xor_accuracy should be the fraction of the 4 XOR points classified correctly (0, 0.25, 0.5 or 0.75), "
+        f"got {xor_accuracy!r}. Hint: np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor)."
     )
-    Xa, ya = logic_gate("and")
-    best_and = best_linear_accuracy(Xa, ya, n_trials=2000, seed=0)
-    assert np.isclose(float(best_and), 1.0), (
-        f"AND is linearly separable, so 2000 random lines should include a perfect one (1.0); got {best_and}. "
-        "Hint: take the max (not the mean) over trials of each classifier's accuracy."
+    pred = np.asarray(call(perceptron_predict, X, w_xor, b_xor, label="perceptron_predict(X_xor, w_xor, b_xor)"), dtype=float)
+    fraction = float(np.mean(pred.ravel() == y)) if pred.size == 4 else None
+    assert fraction is None or np.isclose(float(xor_accuracy), fraction), (
+        f"Your w_xor, b_xor classify {fraction:.2f} of the XOR points correctly, but xor_accuracy is {xor_accuracy}. "
+        "Hint: the fraction correctly classified, np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor)."
     )
+    for gate, want in (("xor", 0.75), ("and", 1.0)):
+        Xg, yg = logic_gate(gate)
+        label = f"best_linear_accuracy(X_{gate}, y_{gate}, n_trials=2000, seed=0)"
+        best = call(best_linear_accuracy, Xg, yg, n_trials=2000, seed=0, label=label)
+        assert np.ndim(best) == 0, f"{label} should return a single number, got {best!r}"
+        assert np.isclose(float(best), want), (
+            f"{label} should be {want} ({'3 of 4 points: no line does better on XOR' if gate == 'xor' else 'AND is linearly separable'}), "
+            f"got {best}. {best_linear_hint(float(best), 4, want)}"
+        )
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_xor_limit_hidden(perceptron_train, best_linear_accuracy):
+def test_xor_limit_hidden(w_xor, b_xor, errors_xor, perceptron_train, best_linear_accuracy, rng_seed):
     import numpy as np
 
-    from shared.checks import check_implemented
     from shared.data import blobs, logic_gate
+    from shared.testing.perceptron_xor import best_linear_hint, call, describe_run, same_run, unpack_perceptron
 
     X, y = logic_gate("xor")
-    for seed in (1, 7, 23):
-        result = perceptron_train(X, y, epochs=30, seed=seed)
-        check_implemented(result, "perceptron_train(X_xor, y_xor)")
-        errors = list(result[2])
-        assert len(errors) == 30 and min(errors) >= 1, (
-            f"On XOR no line is error-free, so every one of the 30 epochs must contain a mistake (seed={seed}); "
-            f"errors were {errors}. Hint: count a mistake whenever y_hat != y."
+    # Where your perceptron_train is deterministic, w_xor, b_xor, errors_xor must be its run with
+    # epochs=25, seed=rng_seed (whether that run is right is q3's business, not this question's).
+    label = f"perceptron_train(X_xor, y_xor, epochs=25, seed=rng_seed={rng_seed})"
+    mine = unpack_perceptron((w_xor, b_xor, errors_xor), 2, label="(w_xor, b_xor, errors_xor)")
+    try:
+        runs = [unpack_perceptron(perceptron_train(X, y, epochs=25, seed=rng_seed), 2, label=label) for _ in range(2)]
+    except Exception:  # a perceptron_train that fails is graded in q3
+        runs = None
+    if runs is not None and same_run(*runs):
+        assert same_run(mine, runs[0]), (
+            f"w_xor, b_xor, errors_xor are {describe_run(mine)}, but {label} gives {describe_run(runs[0])}. "
+            "Hint: train for 25 epochs with seed=rng_seed and keep what perceptron_train returns."
         )
     for seed in (3, 4, 5):
-        best = best_linear_accuracy(X, y, n_trials=500, seed=seed)
-        check_implemented(best, "best_linear_accuracy")
-        assert float(best) <= 0.75 + 1e-12, f"best_linear_accuracy on XOR cannot exceed 0.75, got {best} (seed={seed}). Hint: use the step rule X @ w + b >= 0."
+        label = f"best_linear_accuracy(X_xor, y_xor, n_trials=500, seed={seed})"
+        best = call(best_linear_accuracy, X, y, n_trials=500, seed=seed, label=label)
+        assert np.isclose(float(best), 0.75), f"{label} should be 0.75 (about 1 random line in 8 gets 3 of 4), got {best}. {best_linear_hint(float(best), 4, 0.75)}"
     Xb, yb = blobs(30, seed=8, separation=3.0, dim=2)
-    best_b = best_linear_accuracy(Xb, yb, n_trials=4000, seed=2)
-    assert np.isclose(float(best_b), 1.0), f"On well-separated blobs the best random line should be perfect; got {best_b}. Hint: return the max accuracy over trials."
-    assert best_linear_accuracy(Xb, yb, n_trials=50, seed=9) == best_linear_accuracy(Xb, yb, n_trials=50, seed=9), (
-        "best_linear_accuracy should be deterministic for a fixed seed. Hint: draw from np.random.default_rng(seed)."
+    label = "best_linear_accuracy(X, y, n_trials=4000, seed=2) on separable 2-D blobs of 30 points"
+    best = call(best_linear_accuracy, Xb, yb, n_trials=4000, seed=2, label=label)
+    assert np.isclose(float(best), 1.0), f"{label} should be 1.0 (about 3% of random lines separate them), got {best}. {best_linear_hint(float(best), 30, 1.0)}"
+    Xc, yc = blobs(12, seed=3, separation=3.0, dim=3)
+    label = "best_linear_accuracy(X, y, n_trials=50, seed=9) on 12 points in 3-D"
+    first = call(best_linear_accuracy, Xc, yc, n_trials=50, seed=9, label=label)
+    assert np.ndim(first) == 0 and 0.0 <= float(first) <= 1.0, f"{label} should be a single accuracy between 0 and 1, got {first!r}."
+    assert abs(float(first) * 12 - round(float(first) * 12)) < 1e-9, f"{label} = {first} is not a fraction of the 12 points. {best_linear_hint(float(first), 12, 1.0)}"
+    assert float(call(best_linear_accuracy, Xc, yc, n_trials=50, seed=9, label=label)) == float(first), (
+        f"{label} gave two different results: it should be deterministic for a fixed seed. Hint: draw from np.random.default_rng(seed)."
     )
 
 # %% [raw]
@@ -793,8 +761,11 @@ plt.show()
 # **Question 5 (2 points).** Implement `make_xor_mlp(hidden=8, activation="tanh")`, returning
 # `nn.Sequential(nn.Linear(2, hidden), <activation>, nn.Linear(hidden, 1), nn.Sigmoid())` where
 # `<activation>` is `nn.Tanh()` for `"tanh"` and `nn.ReLU()` for `"relu"`. For a batch of shape
-# `(N, 2)` the model returns probabilities of shape `(N, 1)`. The tests check the structure, the
-# number of parameters ($4H + 1$) and that a standard training loop solves XOR with your network.
+# `(N, 2)` the model returns probabilities of shape `(N, 1)`. Your own `nn.Module` that computes
+# the same thing with these two `nn.Linear` layers (say with `torch.tanh` in its `forward`) is
+# fine too. The tests check what the network computes (with its own layers' weights), the number
+# of parameters ($4H + 1$) and that a standard training loop, started from initial weights the
+# test sets, solves XOR with your network.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -820,39 +791,30 @@ def make_xor_mlp(hidden=8, activation="tanh"):
 # %%
 def test_make_xor_mlp_public(make_xor_mlp):
     import torch
-    from torch import nn
 
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
 
     torch.manual_seed(0)
-    model = make_xor_mlp(hidden=8)
-    check_implemented(model, "make_xor_mlp(hidden=8)")
-    assert isinstance(model, nn.Module), f"make_xor_mlp should return an nn.Module (an nn.Sequential), got {type(model).__name__}"
+    label = "make_xor_mlp(hidden=8)"
+    model = call(make_xor_mlp, hidden=8, label=label)
+    first, second = linear_layers(model, [(2, 8), (8, 1)], label=label)
     n_params = sum(p.numel() for p in model.parameters())
     assert n_params == 33, (
-        f"make_xor_mlp(hidden=8) should have 2*8 + 8 (first layer) + 8 + 1 (output layer) = 33 parameters, got {n_params}. "
-        "Hint: nn.Linear(2, hidden) then nn.Linear(hidden, 1), both with biases."
+        f"{label} should have 2*8 + 8 (first layer) + 8 + 1 (output layer) = 33 parameters, got {n_params}. "
+        "Hint: nn.Linear(2, hidden) then nn.Linear(hidden, 1), both with biases, and no other parameters."
     )
-    assert any(isinstance(m, (nn.Tanh, nn.ReLU)) for m in model.modules()), (
-        f"make_xor_mlp has no non-linear activation between its layers: {model}. Hint: without a non-linearity "
-        "(nn.Tanh() or nn.ReLU()) two Linear layers collapse into one linear map, and a line cannot solve XOR."
-    )
+    x = torch.randn(5, 2)
+    check_forward(model, lambda x: torch.sigmoid(second(torch.tanh(first(x)))), x, label=label,
+                  hint=mlp_hint(first, second, x, "tanh"))
+    # Train it with a standard loop from initial values set by the test (whatever the order in
+    # which your layers were created): a tanh network of 8 units solves XOR.
     X, y = logic_gate("xor")
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
-    out = model(Xt)
-    assert tuple(out.shape) == (4, 1), f"model(X) for X of shape (4, 2) should have shape (4, 1), got {tuple(out.shape)}"
-    assert bool(((out > 0) & (out < 1)).all()), f"The outputs should be probabilities in (0, 1), got {out.detach().cpu().ravel().tolist()}. Hint: end with nn.Sigmoid()."
-    opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    for _ in range(500):
-        opt.zero_grad()
-        nn.functional.binary_cross_entropy(model(Xt), yt).backward()
-        opt.step()
-    pred = (model(Xt) > 0.5).float()
-    assert bool((pred == yt).all()), (
-        f"After 500 SGD steps (lr=1.0, seed 0) your network predicts {pred.ravel().tolist()} on XOR instead of {y.tolist()}. "
-        "Hint: the hidden layer needs a non-linear activation (nn.Tanh()) between the two Linear layers."
+    reset_linears([first, second], seed=0)
+    pred = train_full_batch(model, X, y, steps=500, lr=1.0)
+    assert torch.equal(pred, torch.tensor(y, dtype=torch.float32)), (
+        f"After 500 full-batch SGD steps (lr=1.0) from the test's initial values, {label} predicts "
+        f"{pred.tolist()} on XOR instead of {y.tolist()}. {MLP_HINT}"
     )
 
 # %%
@@ -861,38 +823,32 @@ hidden: true
 """ # END TEST CONFIG
 def test_make_xor_mlp_hidden(make_xor_mlp):
     import torch
-    from torch import nn
 
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
 
     torch.manual_seed(123)
-    model = make_xor_mlp(hidden=7, activation="relu")
-    check_implemented(model, "make_xor_mlp(hidden=7, activation='relu')")
-    n_params = sum(p.numel() for p in model.parameters())
-    assert n_params == 29, f"make_xor_mlp(hidden=7) should have 4*7 + 1 = 29 parameters, got {n_params}"
-    assert any(isinstance(m, nn.ReLU) for m in model.modules()), (
-        "make_xor_mlp(activation='relu') should contain nn.ReLU(). Hint: without a non-linear activation "
-        "the network is linear and cannot solve XOR."
-    )
-    out = model(torch.randn(9, 2))
-    assert tuple(out.shape) == (9, 1), f"model(x) for x of shape (9, 2) should have shape (9, 1), got {tuple(out.shape)}"
+    acts = {"tanh": torch.tanh, "relu": torch.relu}
+    for kwargs, hidden, activation in [({"hidden": 7, "activation": "relu"}, 7, "relu"), ({}, 8, "tanh"), ({"hidden": 1, "activation": "tanh"}, 1, "tanh")]:
+        label = f"make_xor_mlp({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+        model = call(make_xor_mlp, label=label, **kwargs)
+        first, second = linear_layers(model, [(2, hidden), (hidden, 1)], label=label)
+        n_params = sum(p.numel() for p in model.parameters())
+        assert n_params == 4 * hidden + 1, f"{label} should have 4*{hidden} + 1 = {4 * hidden + 1} parameters, got {n_params}"
+        x = torch.randn(9, 2) * 2
+        act = acts[activation]
+        check_forward(model, lambda x, act=act, first=first, second=second: torch.sigmoid(second(act(first(x)))), x,
+                      label=label, hint=mlp_hint(first, second, x, activation))
     X, y = logic_gate("xor")
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
     for seed in (11, 12):
-        torch.manual_seed(seed)
-        model = make_xor_mlp(hidden=6, activation="tanh")
-        assert any(isinstance(m, nn.Tanh) for m in model.modules()), "make_xor_mlp(activation='tanh') should contain nn.Tanh()"
-        opt = torch.optim.SGD(model.parameters(), lr=1.0)
-        for _ in range(500):
-            opt.zero_grad()
-            nn.functional.binary_cross_entropy(model(Xt), yt).backward()
-            opt.step()
-        pred = (model(Xt) > 0.5).float()
-        assert bool((pred == yt).all()), (
-            f"make_xor_mlp(hidden=6) trained for 500 SGD steps (seed {seed}) predicts {pred.ravel().tolist()} on XOR. "
-            "Hint: the hidden layer needs a non-linear activation between the two Linear layers."
+        label = "make_xor_mlp(hidden=6, activation='tanh')"
+        model = call(make_xor_mlp, hidden=6, activation="tanh", label=label)
+        first, second = linear_layers(model, [(2, 6), (6, 1)], label=label)
+        reset_linears([first, second], seed=seed)
+        pred = train_full_batch(model, X, y, steps=500, lr=1.0)
+        assert torch.equal(pred, torch.tensor(y, dtype=torch.float32)), (
+            f"{label} trained for 500 SGD steps from the test's initial values (seed {seed}) predicts {pred.tolist()} on XOR. "
+            f"{MLP_HINT}"
         )
 
 # %% [raw]
@@ -935,15 +891,19 @@ def test_make_xor_mlp_hidden(make_xor_mlp):
 # %% [markdown]
 # **Question 6 (4 points).** Implement `train_xor(model, X, y, *, epochs=500, lr=1.0, device=None)`:
 #
-# * convert `X` (shape `(N, 2)`) and `y` (shape `(N,)`) to `float32` tensors on `device`, with `y`
-#   reshaped to `(N, 1)` to match the model's output; if `device` is `None`, use the device the
-#   model's parameters are on (`next(model.parameters()).device`), and move the model there;
+# * `X` (shape `(N, 2)`) and `y` (shape `(N,)`) are NumPy arrays, as `logic_gate` returns them;
+#   convert them to `float32` tensors on `device`, with `y` reshaped to `(N, 1)` to match the
+#   model's output (or squeeze the output to `(N,)`: the loss is the same); if `device` is `None`,
+#   use the device the model's parameters are on (`next(model.parameters()).device`); move the
+#   model to `device`;
 # * make `nn.BCELoss()` and `torch.optim.SGD(model.parameters(), lr=lr)`;
 # * run `epochs` steps of the four-line loop above, appending each step's `loss.item()` (the loss
 #   computed in that step's forward pass, before the update) to a list;
 # * return the list of `epochs` floats.
 #
-# The tests compare your first steps with a hand-made SGD update, check the losses you report,
+# The tests compare the losses you report and the parameters after 1, 3 and 4 steps with the
+# update $\theta \leftarrow \theta - \eta\,\partial L / \partial \theta$ applied step by step
+# (at float32 precision, relative tolerance 1e-4), with `device` left out or given as `"cpu"`,
 # and check that a small network reaches 100% accuracy on XOR.
 
 # %% [raw]
@@ -982,64 +942,50 @@ def train_xor(model, X, y, *, epochs=500, lr=1.0, device=None):
 # # BEGIN TESTS
 
 # %%
-def test_train_xor_matches_manual_sgd_public(train_xor):
+def test_train_xor_steps_public(train_xor):
     import copy
 
     import torch
     from torch import nn
 
-    from shared.checks import assert_close, check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import TRAIN_HINT, call, check_training, one_sgd_step, snapshot, training_hint, unpack_losses
 
     torch.manual_seed(5)
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid())
-    reference = copy.deepcopy(model)
     X, y = logic_gate("xor")
     lr = 0.5
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
-    expected_losses = []
+    # The expected run: the update p <- p - lr * dL/dp, applied step after step to copies.
+    runs = [(None, None, model)]
     for _ in range(3):
-        loss = nn.functional.binary_cross_entropy(reference(Xt), yt)
-        grads = torch.autograd.grad(loss, list(reference.parameters()))
-        with torch.no_grad():
-            for p, g in zip(reference.parameters(), grads, strict=True):
-                p -= lr * g
-        expected_losses.append(loss.item())
-    losses = train_xor(model, X, y, epochs=3, lr=lr)
-    check_implemented(losses, "train_xor(model, X_xor, y_xor, epochs=3, lr=0.5)")
-    hint = ("Hint: each step is optimizer.zero_grad(); loss = BCELoss()(model(X), y); loss.backward(); "
-            "optimizer.step(). Without zero_grad the gradients of earlier steps add up in p.grad.")
-    assert len(losses) == 3, f"train_xor(..., epochs=3) should return 3 losses, got {len(losses)}: {losses}"
-    assert_close(torch.tensor([float(v) for v in losses], dtype=torch.float64), torch.tensor(expected_losses, dtype=torch.float64),
-                 name="the 3 losses returned by train_xor(model, X_xor, y_xor, epochs=3, lr=0.5)", rtol=1e-5, atol=1e-6,
-                 hint=hint + " Record loss.item() from each step's forward pass, before optimizer.step().")
-    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
-        assert_close(p.detach().cpu().double(), q.detach().double(), name=f"parameter {name} after 3 SGD steps (lr=0.5)", rtol=1e-5, atol=1e-6, hint=hint)
+        runs.append(one_sgd_step(runs[-1][2], X, y, lr))  # (loss before the step, MSE before it, stepped copy)
+    expected, first_mse = [loss for loss, _, _ in runs[1:]], runs[1][1]
+    for epochs in (1, 3):
+        label = f"train_xor(model, X_xor, y_xor, epochs={epochs}, lr={lr})"
+        trained = copy.deepcopy(model)
+        losses = unpack_losses(call(train_xor, trained, X, y, epochs=epochs, lr=lr, label=label, hint=TRAIN_HINT), epochs, label=label)
+        hint = training_hint(losses, expected[:epochs], first_mse=first_mse, after_first_step=expected[1])
+        check_training(losses, snapshot(trained), expected[:epochs], snapshot(runs[epochs][2]), label=label, hint=hint)
 
 # %%
 def test_train_xor_solves_xor_public(train_xor):
     import torch
     from torch import nn
 
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import TRAIN_HINT, call, unpack_losses
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
     X, y = logic_gate("xor")
-    losses = train_xor(model, X, y, epochs=500, lr=1.0)
-    check_implemented(losses, "train_xor(model, X_xor, y_xor, epochs=500, lr=1.0)")
-    assert len(losses) == 500 and all(isinstance(v, float) for v in losses), (
-        "train_xor should return a list of 500 Python floats (loss.item() per step)"
-    )
+    label = "train_xor(model, X_xor, y_xor, epochs=500, lr=1.0)"
+    losses = unpack_losses(call(train_xor, model, X, y, epochs=500, lr=1.0, label=label, hint=TRAIN_HINT), 500, label=label)
     assert losses[-1] < 0.1 and losses[-1] < losses[0], (
-        f"After 500 steps of SGD (lr=1.0, seed 0) on XOR the loss should fall below 0.1; it went from {losses[0]:.4f} to {losses[-1]:.4f}. "
-        "Hint: optimizer.zero_grad(), forward, BCELoss, loss.backward(), optimizer.step(), in every epoch."
+        f"After {label} (seed 0) the loss should fall below 0.1; it went from {losses[0]:.4f} to {losses[-1]:.4f}. {TRAIN_HINT}"
     )
     with torch.no_grad():
         pred = (model(torch.tensor(X, dtype=torch.float32)) > 0.5).float().cpu().ravel()
-    assert torch.equal(pred, torch.tensor(y, dtype=torch.float32)), f"After training the model predicts {pred.tolist()} on XOR instead of {y.tolist()}."
+    assert torch.equal(pred, torch.tensor(y, dtype=torch.float32)), f"After {label} the model predicts {pred.tolist()} on XOR instead of {y.tolist()}."
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1051,38 +997,36 @@ def test_train_xor_hidden(train_xor):
     import torch
     from torch import nn
 
-    from shared.checks import assert_close, check_implemented
+    from grader_only.oracles import sgd_run
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import TRAIN_HINT, call, check_training, one_sgd_step, snapshot, training_hint, unpack_losses
 
-    hint = ("Hint: each step is optimizer.zero_grad(); loss = BCELoss()(model(X), y); loss.backward(); "
-            "optimizer.step(). Without zero_grad the gradients of earlier steps add up in p.grad.")
-    torch.manual_seed(31)
-    model = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1), nn.Sigmoid())
-    reference = copy.deepcopy(model)
     X, y = logic_gate("or")
     lr = 0.3
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
-    expected_losses = []
-    for _ in range(4):
-        loss = nn.functional.binary_cross_entropy(reference(Xt), yt)
-        grads = torch.autograd.grad(loss, list(reference.parameters()))
-        with torch.no_grad():
-            for p, g in zip(reference.parameters(), grads, strict=True):
-                p -= lr * g
-        expected_losses.append(loss.item())
-    losses = train_xor(model, torch.tensor(X), torch.tensor(y), epochs=4, lr=lr)
-    check_implemented(losses, "train_xor(model, X_or, y_or, epochs=4, lr=0.3)")
-    assert_close(torch.tensor([float(v) for v in losses], dtype=torch.float64), torch.tensor(expected_losses, dtype=torch.float64),
-                 name="the 4 losses returned by train_xor on OR (lr=0.3), inputs given as float64 tensors", rtol=1e-5, atol=1e-6, hint=hint)
-    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
-        assert_close(p.detach().cpu().double(), q.detach().double(), name=f"parameter {name} after 4 SGD steps (lr=0.3)", rtol=1e-5, atol=1e-6, hint=hint)
+    torch.manual_seed(31)
+    model = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1), nn.Sigmoid())
+    expected, want = sgd_run(model, X, y, lr=lr, epochs=4)
+    _, first_mse, _ = one_sgd_step(model, X, y, lr)
+    for device in (None, "cpu", torch.device("cpu")):
+        label = f"train_xor(model, X_or, y_or, epochs=4, lr={lr}, device={device!r})"
+        trained = copy.deepcopy(model)
+        kwargs = {} if device is None else {"device": device}
+        losses = unpack_losses(call(train_xor, trained, X, y, epochs=4, lr=lr, label=label, hint=TRAIN_HINT, **kwargs), 4, label=label)
+        hint = training_hint(losses, expected, first_mse=first_mse, after_first_step=expected[1])
+        check_training(losses, snapshot(trained), expected, want, label=label, hint=hint)
+    if torch.cuda.is_available():  # graded on a GPU: the model and the data must move there
+        label = f"train_xor(model, X_or, y_or, epochs=4, lr={lr}, device='cuda') for a model on the CPU"
+        trained = copy.deepcopy(model)
+        losses = unpack_losses(call(train_xor, trained, X, y, epochs=4, lr=lr, device="cuda", label=label, hint=TRAIN_HINT), 4, label=label)
+        assert all(p.device.type == "cuda" for p in trained.parameters()), f"After {label} the model should be on cuda. Hint: model.to(device)."
+        check_training(losses, snapshot(trained), expected, want, label=label, hint=TRAIN_HINT)
     Xx, yx = logic_gate("xor")
     for seed in (7, 8):
         torch.manual_seed(seed)
         model = nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 1), nn.Sigmoid())
-        losses = train_xor(model, Xx, yx, epochs=400, lr=1.0)
-        assert len(losses) == 400 and losses[-1] < 0.15, f"train_xor(epochs=400, lr=1.0, seed {seed}) should bring the XOR loss below 0.15, got {losses[-1]:.4f}. {hint}"
+        label = f"train_xor(model, X_xor, y_xor, epochs=400, lr=1.0) (seed {seed})"
+        losses = unpack_losses(call(train_xor, model, Xx, yx, epochs=400, lr=1.0, label=label, hint=TRAIN_HINT), 400, label=label)
+        assert losses[-1] < 0.15, f"{label} should bring the XOR loss below 0.15, got {losses[-1]:.4f}. {TRAIN_HINT}"
 
 # %% [raw]
 # # END TESTS
@@ -1148,7 +1092,8 @@ plt.show()
 # * `count_parameters(module)`: the number of **trainable** parameters (those with
 #   `requires_grad=True`) of any `nn.Module`, weights and biases alike, as an `int`.
 # * `make_2817_net()`: the lecture's network, `nn.Sequential(nn.Linear(10, 64), nn.ReLU(),
-#   nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))`; check that it has 2,817 parameters.
+#   nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))` (or your own `nn.Module` computing the same
+#   with these three `nn.Linear` layers); check that it has 2,817 parameters.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1178,43 +1123,27 @@ def make_2817_net():
 def test_count_parameters_public(count_parameters):
     from torch import nn
 
-    from shared.checks import check_implemented
+    from shared.testing.perceptron_xor import check_count
 
-    layer = nn.Linear(3, 5)
-    n = count_parameters(layer)
-    check_implemented(n, "count_parameters(nn.Linear(3, 5))")
-    assert int(n) == 20, (
-        f"count_parameters(nn.Linear(3, 5)) should be 3*5 weights + 5 biases = 20, got {n}. "
-        "Hint: count every parameter tensor, biases included: sum(p.numel() for p in module.parameters() ...)."
-    )
+    check_count(count_parameters, nn.Linear(3, 5), label="count_parameters(nn.Linear(3, 5)) (3*5 weights + 5 biases)")
     net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
-    expected = 4 * 6 + 6 + 6 * 2 + 2
-    assert int(count_parameters(net)) == expected, f"count_parameters(Linear(4, 6), ReLU, Linear(6, 2)) should be {expected}, got {count_parameters(net)}. Hint: include the biases."
+    check_count(count_parameters, net, label="count_parameters(nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2)))")
     net[0].weight.requires_grad_(False)
-    expected_trainable = 6 + 6 * 2 + 2
-    got = count_parameters(net)
-    assert int(got) == expected_trainable, (
-        f"With the first layer's weight frozen (requires_grad=False), only {expected_trainable} parameters are trainable, got {got}. "
-        "Hint: count only parameters with p.requires_grad."
-    )
+    check_count(count_parameters, net, label="count_parameters(net) with the first layer's weight frozen (requires_grad=False)")
 
 # %%
 def test_make_2817_net_public(make_2817_net):
     import torch
-    from torch import nn
 
-    from shared.checks import check_implemented
+    from shared.testing.perceptron_xor import call, check_forward, linear_layers
 
-    net = make_2817_net()
-    check_implemented(net, "make_2817_net()")
+    torch.manual_seed(0)
+    net = call(make_2817_net, label="make_2817_net()")
+    l1, l2, l3 = linear_layers(net, [(10, 64), (64, 32), (32, 1)], label="make_2817_net()")
     total = sum(p.numel() for p in net.parameters())
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    shapes = [(m.in_features, m.out_features) for m in linears]
-    assert shapes == [(10, 64), (64, 32), (32, 1)], f"make_2817_net should have Linear layers 10->64, 64->32, 32->1, got {shapes}"
-    assert sum(isinstance(m, nn.ReLU) for m in net.modules()) == 2, "make_2817_net should have a ReLU after each of the first two Linear layers"
-    assert total == 2817, f"make_2817_net() has {total} parameters instead of 704 + 2,080 + 33 = 2,817. Hint: keep the biases."
-    out = net(torch.zeros(3, 10))
-    assert tuple(out.shape) == (3, 1), f"make_2817_net()(x) for x of shape (3, 10) should have shape (3, 1), got {tuple(out.shape)}"
+    assert total == 2817, f"make_2817_net() has {total} parameters instead of 704 + 2,080 + 33 = 2,817. Hint: keep the biases, and add no other layers with parameters."
+    check_forward(net, lambda x: l3(torch.relu(l2(torch.relu(l1(x))))), torch.randn(3, 10), label="make_2817_net()",
+                  hint="Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last.")
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1224,26 +1153,18 @@ def test_count_parameters_hidden(count_parameters):
     import torch
     from torch import nn
 
-    from shared.checks import check_implemented
+    from shared.testing.perceptron_xor import check_count
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 8, kernel_size=3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 7, bias=False), nn.LayerNorm(7))
-    n = count_parameters(net)
-    check_implemented(n, "count_parameters(net)")
-    expected = sum(p.numel() for p in net.parameters())
-    assert int(n) == expected, (
-        f"count_parameters(Conv2d(3, 8, 3), ReLU, Flatten, Linear(8, 7, bias=False), LayerNorm(7)) should be {expected}, got {n}. "
-        "Hint: count every parameter tensor of every sub-module, biases and norm scales included: p.numel() for p in module.parameters()."
-    )
+    name = "nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 7, bias=False), nn.LayerNorm(7))"
+    check_count(count_parameters, net, label=f"count_parameters({name})")
     net[0].bias.requires_grad_(False)
     net[4].weight.requires_grad_(False)
-    expected = sum(p.numel() for p in net.parameters() if p.requires_grad)
-    assert int(count_parameters(net)) == expected, (
-        f"With two parameter tensors frozen, {expected} parameters are trainable, got {count_parameters(net)}. "
-        "Hint: count only parameters with p.requires_grad."
-    )
-    frozen = nn.Linear(100, 100).requires_grad_(False)
-    assert int(count_parameters(frozen)) == 0, f"A fully frozen layer has 0 trainable parameters, got {count_parameters(frozen)}. Hint: check p.requires_grad."
+    check_count(count_parameters, net, label=f"count_parameters({name}) with the conv bias and the norm's weight frozen")
+    check_count(count_parameters, nn.Linear(100, 100).requires_grad_(False), label="count_parameters(nn.Linear(100, 100)) fully frozen")
+    nested = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 4)), nn.Linear(4, 1))
+    check_count(count_parameters, nested, label="count_parameters of a Sequential nested in a Sequential")
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1252,14 +1173,15 @@ hidden: true
 def test_make_2817_net_hidden(make_2817_net):
     import torch
 
-    from shared.checks import check_implemented
+    from shared.testing.perceptron_xor import call, check_forward, linear_layers
 
-    net = make_2817_net()
-    check_implemented(net, "make_2817_net()")
-    out = net(torch.randn(6, 10))
-    assert tuple(out.shape) == (6, 1), f"make_2817_net()(x) for x of shape (6, 10) should have shape (6, 1), got {tuple(out.shape)}"
-    per_layer = [sum(p.numel() for p in m.parameters()) for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    torch.manual_seed(1)
+    net = call(make_2817_net, label="make_2817_net()")
+    l1, l2, l3 = linear_layers(net, [(10, 64), (64, 32), (32, 1)], label="make_2817_net()")
+    per_layer = [sum(p.numel() for p in m.parameters()) for m in (l1, l2, l3)]
     assert per_layer == [704, 2080, 33], f"The three Linear layers should have 704, 2,080 and 33 parameters, got {per_layer}. Hint: keep the biases."
+    check_forward(net, lambda x: l3(torch.relu(l2(torch.relu(l1(x))))), torch.randn(6, 10) * 3, label="make_2817_net()",
+                  hint="Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last.")
 
 # %% [raw]
 # # END TESTS

@@ -8,27 +8,18 @@ points = 2
 @test_case(points=None, hidden=False)
 def test_make_xor_mlp_public(make_xor_mlp):
     import torch
-    from torch import nn
-    from shared.checks import check_implemented
     from shared.data import logic_gate
+    from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
     torch.manual_seed(0)
-    model = make_xor_mlp(hidden=8)
-    check_implemented(model, 'make_xor_mlp(hidden=8)')
-    assert isinstance(model, nn.Module), f'make_xor_mlp should return an nn.Module (an nn.Sequential), got {type(model).__name__}'
+    label = 'make_xor_mlp(hidden=8)'
+    model = call(make_xor_mlp, hidden=8, label=label)
+    first, second = linear_layers(model, [(2, 8), (8, 1)], label=label)
     n_params = sum((p.numel() for p in model.parameters()))
-    assert n_params == 33, f'make_xor_mlp(hidden=8) should have 2*8 + 8 (first layer) + 8 + 1 (output layer) = 33 parameters, got {n_params}. Hint: nn.Linear(2, hidden) then nn.Linear(hidden, 1), both with biases.'
-    assert any((isinstance(m, (nn.Tanh, nn.ReLU)) for m in model.modules())), f'make_xor_mlp has no non-linear activation between its layers: {model}. Hint: without a non-linearity (nn.Tanh() or nn.ReLU()) two Linear layers collapse into one linear map, and a line cannot solve XOR.'
+    assert n_params == 33, f'{label} should have 2*8 + 8 (first layer) + 8 + 1 (output layer) = 33 parameters, got {n_params}. Hint: nn.Linear(2, hidden) then nn.Linear(hidden, 1), both with biases, and no other parameters.'
+    x = torch.randn(5, 2)
+    check_forward(model, lambda x: torch.sigmoid(second(torch.tanh(first(x)))), x, label=label, hint=mlp_hint(first, second, x, 'tanh'))
     X, y = logic_gate('xor')
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
-    out = model(Xt)
-    assert tuple(out.shape) == (4, 1), f'model(X) for X of shape (4, 2) should have shape (4, 1), got {tuple(out.shape)}'
-    assert bool(((out > 0) & (out < 1)).all()), f'The outputs should be probabilities in (0, 1), got {out.detach().cpu().ravel().tolist()}. Hint: end with nn.Sigmoid().'
-    opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    for _ in range(500):
-        opt.zero_grad()
-        nn.functional.binary_cross_entropy(model(Xt), yt).backward()
-        opt.step()
-    pred = (model(Xt) > 0.5).float()
-    assert bool((pred == yt).all()), f'After 500 SGD steps (lr=1.0, seed 0) your network predicts {pred.ravel().tolist()} on XOR instead of {y.tolist()}. Hint: the hidden layer needs a non-linear activation (nn.Tanh()) between the two Linear layers.'
+    reset_linears([first, second], seed=0)
+    pred = train_full_batch(model, X, y, steps=500, lr=1.0)
+    assert torch.equal(pred, torch.tensor(y, dtype=torch.float32)), f"After 500 full-batch SGD steps (lr=1.0) from the test's initial values, {label} predicts {pred.tolist()} on XOR instead of {y.tolist()}. {MLP_HINT}"
 
