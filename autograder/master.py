@@ -267,6 +267,9 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
     config["run_tests"] = False  # verify grades the reference itself, on every build
     settings = master.assignment.settings
     generate = dict(config.get("generate") or {})
+    # Per-question scores and outcomes reach students once grades are published; hidden
+    # tests' messages are replaced by their outcome (autograder/submission.py).
+    generate["show_hidden"] = True
     generate["plugins"] = [
         {
             PLUGIN_NAME: {

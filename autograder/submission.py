@@ -203,15 +203,77 @@ def run_gradescope(root: str = "/autograder") -> None:
     from otter.run.run_autograder import main as run_autograder
 
     run_autograder(root)
-    if notes:
-        _prepend_output(Path(root) / "results" / "results.json", notes)
+    finish_results(Path(root) / "results", notes)
 
 
-def _prepend_output(results_path: Path, notes: list[str]) -> None:
+def finish_results(folder: Path, notes: list[str]) -> None:
+    """What students see: notes first; hidden tests' messages (which can show hidden inputs)
+    replaced by their outcome, the full text kept in an entry only instructors see."""
+    path = folder / "results.json"
     try:
-        results = json.loads(results_path.read_text())
+        results = json.loads(path.read_text())
     except (OSError, ValueError):
         return
-    text = "Submission notes:\n" + "\n".join(f"- {note}" for note in notes)
-    results["output"] = text + ("\n\n" + results["output"] if results.get("output") else "")
-    results_path.write_text(json.dumps(results))
+    if notes:
+        text = "Submission notes:\n" + "\n".join(f"- {note}" for note in notes)
+        results["output"] = text + ("\n\n" + results["output"] if results.get("output") else "")
+    graded = _graded_results(folder / "results.pkl")
+    if graded is not None:
+        details = []
+        for test in results.get("tests", []):
+            test_file = graded.get(test.get("name"))
+            if test_file is not None and any(r.test_case.hidden for r in test_file.cases):
+                details.append(test.get("output", ""))
+                test["output"] = student_summary(test_file)
+        if details:
+            results["tests"].append(
+                {
+                    "name": "Hidden test details (instructors only)",
+                    "visibility": "hidden",
+                    "output": "\n\n".join(details),
+                }
+            )
+    path.write_text(json.dumps(results))
+
+
+class _TestFile:
+    def __init__(self, name: str, cases: list) -> None:
+        self.name, self.cases = name, cases
+
+
+def _graded_results(pickle_path: Path) -> dict | None:
+    """Otter's pickled GradingResults, as {question: _TestFile}; None if unreadable."""
+    try:
+        import dill
+
+        with open(pickle_path, "rb") as file:
+            graded = dill.load(file)
+        return {
+            name: _TestFile(name, list(result.test_case_results))
+            for name, result in graded.results.items()
+        }
+    except Exception:  # an unreadable pickle leaves Otter's output as it was
+        return None
+
+
+def student_summary(test_file) -> str:
+    """Each public case with its message; each hidden case with its outcome only."""
+    lines = [f"{test_file.name} results:"]
+    for number, result in enumerate(test_file.cases, start=1):
+        status = "passed" if result.passed else "failed"
+        if result.test_case.hidden:
+            lines.append(
+                f"    hidden test {number}: {status}"
+                + (
+                    ""
+                    if result.passed
+                    else " (its inputs stay hidden: test your function on "
+                    "other shapes, values and edge cases than the public ones)"
+                )
+            )
+        else:
+            message = (result.message or "").strip()
+            lines.append(f"    {result.test_case.name}: {status}")
+            if not result.passed and message:
+                lines += [f"        {line}" for line in message.splitlines()]
+    return "\n".join(lines)

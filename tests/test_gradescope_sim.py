@@ -3,6 +3,8 @@ default half CPU and 768 MB (where this machine has cgroups), scores what local 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from autograder.build import build
@@ -31,3 +33,25 @@ def test_a_stub_gets_its_zero_on_gradescope_too(tiny_build):
     run = simulate(tiny_build.autograder_zip, tiny_build.student_notebook)
     assert run.results is not None, run.log
     assert run.score == 0 and run.possible == 3
+
+
+def test_students_see_hidden_outcomes_after_publication_but_never_hidden_messages(
+    tiny_build, tmp_path
+):
+    mutated = tmp_path / "00_tiny.ipynb"
+    mutated.write_text(
+        tiny_build.solution_notebook.read_text().replace(
+            "return (np.asarray(x) >= 0).astype(float)", "return (np.asarray(x) > 0.5) * 1.0"
+        )
+    )
+    run = simulate(tiny_build.autograder_zip, mutated)
+    tests = {t["name"]: t for t in run.results["tests"]}
+    assert tests["Public Tests"]["visibility"] == "visible"
+    q1 = tests["q1"]
+    assert q1["visibility"] == "after_published" and q1["score"] < q1["max_score"]
+    assert "hidden test 2: failed" in q1["output"]
+    assert "elementwise on any shape" not in json.dumps(
+        [t for t in run.results["tests"] if t["visibility"] != "hidden"]
+    )
+    details = tests["Hidden test details (instructors only)"]
+    assert details["visibility"] == "hidden" and "elementwise on any shape" in details["output"]
