@@ -68,7 +68,7 @@ rng_seed = 0
 # ## 1. The output size of a convolution
 #
 # Take one spatial axis of length $n$ (the height, say). A convolution with kernel size $k$
-# slides a window along it. Four hyper-parameters decide where the window goes:
+# slides a window along it. Besides $k$, three hyper-parameters decide where the window goes:
 #
 # * **padding** $P$: $P$ zeros are added on *both* sides, so the window slides over a padded
 #   axis of length $n + 2P$;
@@ -91,10 +91,10 @@ rng_seed = 0
 # Which is right? Part of this question is to find out from PyTorch, and the argument above
 # already tells you why: a window that would stick out past the padded input is not computed.
 #
-# Some layers are impossible: a stride of 0 never moves, negative padding is not supported, a
-# dilation below 1 makes no sense, and a kernel wider than the padded input has nowhere to go.
-# PyTorch refuses all four with a `RuntimeError`; your function should refuse them with a
-# `ValueError` whose message names the offending argument.
+# Some layers are impossible: a kernel of size 0 has no taps, a stride of 0 never moves,
+# negative padding is not supported, a dilation below 1 makes no sense, and a kernel wider than
+# the padded input has nowhere to go. PyTorch refuses all five with a `RuntimeError`; your
+# function should refuse them with a `ValueError` whose message names the offending argument.
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -109,13 +109,15 @@ rng_seed = 0
 #   `ValueError` with a message that contains the argument's name (`"stride"`, `"padding"`,
 #   `"dilation"`, `"kernel"`) when `stride < 1`, `padding < 0`, `dilation < 1`, `kernel < 1`,
 #   or when the effective kernel $d(k-1)+1$ is larger than the padded input $n + 2P$ (name
-#   `"kernel"` there). Use integer arithmetic (`//`), not floats.
+#   `"kernel"` there). Integer division `//` is the floor, exactly; the result must be an `int`
+#   (`math.floor` of a division gives one too, `np.floor` or `/` alone do not).
 # * `ceil_counterexample()`: return a tuple `(n, kernel, stride, padding)` of a valid layer
 #   (dilation 1) for which the slide's ceiling formula disagrees with PyTorch. Try a few layers
 #   with `torch.nn.functional.conv1d` on `torch.zeros(1, 1, n)` until you find one.
 #
 # The tests compare `conv_output_size` with the output length of PyTorch's `conv1d` for
-# hundreds of random configurations; a failure prints the configuration and both answers.
+# hundreds of random configurations (a failure prints the configuration and both answers), and
+# call it on impossible layers, one for each of the five rules, expecting the `ValueError`.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -162,156 +164,34 @@ def ceil_counterexample():
 
 # %%
 def test_conv_output_size_public(conv_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    def diagnose(n, k, s, p, d, got):
-        span = n + 2 * p - d * (k - 1) - 1
-        hints = []
-        if got == -(-span // s) + 1:
-            hints.append(
-                "you round up (ceil); PyTorch rounds down (floor, //): a window that would stick out past the padded input is not computed"
-            )
-        if d > 1 and got == (n + 2 * p - k) // s + 1:
-            hints.append(
-                "the dilation is ignored: a kernel of size k with dilation d spans d(k-1)+1 inputs"
-            )
-        if p > 0 and got == (n + p - d * (k - 1) - 1) // s + 1:
-            hints.append("padding is added on both sides, so the padded length is n + 2P")
-        if got == span // s:
-            hints.append("you forgot the + 1 that counts the first window")
-        return "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "out = floor((n + 2P - d(k-1) - 1) / S) + 1, with integer division //."
-        )
-
-    out = conv_output_size(28, 3, padding=1)
-    check_implemented(out, "conv_output_size(28, 3, padding=1)")
-    assert isinstance(out, (int, np.integer)) and not isinstance(out, bool), (
-        f"conv_output_size(28, 3, padding=1) should return an int, got {out!r} of type {type(out).__name__}. "
-        "Hint: use integer division // rather than / and math.floor."
-    )
-    rng = np.random.default_rng(0)
-    cases = [
-        (28, 3, 1, 1, 1),
-        (32, 5, 1, 0, 1),
-        (7, 3, 2, 0, 1),
-        (6, 3, 2, 0, 1),
-        (28, 2, 2, 0, 1),
-        (10, 3, 1, 0, 2),
-    ]
-    while len(cases) < 250:
-        n, k, s, p, d = (
-            int(v)
-            for v in (
-                rng.integers(1, 40),
-                rng.integers(1, 8),
-                rng.integers(1, 5),
-                rng.integers(0, 4),
-                rng.integers(1, 3),
-            )
-        )
-        if d * (k - 1) + 1 <= n + 2 * p:
-            cases.append((n, k, s, p, d))
-    for n, k, s, p, d in cases:
-        expected = torch.nn.functional.conv1d(
-            torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d
-        ).shape[-1]
-        call = f"conv_output_size(n={n}, kernel={k}, stride={s}, padding={p}, dilation={d})"
-        try:
-            got = conv_output_size(n, k, stride=s, padding=p, dilation=d)
-        except ValueError as err:
-            raise AssertionError(
-                f"{call} raised ValueError({err}), but PyTorch accepts this layer and gives {expected}. Hint: the kernel fits when d(k-1)+1 <= n + 2P."
-            ) from None
-        assert got == expected, (
-            f"{call} returned {got}, but PyTorch's conv1d gives {expected}. {diagnose(n, k, s, p, d, got)}"
-        )
+    first = [(28, 3, 1, 1), (32, 5), (7, 3, 2), (6, 3, 2), (28, 2, 2), (10, 3, 1, 0, 2)]
+    ranges = dict(n=(1, 40), kernel=(1, 8), stride=(1, 5), padding=(0, 4), dilation=(1, 3))
+    cases = t.conv_cases(0, 250, **ranges, fixed=first)
+    t.check_conv_output_size(conv_output_size, cases)
 
 
 # %%
 def test_conv_output_size_errors_public(conv_output_size):
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    check_implemented(conv_output_size(5, 3), "conv_output_size(5, 3)")
-    bad = [
+    refused = [
         (dict(n=5, kernel=3, stride=0), ("stride",)),
         (dict(n=5, kernel=3, padding=-1), ("padding",)),
+        (dict(n=5, kernel=3, dilation=0), ("dilation",)),
+        (dict(n=5, kernel=0), ("kernel",)),
         (dict(n=5, kernel=6), ("kernel",)),
         (dict(n=4, kernel=4, padding=1, dilation=2), ("kernel", "dilation")),
     ]
-    for kwargs, names in bad:
-        call = (
-            "conv_output_size(" + ", ".join(f"{key}={value}" for key, value in kwargs.items()) + ")"
-        )
-        args = dict(stride=1, padding=0, dilation=1) | kwargs
-        try:
-            torch.nn.functional.conv1d(
-                torch.zeros(1, 1, args["n"]),
-                torch.zeros(1, 1, args["kernel"]),
-                stride=args["stride"],
-                padding=args["padding"],
-                dilation=args["dilation"],
-            )
-        except RuntimeError as err:
-            torch_says = str(err).splitlines()[0]
-        else:
-            raise AssertionError(f"test error: PyTorch accepts {call}")
-        try:
-            got = conv_output_size(**kwargs)
-        except ValueError as err:
-            assert any(name in str(err) for name in names), (
-                f"{call} raised ValueError({str(err)!r}); the message should name the bad argument ({' or '.join(repr(x) for x in names)}). "
-                f'Hint: say which argument is wrong, e.g. raise ValueError(f"{names[0]} ... got {names[0]}=...").'
-            )
-        except Exception as err:
-            raise AssertionError(
-                f"{call} raised {type(err).__name__}({err}) instead of ValueError. PyTorch refuses this layer: {torch_says}. "
-                "Hint: check the arguments first and raise ValueError before computing anything."
-            ) from None
-        else:
-            raise AssertionError(
-                f"{call} returned {got!r}, but this layer is impossible and PyTorch refuses it: {torch_says}. "
-                f"Hint: raise ValueError naming {names[0]!r}."
-            )
-    got = conv_output_size(4, 8, padding=2)
-    assert got == 1, (
-        f"conv_output_size(n=4, kernel=8, padding=2) should be 1 (the kernel exactly fits the padded length 8), got {got!r}. "
-        "Hint: the layer is impossible only when d(k-1)+1 > n + 2P, strictly."
-    )
+    t.check_conv_errors(conv_output_size, refused, fits=[dict(n=4, kernel=8, padding=2)])
 
 
 # %%
-def test_ceil_counterexample_public(ceil_counterexample, conv_output_size):
-    import math
+def test_ceil_counterexample_public(ceil_counterexample):
+    from shared.testing import conv_output_sizes as t
 
-    import torch
-
-    from shared.checks import check_implemented
-
-    example = ceil_counterexample()
-    check_implemented(example, "ceil_counterexample()")
-    assert isinstance(example, (tuple, list)) and len(example) == 4, (
-        f"ceil_counterexample() should return a tuple (n, kernel, stride, padding), got {example!r}"
-    )
-    n, k, s, p = (int(v) for v in example)
-    assert n >= 1 and k >= 1 and s >= 1 and p >= 0 and k <= n + 2 * p, (
-        f"ceil_counterexample() returned n={n}, kernel={k}, stride={s}, padding={p}, which is not a valid layer. "
-        "Hint: the kernel must fit into the padded input, k <= n + 2P, and the stride be at least 1."
-    )
-    torch_size = torch.nn.functional.conv1d(
-        torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p
-    ).shape[-1]
-    slide = math.ceil((n - k + 2 * p) / s) + 1
-    assert slide != torch_size, (
-        f"For n={n}, kernel={k}, stride={s}, padding={p} the slide's ceiling formula gives {slide} and PyTorch also gives {torch_size}: "
-        "not a counterexample. Hint: the two agree whenever S divides n + 2P - k; try stride 2 with an odd n + 2P - k."
-    )
+    t.check_ceil_counterexample(ceil_counterexample)
 
 
 # %%
@@ -321,60 +201,10 @@ hidden: true
 
 
 def test_conv_output_size_hidden(conv_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    def diagnose(n, k, s, p, d, got):
-        span = n + 2 * p - d * (k - 1) - 1
-        hints = []
-        if got == -(-span // s) + 1:
-            hints.append(
-                "you round up (ceil); PyTorch rounds down (floor, //): a window that would stick out past the padded input is not computed"
-            )
-        if d > 1 and got == (n + 2 * p - k) // s + 1:
-            hints.append(
-                "the dilation is ignored: a kernel of size k with dilation d spans d(k-1)+1 inputs"
-            )
-        if p > 0 and got == (n + p - d * (k - 1) - 1) // s + 1:
-            hints.append("padding is added on both sides, so the padded length is n + 2P")
-        if got == span // s:
-            hints.append("you forgot the + 1 that counts the first window")
-        return "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "out = floor((n + 2P - d(k-1) - 1) / S) + 1, with integer division //."
-        )
-
-    check_implemented(conv_output_size(9, 2), "conv_output_size(9, 2)")
-    rng = np.random.default_rng(1234)
-    count = 0
-    while count < 60:
-        h, w = (int(v) for v in rng.integers(1, 70, size=2))
-        kh, kw = (int(v) for v in rng.integers(1, 10, size=2))
-        sh, sw = (int(v) for v in rng.integers(1, 6, size=2))
-        ph, pw = (int(v) for v in rng.integers(0, 5, size=2))
-        dh, dw = (int(v) for v in rng.integers(1, 5, size=2))
-        if dh * (kh - 1) + 1 > h + 2 * ph or dw * (kw - 1) + 1 > w + 2 * pw:
-            continue
-        count += 1
-        expected = torch.nn.functional.conv2d(
-            torch.zeros(1, 1, h, w),
-            torch.zeros(1, 1, kh, kw),
-            stride=(sh, sw),
-            padding=(ph, pw),
-            dilation=(dh, dw),
-        ).shape[-2:]
-        for axis, (n, k, s, p, d, want) in enumerate(
-            [(h, kh, sh, ph, dh, expected[0]), (w, kw, sw, pw, dw, expected[1])]
-        ):
-            call = f"conv_output_size(n={n}, kernel={k}, stride={s}, padding={p}, dilation={d})"
-            got = conv_output_size(n, k, stride=s, padding=p, dilation=d)
-            assert got == want, (
-                f"{call} returned {got}, but PyTorch's Conv2d on a {h}x{w} input with kernel ({kh}, {kw}), stride ({sh}, {sw}), "
-                f"padding ({ph}, {pw}), dilation ({dh}, {dw}) gives {want} along the {'height' if axis == 0 else 'width'}. {diagnose(n, k, s, p, d, got)}"
-            )
+    ranges = dict(n=(1, 70), kernel=(1, 10), stride=(1, 6), padding=(0, 5), dilation=(1, 5))
+    t.check_conv_output_size(conv_output_size, t.conv_cases(1234, 150, **ranges))
 
 
 # %%
@@ -384,45 +214,23 @@ hidden: true
 
 
 def test_conv_output_size_errors_hidden(conv_output_size):
-    from shared.checks import check_implemented
+    from shared.testing import conv_output_sizes as t
 
-    check_implemented(conv_output_size(12, 5, 2), "conv_output_size(12, 5, 2)")
-    bad = [
+    refused = [
         (dict(n=30, kernel=3, stride=-2), ("stride",)),
         (dict(n=30, kernel=3, padding=-3), ("padding",)),
         (dict(n=30, kernel=3, dilation=0), ("dilation",)),
+        (dict(n=30, kernel=-1), ("kernel",)),
         (dict(n=3, kernel=5, padding=0, dilation=1), ("kernel",)),
         (dict(n=10, kernel=4, padding=1, dilation=4), ("kernel", "dilation")),
     ]
-    for kwargs, names in bad:
-        call = (
-            "conv_output_size(" + ", ".join(f"{key}={value}" for key, value in kwargs.items()) + ")"
-        )
-        try:
-            got = conv_output_size(**kwargs)
-        except ValueError as err:
-            assert any(name in str(err) for name in names), (
-                f"{call} raised ValueError({str(err)!r}); the message should name the bad argument ({' or '.join(repr(x) for x in names)}). "
-                "Hint: say which argument is wrong."
-            )
-        except Exception as err:
-            raise AssertionError(
-                f"{call} raised {type(err).__name__}({err}) instead of ValueError. Hint: check the arguments before computing."
-            ) from None
-        else:
-            raise AssertionError(
-                f"{call} returned {got!r}, but PyTorch refuses this layer. Hint: raise ValueError naming {names[0]!r}."
-            )
-    for kwargs, want in [
-        (dict(n=1, kernel=1), 1),
-        (dict(n=1, kernel=3, padding=1), 1),
-        (dict(n=3, kernel=3, padding=1, dilation=2), 1),
-        (dict(n=100, kernel=1, stride=100), 1),
-    ]:
-        got = conv_output_size(**kwargs)
-        assert got == want, (
-            f"conv_output_size({', '.join(f'{key}={value}' for key, value in kwargs.items())}) should be {want}, got {got!r}. Hint: this layer just fits; out = floor((n + 2P - d(k-1) - 1) / S) + 1."
-        )
+    fits = [
+        dict(n=1, kernel=1),
+        dict(n=1, kernel=3, padding=1),
+        dict(n=3, kernel=3, padding=1, dilation=2),
+        dict(n=100, kernel=1, stride=100),
+    ]
+    t.check_conv_errors(conv_output_size, refused, fits=fits)
 
 
 # %% [raw]
@@ -497,7 +305,7 @@ print(
 #   the output length of `nn.ConvTranspose2d` along one axis.
 #
 # Both return an `int`; the tests only pass configurations PyTorch accepts, so no errors to raise
-# here. They compare with `max_pool1d`/`max_pool2d` and `conv_transpose1d` on random
+# here. They compare with PyTorch's `max_pool1d`, `avg_pool1d` and `conv_transpose1d` on random
 # configurations.
 
 # %% [raw]
@@ -540,121 +348,21 @@ def conv_transpose_output_size(n, kernel, stride=1, padding=0, output_padding=0,
 
 # %%
 def test_pool_output_size_public(pool_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    def diagnose(n, k, s, p, d, ceil, got):
-        step = k if s is None else s
-        span = n + 2 * p - d * (k - 1) - 1
-        hints = []
-        if s is None and got == span + 1:
-            hints.append("stride=None means the stride defaults to kernel_size, not 1")
-        if ceil and got == -(-span // step) + 1:
-            hints.append(
-                "PyTorch's last-window rule: in ceil_mode the last window must start inside the input or the left padding; if (out - 1) * stride >= n + padding, drop it"
-            )
-        if ceil and got == span // step + 1:
-            hints.append("ceil_mode=True rounds the division up")
-        if not ceil and got == -(-span // step) + 1:
-            hints.append("without ceil_mode pooling rounds down, like a convolution")
-        return "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "out = floor (or, with ceil_mode, ceil) of (n + 2P - d(k-1) - 1) / S, plus 1."
-        )
-
-    out = pool_output_size(28, 2)
-    check_implemented(out, "pool_output_size(28, 2)")
-    assert isinstance(out, (int, np.integer)) and not isinstance(out, bool), (
-        f"pool_output_size(28, 2) should return an int, got {out!r}. Hint: use //."
-    )
-    rng = np.random.default_rng(3)
-    cases = [
-        (28, 2, None, 0, 1, False),
-        (7, 2, None, 0, 1, False),
-        (7, 2, None, 0, 1, True),
-        (5, 2, 2, 1, 1, True),
-        (6, 3, 3, 1, 1, True),
-        (10, 3, 2, 1, 1, True),
-    ]
-    while len(cases) < 300:
-        k = int(rng.integers(1, 6))
-        case = (
-            int(rng.integers(1, 30)),
-            k,
-            None if rng.random() < 0.25 else int(rng.integers(1, 5)),
-            int(rng.integers(0, k // 2 + 1)),
-            int(rng.integers(1, 3)),
-            bool(rng.random() < 0.6),
-        )
-        cases.append(case)
-    checked = 0
-    for n, k, s, p, d, ceil in cases:
-        try:
-            expected = torch.nn.functional.max_pool1d(
-                torch.zeros(1, 1, n), k, stride=s, padding=p, dilation=d, ceil_mode=ceil
-            ).shape[-1]
-        except RuntimeError:
-            continue  # PyTorch refuses it (output size < 1)
-        checked += 1
-        call = f"pool_output_size(n={n}, kernel={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil})"
-        got = pool_output_size(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
-        assert got == expected, (
-            f"{call} returned {got}, but PyTorch's max_pool1d gives {expected}. {diagnose(n, k, s, p, d, ceil, got)}"
-        )
-    assert checked > 200, f"test error: only {checked} valid configurations"
+    first = [(28, 2), (7, 2), (7, 2, None, 0, 1, True), (5, 2, 2, 1, 1, True), (6, 3, 3, 1, 1, True)]
+    ranges = dict(n=(1, 30), kernel=(1, 6), stride=(1, 5), dilation=(1, 3))
+    cases = t.pool_cases(3, 300, **ranges, p_default_stride=0.25, p_ceil=0.6, p_avg=0.2, fixed=first)
+    t.check_pool_output_size(pool_output_size, cases)
 
 
 # %%
 def test_conv_transpose_output_size_public(conv_transpose_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    out = conv_transpose_output_size(7, 2, stride=2)
-    check_implemented(out, "conv_transpose_output_size(7, 2, stride=2)")
-    assert out == 14, (
-        f"conv_transpose_output_size(7, kernel=2, stride=2) should be 14 (it undoes MaxPool2d(2) on 14), got {out!r}. Hint: (n - 1)S - 2P + d(k-1) + output_padding + 1."
-    )
-    rng = np.random.default_rng(5)
-    checked = 0
-    while checked < 200:
-        n, k, s, p, d = (
-            int(v)
-            for v in (
-                rng.integers(1, 20),
-                rng.integers(1, 6),
-                rng.integers(1, 4),
-                rng.integers(0, 3),
-                rng.integers(1, 3),
-            )
-        )
-        op = int(rng.integers(0, max(s, d)))
-        try:
-            expected = torch.nn.functional.conv_transpose1d(
-                torch.zeros(1, 1, n),
-                torch.zeros(1, 1, k),
-                stride=s,
-                padding=p,
-                output_padding=op,
-                dilation=d,
-            ).shape[-1]
-        except RuntimeError:
-            continue
-        checked += 1
-        call = f"conv_transpose_output_size(n={n}, kernel={k}, stride={s}, padding={p}, output_padding={op}, dilation={d})"
-        got = conv_transpose_output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
-        hint = "Hint: out = (n - 1)S - 2P + d(k-1) + output_padding + 1"
-        if op and got == expected - op:
-            hint += "; you left out output_padding"
-        if d > 1 and got == expected - (d - 1) * (k - 1):
-            hint += "; you left out the dilation"
-        assert got == expected, (
-            f"{call} returned {got}, but PyTorch's conv_transpose1d gives {expected}. {hint}."
-        )
+    ranges = dict(n=(1, 20), kernel=(1, 6), stride=(1, 4), padding=(0, 3), dilation=(1, 3))
+    cases = t.transpose_cases(5, 200, **ranges, fixed=[(7, 2, 2)])  # undoes MaxPool2d(2) on 14
+    t.check_conv_transpose_output_size(conv_transpose_output_size, cases)
 
 
 # %%
@@ -664,74 +372,11 @@ hidden: true
 
 
 def test_pool_output_size_hidden(pool_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    def diagnose(n, k, s, p, d, ceil, got):
-        step = k if s is None else s
-        span = n + 2 * p - d * (k - 1) - 1
-        hints = []
-        if s is None and got == span + 1:
-            hints.append("stride=None means the stride defaults to kernel_size, not 1")
-        if ceil and got == -(-span // step) + 1:
-            hints.append(
-                "PyTorch's last-window rule: in ceil_mode the last window must start inside the input or the left padding; if (out - 1) * stride >= n + padding, drop it"
-            )
-        if ceil and got == span // step + 1:
-            hints.append("ceil_mode=True rounds the division up")
-        return "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "out = floor (or, with ceil_mode, ceil) of (n + 2P - d(k-1) - 1) / S, plus 1."
-        )
-
-    check_implemented(pool_output_size(9, 3), "pool_output_size(9, 3)")
-    rng = np.random.default_rng(4321)
-    checked = 0
-    while checked < 80:
-        kh, kw = (int(v) for v in rng.integers(1, 7, size=2))
-        h, w = (int(v) for v in rng.integers(1, 50, size=2))
-        stride = None if rng.random() < 0.3 else tuple(int(v) for v in rng.integers(1, 6, size=2))
-        ph, pw = int(rng.integers(0, kh // 2 + 1)), int(rng.integers(0, kw // 2 + 1))
-        dh, dw = (int(v) for v in rng.integers(1, 4, size=2))
-        ceil = bool(rng.random() < 0.7)
-        avg = bool(rng.random() < 0.3)
-        try:
-            if avg:
-                expected = torch.nn.functional.avg_pool2d(
-                    torch.zeros(1, 1, h, w),
-                    (kh, kw),
-                    stride=stride,
-                    padding=(ph, pw),
-                    ceil_mode=ceil,
-                ).shape[-2:]
-                dh = dw = 1
-            else:
-                expected = torch.nn.functional.max_pool2d(
-                    torch.zeros(1, 1, h, w),
-                    (kh, kw),
-                    stride=stride,
-                    padding=(ph, pw),
-                    dilation=(dh, dw),
-                    ceil_mode=ceil,
-                ).shape[-2:]
-        except RuntimeError:
-            continue
-        checked += 1
-        layer = f"{'avg' if avg else 'max'}_pool2d on a {h}x{w} input with kernel ({kh}, {kw}), stride {stride}, padding ({ph}, {pw}), dilation ({dh}, {dw}), ceil_mode={ceil}"
-        for axis, (n, k, s, p, d) in enumerate(
-            [
-                (h, kh, None if stride is None else stride[0], ph, dh),
-                (w, kw, None if stride is None else stride[1], pw, dw),
-            ]
-        ):
-            got = pool_output_size(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
-            assert got == expected[axis], (
-                f"pool_output_size(n={n}, kernel={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil}) returned {got}, "
-                f"but PyTorch's {layer} gives {expected[axis]} along the {'height' if axis == 0 else 'width'}. {diagnose(n, k, s, p, d, ceil, got)}"
-            )
+    ranges = dict(n=(1, 50), kernel=(1, 7), stride=(1, 6), dilation=(1, 4))
+    cases = t.pool_cases(4321, 160, **ranges, p_default_stride=0.3, p_ceil=0.7, p_avg=0.3)
+    t.check_pool_output_size(pool_output_size, cases)
 
 
 # %%
@@ -741,46 +386,10 @@ hidden: true
 
 
 def test_conv_transpose_output_size_hidden(conv_transpose_output_size):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    check_implemented(conv_transpose_output_size(3, 3), "conv_transpose_output_size(3, 3)")
-    rng = np.random.default_rng(55)
-    checked = 0
-    while checked < 60:
-        h, w = (int(v) for v in rng.integers(1, 25, size=2))
-        kh, kw = (int(v) for v in rng.integers(1, 7, size=2))
-        sh, sw = (int(v) for v in rng.integers(1, 5, size=2))
-        ph, pw = (int(v) for v in rng.integers(0, 4, size=2))
-        dh, dw = (int(v) for v in rng.integers(1, 4, size=2))
-        oph, opw = int(rng.integers(0, max(sh, dh))), int(rng.integers(0, max(sw, dw)))
-        try:
-            expected = torch.nn.functional.conv_transpose2d(
-                torch.zeros(1, 1, h, w),
-                torch.zeros(1, 1, kh, kw),
-                stride=(sh, sw),
-                padding=(ph, pw),
-                output_padding=(oph, opw),
-                dilation=(dh, dw),
-            ).shape[-2:]
-        except RuntimeError:
-            continue
-        checked += 1
-        for axis, (n, k, s, p, op, d) in enumerate(
-            [(h, kh, sh, ph, oph, dh), (w, kw, sw, pw, opw, dw)]
-        ):
-            got = conv_transpose_output_size(
-                n, k, stride=s, padding=p, output_padding=op, dilation=d
-            )
-            hint = "Hint: out = (n - 1)S - 2P + d(k-1) + output_padding + 1"
-            if op and got == expected[axis] - op:
-                hint += "; you left out output_padding"
-            assert got == expected[axis], (
-                f"conv_transpose_output_size(n={n}, kernel={k}, stride={s}, padding={p}, output_padding={op}, dilation={d}) returned {got}, "
-                f"but PyTorch's ConvTranspose2d on a {h}x{w} input gives {expected[axis]} along the {'height' if axis == 0 else 'width'}. {hint}."
-            )
+    ranges = dict(n=(1, 25), kernel=(1, 7), stride=(1, 5), padding=(0, 4), dilation=(1, 4))
+    t.check_conv_transpose_output_size(conv_transpose_output_size, t.transpose_cases(55, 120, **ranges))
 
 
 # %% [raw]
@@ -868,103 +477,23 @@ def linear_params(n_in, n_out, bias=True):
 
 # %%
 def test_params_lecture_public(conv2d_params, linear_params):
-    from shared.checks import check_implemented
+    from shared.testing import conv_output_sizes as t
 
-    got = linear_params(32 * 32 * 3, 100, bias=False)
-    check_implemented(got, "linear_params(3072, 100, bias=False)")
-    assert got == 307_200, (
-        f"linear_params(32*32*3, 100, bias=False) should be 307,200 (the lecture's dense layer), got {got!r}. Hint: one weight per input per unit, n_in * n_out."
-    )
-    got = conv2d_params(3, 64, 3, bias=False)
-    check_implemented(got, "conv2d_params(3, 64, 3, bias=False)")
-    assert got == 1_728, (
-        f"conv2d_params(3, 64, 3, bias=False) should be 3*3*3*64 = 1,728 (the lecture's conv layer), got {got!r}. "
-        + (
-            "Hint: each filter spans all C_in input channels: k_h * k_w * C_in weights per filter."
-            if got == 576
-            else "Hint: k_h * k_w * C_in weights per filter, C_out filters."
-        )
-    )
-    for call, got, want, hint in [
-        (
-            "linear_params(3072, 100)",
-            linear_params(3072, 100),
-            307_300,
-            "Hint: with bias=True add one bias per unit: (n_in + 1) * n_out.",
-        ),
-        (
-            "conv2d_params(3, 64, 3)",
-            conv2d_params(3, 64, 3),
-            1_792,
-            "Hint: with bias=True add one bias per filter (per output channel): (k_h k_w C_in + 1) C_out.",
-        ),
-        (
-            "linear_params(100 * 100, 1, bias=False)",
-            linear_params(100 * 100, 1, bias=False),
-            10_000,
-            "Hint: one dense neuron has one weight per pixel.",
-        ),
-        (
-            "conv2d_params(1, 1, 3, bias=False)",
-            conv2d_params(1, 1, 3, bias=False),
-            9,
-            "Hint: a 3x3 filter on one channel has 9 weights.",
-        ),
-        (
-            "conv2d_params(1, 1, (3, 5))",
-            conv2d_params(1, 1, (3, 5)),
-            16,
-            "Hint: a (3, 5) kernel has 15 weights, plus one bias.",
-        ),
-    ]:
-        assert got == want, f"{call} should be {want:,}, got {got!r}. {hint}"
+    dense = [(3072, 100, False), (3072, 100), (100 * 100, 1, False)]
+    conv = [(3, 64, 3, 1, False), (3, 64, 3), (1, 1, 3, 1, False), (1, 1, (3, 5))]
+    lecture = " (the lecture's example)"
+    t.check_linear_params(linear_params, [t.LinearParamCase(*c) for c in dense], what=lecture)
+    t.check_conv2d_params(conv2d_params, [t.ConvParamCase(*c) for c in conv], what=lecture)
 
 
 # %%
 def test_params_vs_torch_public(conv2d_params, linear_params):
-    import numpy as np
-    from torch import nn
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    check_implemented(conv2d_params(2, 2, 1), "conv2d_params(2, 2, 1)")
-    rng = np.random.default_rng(7)
-    for _ in range(40):
-        groups = int(rng.choice([1, 1, 1, 2, 4]))
-        c_in, c_out = groups * int(rng.integers(1, 6)), groups * int(rng.integers(1, 6))
-        kernel = (
-            int(rng.integers(1, 6))
-            if rng.random() < 0.5
-            else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
-        )
-        bias = bool(rng.random() < 0.7)
-        layer = nn.Conv2d(c_in, c_out, kernel, groups=groups, bias=bias, device="meta")
-        want = sum(p.numel() for p in layer.parameters())
-        got = conv2d_params(c_in, c_out, kernel, groups=groups, bias=bias)
-        kh, kw = layer.kernel_size
-        hints = []
-        if bias and got == want - c_out:
-            hints.append("count the bias: one per output channel")
-        if got == (kh * kw + int(bias)) * c_out:
-            hints.append(
-                "each filter spans C_in / groups input channels: leaving C_in out counts a single channel"
-            )
-        if groups > 1 and got == (kh * kw * c_in + int(bias)) * c_out:
-            hints.append("with groups=g each filter reads only C_in / g channels")
-        hint = "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "(k_h k_w C_in / groups + 1) C_out, the +1 only with bias."
-        )
-        assert got == want, (
-            f"conv2d_params(c_in={c_in}, c_out={c_out}, kernel={kernel}, groups={groups}, bias={bias}) returned {got!r}, but {layer} has {want} parameters. {hint}"
-        )
-    for n_in, n_out, bias in [(1, 1, True), (784, 512, True), (7, 3, False), (12, 1, True)]:
-        want = sum(p.numel() for p in nn.Linear(n_in, n_out, bias=bias, device="meta").parameters())
-        got = linear_params(n_in, n_out, bias=bias)
-        assert got == want, (
-            f"linear_params({n_in}, {n_out}, bias={bias}) returned {got!r}, but nn.Linear has {want}. Hint: (n_in + 1) n_out with a bias, n_in n_out without."
-        )
+    convs = t.conv_param_cases(7, 40, groups=[1, 1, 1, 2, 4], per_group=(1, 6), kernel=(1, 6), p_pair=0.5, p_bias=0.7)
+    t.check_conv2d_params(conv2d_params, convs)
+    dense = [(1, 1), (784, 512), (7, 3, False), (12, 1), (5, 5)]
+    t.check_linear_params(linear_params, [t.LinearParamCase(*c) for c in dense])
 
 
 # %%
@@ -974,49 +503,12 @@ hidden: true
 
 
 def test_params_vs_torch_hidden(conv2d_params, linear_params):
-    import numpy as np
-    from torch import nn
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    check_implemented(conv2d_params(4, 2, 2), "conv2d_params(4, 2, 2)")
-    rng = np.random.default_rng(77)
-    for _ in range(40):
-        groups = int(rng.choice([1, 2, 3, 8]))
-        c_in, c_out = groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9))
-        kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
-        bias = bool(rng.random() < 0.6)
-        layer = nn.Conv2d(c_in, c_out, kernel, groups=groups, bias=bias, device="meta")
-        want = sum(p.numel() for p in layer.parameters())
-        got = conv2d_params(c_in, c_out, kernel, groups=groups, bias=bias)
-        hints = []
-        if bias and got == want - c_out:
-            hints.append("count the bias: one per output channel")
-        if got == (kernel[0] * kernel[1] + int(bias)) * c_out:
-            hints.append(
-                "each filter spans C_in / groups input channels: leaving C_in out counts a single channel"
-            )
-        if groups > 1 and got == (kernel[0] * kernel[1] * c_in + int(bias)) * c_out:
-            hints.append("with groups=g each filter reads only C_in / g channels")
-        hint = "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "(k_h k_w C_in / groups + 1) C_out, the +1 only with bias."
-        )
-        assert got == want, (
-            f"conv2d_params(c_in={c_in}, c_out={c_out}, kernel={kernel}, groups={groups}, bias={bias}) returned {got!r}, but {layer} has {want} parameters. {hint}"
-        )
-    for _ in range(10):
-        n_in, n_out, bias = (
-            int(rng.integers(1, 5000)),
-            int(rng.integers(1, 300)),
-            bool(rng.random() < 0.5),
-        )
-        want = n_in * n_out + (n_out if bias else 0)
-        got = linear_params(n_in, n_out, bias=bias)
-        assert got == want, (
-            f"linear_params({n_in}, {n_out}, bias={bias}) returned {got!r}, but nn.Linear({n_in}, {n_out}, bias={bias}) has {want}. Hint: (n_in + 1) n_out with a bias, n_in n_out without."
-        )
+    convs = t.conv_param_cases(77, 40, groups=[1, 2, 3, 8], per_group=(1, 9), kernel=(1, 8), p_pair=1.0, p_bias=0.6)
+    t.check_conv2d_params(conv2d_params, convs)
+    dense = t.linear_param_cases(77, 10, n_in=(1, 5000), n_out=(1, 300), p_bias=0.5)
+    t.check_linear_params(linear_params, dense)
 
 
 # %% [raw]
@@ -1106,6 +598,9 @@ print(
 # The tests build random stacks, run them in PyTorch on a zero tensor, and compare every
 # layer's output shape with your trace, while calling a layer is forbidden for your code; they
 # compare your count with the layers' real parameters (with `Module.parameters` forbidden).
+# While these tests run, your functions of q1, q2 and q3 are replaced by PyTorch's answers (call
+# them by their names, `conv_output_size(...)` and so on), so a mistake there costs points in
+# its own question only, not here again.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1200,226 +695,35 @@ def count_stack_parameters(layers):
 
 # %%
 def test_trace_lecture_public(trace_shapes, count_stack_parameters):
-    from torch import nn
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-    from shared.forbid import forbid
-
-    run_names = [
-        f"torch.nn.{name}.forward"
-        for name in ("Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten")
-    ]
-    reason = "Work the shapes out from each layer's attributes with your formulas; do not call the layer."
-    small = [
-        nn.Conv2d(1, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 7 * 7, 10),
-    ]
-    with forbid(*run_names, reason=reason):
-        shapes = trace_shapes(small, (1, 28, 28))
-    check_implemented(shapes, "trace_shapes(lecture CNN, (1, 28, 28))")
-    want = [
-        (16, 28, 28),
-        (16, 28, 28),
-        (16, 14, 14),
-        (32, 14, 14),
-        (32, 14, 14),
-        (32, 7, 7),
-        (1568,),
-        (10,),
-    ]
-    got = [tuple(int(v) for v in s) for s in shapes]
-    assert got == want, (
-        f"trace_shapes of the lecture's 1->16->32 CNN on (1, 28, 28) returned {got}, expected {want}. "
-        "Hint: padding=1 with a 3x3 kernel keeps 28x28; MaxPool2d(2) halves it (stride defaults to kernel_size); Flatten multiplies C*H*W = 32*7*7 = 1568."
-    )
-    cnn = [
-        nn.Conv2d(1, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 128),
-        nn.ReLU(),
-        nn.Dropout(0.3),
-        nn.Linear(128, 10),
-    ]
-    mlp = [
-        nn.Flatten(),
-        nn.Linear(784, 512),
-        nn.ReLU(),
-        nn.Linear(512, 32),
-        nn.ReLU(),
-        nn.Linear(32, 10),
-    ]
-    with forbid(
-        "torch.nn.Module.parameters",
-        "torch.nn.Module.named_parameters",
-        reason="Count from the layers' hyper-parameters with conv2d_params and linear_params.",
-    ):
-        n_cnn, n_mlp = count_stack_parameters(cnn), count_stack_parameters(mlp)
-    check_implemented(n_cnn, "count_stack_parameters(lecture CNN)")
-    hint = "Hint: conv (k_h k_w C_in / groups + 1) C_out and dense (n_in + 1) n_out, the +1 only when layer.bias is not None; ReLU, pooling, Dropout and Flatten have no parameters."
-    assert n_cnn == 421_642, (
-        f"count_stack_parameters of the lecture's CNN (1->32->64 convs, 3136->128->10 head) should be 421,642, got {n_cnn!r}. {hint}"
-    )
-    assert n_mlp == 418_666, (
-        f"count_stack_parameters of the lecture's MLP (784->512->32->10) should be 418,666, got {n_mlp!r}. {hint}"
-    )
-    with forbid(*run_names, reason=reason):
-        got = [tuple(int(v) for v in s) for s in trace_shapes(mlp, (1, 28, 28))]
-    assert got[0] == (784,) and got[-1] == (10,), (
-        f"trace_shapes(MLP, (1, 28, 28)) returned {got}; Flatten should give (784,) and the last Linear (10,). Hint: Flatten gives (C * H * W,)."
-    )
+    t.check_lecture_networks(trace_shapes, count_stack_parameters)
 
 
 # %%
 def test_trace_random_public(trace_shapes, count_stack_parameters):
-    import numpy as np
-    import torch
-    from torch import nn
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-    from shared.forbid import forbid
-
-    def random_layer(rng, channels):
-        kind = rng.choice(["conv", "conv", "pool", "avg", "relu", "convT"])
-        pair = lambda low, high: (int(rng.integers(low, high)), int(rng.integers(low, high)))
-        if kind == "conv":
-            return nn.Conv2d(
-                channels,
-                int(rng.integers(1, 6)),
-                pair(1, 5),
-                stride=pair(1, 3),
-                padding=pair(0, 3),
-                dilation=pair(1, 3),
-                bias=bool(rng.random() < 0.7),
-            )
-        if kind == "convT":
-            stride = pair(1, 3)
-            return nn.ConvTranspose2d(
-                channels,
-                int(rng.integers(1, 5)),
-                pair(1, 4),
-                stride=stride,
-                padding=pair(0, 2),
-                output_padding=(int(rng.integers(0, stride[0])), int(rng.integers(0, stride[1]))),
-            )
-        if kind in ("pool", "avg"):
-            k = pair(1, 4)
-            stride = None if rng.random() < 0.5 else pair(1, 4)
-            padding = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
-            ceil = bool(rng.random() < 0.5)
-            if kind == "avg":
-                return nn.AvgPool2d(k, stride=stride, padding=padding, ceil_mode=ceil)
-            return nn.MaxPool2d(
-                k, stride=stride, padding=padding, dilation=int(rng.integers(1, 3)), ceil_mode=ceil
-            )
-        return nn.ReLU()
-
-    run_names = [
-        f"torch.nn.{name}.forward"
-        for name in ("Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten")
-    ]
-    rng = np.random.default_rng(11)
-    torch.manual_seed(11)
-    first = True
-    for _ in range(30):
-        shape = (int(rng.integers(1, 4)), int(rng.integers(4, 30)), int(rng.integers(4, 30)))
-        x = torch.zeros(1, *shape)
-        layers, expected = [], []
-        with torch.no_grad():
-            while len(layers) < int(rng.integers(2, 7)):
-                layer = random_layer(rng, x.shape[1])
-                try:
-                    y = layer(x)
-                except RuntimeError:
-                    continue  # PyTorch refuses it: draw another
-                if y.shape[-1] < 1 or y.shape[-2] < 1:
-                    continue
-                layers.append(layer)
-                expected.append(tuple(y.shape[1:]))
-                x = y
-            if rng.random() < 0.5:
-                layers += [nn.Flatten(), nn.Linear(x[0].numel(), int(rng.integers(1, 20)))]
-                expected += [(x[0].numel(),), (layers[-1].out_features,)]
-        for end in range(
-            1, len(layers) + 1
-        ):  # growing prefixes: the first wrong layer is the last one traced
-            layer, before = layers[end - 1], shape if end == 1 else expected[end - 2]
-            hint = "Hint: height and width are separate: use kernel_size[0], stride[0], ... for H and [1] for W."
-            described = str(layer)
-            if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
-                hint += " Pass the layer's ceil_mode to pool_output_size."
-            if isinstance(layer, nn.AvgPool2d):  # its repr leaves ceil_mode out
-                described += f" with ceil_mode={layer.ceil_mode}"
-            where = f"trace_shapes on input {shape}: layer {end - 1}, {described}, whose input has shape {before} (PyTorch's output: {expected[end - 1]})"
-            try:
-                with forbid(
-                    *run_names,
-                    reason="Work the shapes out from each layer's attributes with your formulas; do not call the layer.",
-                ):
-                    shapes = trace_shapes(layers[:end], shape)
-            except ValueError as err:
-                raise AssertionError(
-                    f"{where}: your trace raised ValueError({err}), but PyTorch runs this layer. {hint}\n(the stack: {layers[:end]})"
-                ) from None
-            if first:
-                check_implemented(shapes, "trace_shapes(layers, input_shape)")
-                first = False
-            got = [tuple(int(v) for v in s) for s in shapes]
-            assert len(got) == end, (
-                f"trace_shapes returned {len(got)} shapes for {end} layers. Hint: one shape per layer, in order."
-            )
-            assert got[-1] == expected[end - 1], (
-                f"{where}: you give {got[-1]}. {hint}\n(the stack: {layers[:end]})"
-            )
-        with forbid(
-            "torch.nn.Module.parameters",
-            "torch.nn.Module.named_parameters",
-            reason="Count from the layers' hyper-parameters with conv2d_params and linear_params.",
-        ):
-            count = count_stack_parameters(layers)
-        want = sum(p.numel() for layer in layers for p in layer.parameters())
-        assert count == want, (
-            f"count_stack_parameters({layers}) returned {count!r}, but the layers have {want} parameters. Hint: conv (k_h k_w C_in / groups + 1) C_out, dense (n_in + 1) n_out, the +1 only with a bias."
-        )
+    layers = dict(channels=(1, 6), kernel=(1, 5), stride=(1, 3), padding=(0, 3), dilation=(1, 3))
+    chances = dict(p_bias=0.7, p_default_stride=0.5, p_ceil=0.5, p_head=0.5)
+    kinds = ["conv", "conv", "max", "avg", "relu", "convT"]
+    stacks = t.random_stacks(11, 30, kinds=kinds, input_channels=(1, 4), size=(4, 30), depth=(2, 7), **layers, **chances)
+    t.check_trace(trace_shapes, stacks)
+    t.check_count(count_stack_parameters, [stack.layers for stack in stacks])
 
 
 # %%
 def test_trace_errors_public(trace_shapes):
     from torch import nn
 
-    from shared.checks import check_implemented
+    from shared.testing import conv_output_sizes as t
 
-    check_implemented(trace_shapes([nn.ReLU()], (1, 4, 4)), "trace_shapes([nn.ReLU()], (1, 4, 4))")
-    for layers, shape, why in [
+    misfits = [
         ([nn.Conv2d(3, 8, 3)], (1, 28, 28), "the Conv2d expects 3 channels but gets 1"),
-        (
-            [nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(100, 10)],
-            (1, 8, 8),
-            "the Linear expects 100 features but gets 4*6*6 = 144",
-        ),
+        ([nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(100, 10)], (1, 8, 8), "the Linear expects 100 features but gets 4*6*6 = 144"),
         ([nn.Conv2d(1, 4, 5)], (1, 3, 3), "the 5x5 kernel does not fit a 3x3 input"),
-    ]:
-        try:
-            got = trace_shapes(layers, shape)
-        except ValueError:
-            continue
-        except Exception as err:
-            raise AssertionError(
-                f"trace_shapes({layers}, {shape}) raised {type(err).__name__}({err}) instead of ValueError ({why}). Hint: check channels and features, and let conv_output_size's ValueError through."
-            ) from None
-        raise AssertionError(
-            f"trace_shapes({layers}, {shape}) returned {got} but should raise ValueError: {why}. Hint: compare layer.in_channels / layer.in_features with the incoming shape."
-        )
+    ]
+    t.check_trace_refuses(trace_shapes, misfits)
 
 
 # %%
@@ -1429,149 +733,23 @@ hidden: true
 
 
 def test_trace_random_hidden(trace_shapes, count_stack_parameters):
-    import numpy as np
-    import torch
     from torch import nn
 
-    from shared.checks import check_implemented
-    from shared.forbid import forbid
+    from shared.testing import conv_output_sizes as t
 
-    def random_layer(rng, channels):
-        kind = rng.choice(["conv", "conv", "pool", "pool", "avg", "relu", "convT", "bn"])
-        pair = lambda low, high: (int(rng.integers(low, high)), int(rng.integers(low, high)))
-        if kind == "conv":
-            groups = int(rng.choice([1, 1, channels]))
-            return nn.Conv2d(
-                channels,
-                groups * int(rng.integers(1, 4)),
-                pair(1, 6),
-                stride=pair(1, 4),
-                padding=pair(0, 4),
-                dilation=pair(1, 4),
-                groups=groups,
-                bias=bool(rng.random() < 0.5),
-            )
-        if kind == "convT":
-            stride, dilation = pair(1, 4), pair(1, 3)
-            return nn.ConvTranspose2d(
-                channels,
-                int(rng.integers(1, 5)),
-                pair(1, 5),
-                stride=stride,
-                padding=pair(0, 3),
-                dilation=dilation,
-                output_padding=(
-                    int(rng.integers(0, max(stride[0], dilation[0]))),
-                    int(rng.integers(0, max(stride[1], dilation[1]))),
-                ),
-            )
-        if kind in ("pool", "avg"):
-            k = pair(1, 5)
-            stride = None if rng.random() < 0.3 else pair(1, 5)
-            padding = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
-            ceil = bool(rng.random() < 0.7)
-            if kind == "avg":
-                return nn.AvgPool2d(k, stride=stride, padding=padding, ceil_mode=ceil)
-            return nn.MaxPool2d(
-                k, stride=stride, padding=padding, dilation=pair(1, 3), ceil_mode=ceil
-            )
-        if kind == "bn":
-            return nn.BatchNorm2d(channels, affine=False)
-        return nn.Tanh()
-
-    run_names = [
-        f"torch.nn.{name}.forward"
-        for name in ("Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Linear", "Flatten")
+    layers = dict(channels=(1, 4), kernel=(1, 6), stride=(1, 4), padding=(0, 4), dilation=(1, 3))
+    flags = dict(groups=True, transpose_dilation=True, pool_pair_dilation=True, head_relu=True)
+    chances = dict(p_bias=0.5, p_default_stride=0.3, p_ceil=0.7, p_head=0.6, head_bias=0.5)
+    kinds = ["conv", "conv", "max", "max", "avg", "tanh", "convT", "bn"]
+    stacks = t.random_stacks(2024, 30, kinds=kinds, input_channels=(1, 5), size=(3, 45), depth=(3, 8), **layers, **flags, **chances)
+    t.check_trace(trace_shapes, stacks)
+    t.check_count(count_stack_parameters, [stack.layers for stack in stacks])
+    misfits = [
+        ([nn.Linear(12, 3)], (1, 3, 4), "a Linear needs a flat input"),
+        ([nn.Flatten(), nn.Conv2d(1, 1, 1)], (1, 3, 3), "a Conv2d needs a (C, H, W) input"),
+        ([nn.MaxPool2d(2), nn.Conv2d(2, 1, 1)], (1, 8, 8), "pooling keeps 1 channel; the Conv2d expects 2"),
     ]
-    rng = np.random.default_rng(2024)
-    torch.manual_seed(2024)
-    first = True
-    for _ in range(30):
-        shape = (int(rng.integers(1, 5)), int(rng.integers(3, 45)), int(rng.integers(3, 45)))
-        x = torch.zeros(1, *shape)
-        layers, expected = [], []
-        with torch.no_grad():
-            while len(layers) < int(rng.integers(3, 8)):
-                layer = random_layer(rng, x.shape[1]).eval()
-                try:
-                    y = layer(x)
-                except RuntimeError:
-                    continue
-                if y.shape[-1] < 1 or y.shape[-2] < 1:
-                    continue
-                layers.append(layer)
-                expected.append(tuple(y.shape[1:]))
-                x = y
-            if rng.random() < 0.6:
-                layers += [
-                    nn.Flatten(),
-                    nn.Linear(
-                        x[0].numel(), int(rng.integers(1, 20)), bias=bool(rng.random() < 0.5)
-                    ),
-                    nn.ReLU(),
-                ]
-                expected += [
-                    (x[0].numel(),),
-                    (layers[-2].out_features,),
-                    (layers[-2].out_features,),
-                ]
-        for end in range(
-            1, len(layers) + 1
-        ):  # growing prefixes: the first wrong layer is the last one traced
-            layer, before = layers[end - 1], shape if end == 1 else expected[end - 2]
-            hint = "Hint: height and width are separate: use kernel_size[0], stride[0], ... for H and [1] for W."
-            described = str(layer)
-            if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
-                hint += " Pass the layer's ceil_mode to pool_output_size."
-            if isinstance(layer, nn.AvgPool2d):  # its repr leaves ceil_mode out
-                described += f" with ceil_mode={layer.ceil_mode}"
-            where = f"trace_shapes on input {shape}: layer {end - 1}, {described}, whose input has shape {before} (PyTorch's output: {expected[end - 1]})"
-            try:
-                with forbid(
-                    *run_names,
-                    reason="Work the shapes out from each layer's attributes with your formulas; do not call the layer.",
-                ):
-                    shapes = trace_shapes(layers[:end], shape)
-            except ValueError as err:
-                raise AssertionError(
-                    f"{where}: your trace raised ValueError({err}), but PyTorch runs this layer. {hint}\n(the stack: {layers[:end]})"
-                ) from None
-            if first:
-                check_implemented(shapes, "trace_shapes(layers, input_shape)")
-                first = False
-            got = [tuple(int(v) for v in s) for s in shapes]
-            assert len(got) == end, (
-                f"trace_shapes returned {len(got)} shapes for {end} layers. Hint: one shape per layer, in order."
-            )
-            assert got[-1] == expected[end - 1], (
-                f"{where}: you give {got[-1]}. {hint}\n(the stack: {layers[:end]})"
-            )
-        with forbid(
-            "torch.nn.Module.parameters",
-            "torch.nn.Module.named_parameters",
-            reason="Count from the layers' hyper-parameters with conv2d_params and linear_params.",
-        ):
-            count = count_stack_parameters(layers)
-        want = sum(p.numel() for layer in layers for p in layer.parameters())
-        assert count == want, (
-            f"count_stack_parameters({layers}) returned {count!r}, but the layers have {want} parameters. Hint: conv (k_h k_w C_in / groups + 1) C_out (also for ConvTranspose2d), dense (n_in + 1) n_out, the +1 only with a bias."
-        )
-    for layers, shape in [
-        ([nn.Linear(12, 3)], (1, 3, 4)),
-        ([nn.Flatten(), nn.Conv2d(1, 1, 1)], (1, 3, 3)),
-        ([nn.MaxPool2d(2), nn.Conv2d(2, 1, 1)], (1, 8, 8)),
-    ]:
-        try:
-            got = trace_shapes(layers, shape)
-        except ValueError:
-            continue
-        except Exception as err:
-            raise AssertionError(
-                f"trace_shapes({layers}, {shape}) raised {type(err).__name__}({err}) instead of ValueError. Hint: a Linear needs a flat input, a Conv2d a (C, H, W) one with in_channels channels."
-            ) from None
-        raise AssertionError(
-            f"trace_shapes({layers}, {shape}) returned {got} but should raise ValueError: the layers do not fit. Hint: a Linear needs a flat input, a Conv2d a (C, H, W) one with in_channels channels."
-        )
+    t.check_trace_refuses(trace_shapes, misfits)
 
 
 # %% [raw]
@@ -1685,112 +863,18 @@ def receptive_field(layers):
 
 # %%
 def test_receptive_field_public(receptive_field):
-    import numpy as np
-    import torch
     from torch import nn
 
-    from shared.checks import check_implemented
+    from shared.testing import conv_output_sizes as t
 
-    def measure(layers, n=1024):
-        """Receptive field and jump of the middle output unit, from the gradient w.r.t. the input."""
-        x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
-        y = x
-        for layer in layers:
-            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                first = lambda v: v[0] if isinstance(v, tuple) else v
-                k, s, p, d = (
-                    first(getattr(layer, name, 1))
-                    for name in ("kernel_size", "stride", "padding", "dilation")
-                )
-                y = torch.nn.functional.conv1d(
-                    y, torch.ones(1, 1, k, dtype=torch.float64), stride=s, padding=p, dilation=d
-                )
-        middle = y.shape[-1] // 2
-        fields = []
-        for unit in (middle, middle + 1):
-            (grad,) = torch.autograd.grad(y[0, 0, unit], x, retain_graph=True)
-            seen = torch.nonzero(grad[0, 0]).flatten()
-            fields.append((int(seen.min()), int(seen.max())))
-        return fields[0][1] - fields[0][0] + 1, fields[1][0] - fields[0][0]
-
-    def diagnose(layers, got):
-        jump, no_jump, no_dil = 1, 1, 1
-        for layer in layers:
-            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                first = lambda v: v[0] if isinstance(v, tuple) else v
-                k, s, d = (
-                    first(layer.kernel_size),
-                    first(layer.stride),
-                    first(getattr(layer, "dilation", 1)),
-                )
-                no_jump += d * (k - 1)
-                no_dil += (k - 1) * jump
-                jump *= s
-        hints = []
-        if got[0] == no_jump:
-            hints.append(
-                "each layer widens the field by d(k-1) times the accumulated stride (the jump) of the layers before it, not by d(k-1)"
-            )
-        if got[0] == no_dil:
-            hints.append("a dilated kernel spans d(k-1)+1 units: the dilation is missing")
-        return "Hint: " + (
-            "; ".join(hints)
-            if hints
-            else "r += d(k-1) * j, then j *= S, layer by layer (pooling too)."
-        )
-
-    three = [nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Conv2d(1, 1, 3)]
-    got = receptive_field(three)
-    check_implemented(got, "receptive_field(three 3x3 convs)")
-    assert tuple(int(v) for v in got) == (7, 1), (
-        f"receptive_field of three 3x3 convolutions (stride 1) should be (7, 1), got {got!r}. Hint: each 3x3 layer adds 2 to the field; ReLUs add nothing."
-    )
-    rng = np.random.default_rng(21)
-    stacks = [
-        [
-            nn.Conv2d(1, 1, 3, padding=1),
-            nn.MaxPool2d(2),
-            nn.Conv2d(1, 1, 3, padding=1),
-            nn.MaxPool2d(2),
-        ],
-        [
-            nn.Conv2d(1, 1, 3, dilation=1),
-            nn.Conv2d(1, 1, 3, dilation=2),
-            nn.Conv2d(1, 1, 3, dilation=4),
-        ],
-        [
-            nn.Conv2d(1, 1, 7, stride=2, padding=3),
-            nn.MaxPool2d(3, stride=2, padding=1),
-            nn.Conv2d(1, 1, 3, padding=1),
-            nn.Conv2d(1, 1, 3, stride=2),
-        ],
+    lecture = [
+        [nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Conv2d(1, 1, 3), nn.ReLU(), nn.Conv2d(1, 1, 3)],
+        [nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2)],
+        [nn.Conv2d(1, 1, 3, dilation=1), nn.Conv2d(1, 1, 3, dilation=2), nn.Conv2d(1, 1, 3, dilation=4)],
+        [nn.Conv2d(1, 1, 7, stride=2, padding=3), nn.MaxPool2d(3, stride=2, padding=1), nn.Conv2d(1, 1, 3, padding=1), nn.Conv2d(1, 1, 3, stride=2)],
     ]
-    for _ in range(12):
-        stack = []
-        for _ in range(int(rng.integers(2, 6))):
-            k, s, d = int(rng.integers(1, 6)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
-            if rng.random() < 0.3:
-                stack.append(
-                    nn.MaxPool2d(k, stride=s, padding=int(rng.integers(0, k // 2 + 1)), dilation=d)
-                )
-            else:
-                stack.append(
-                    nn.Conv2d(1, 1, k, stride=s, padding=int(rng.integers(0, 3)), dilation=d)
-                )
-            if rng.random() < 0.3:
-                stack.append(nn.ReLU())
-        stacks.append(stack)
-    for stack in stacks:
-        want = measure(stack)
-        got = receptive_field(stack)
-        assert isinstance(got, tuple) and len(got) == 2, (
-            f"receptive_field should return a tuple (r, j), got {got!r}"
-        )
-        got = tuple(int(v) for v in got)
-        assert got == want, (
-            f"receptive_field({stack}) returned (r, j) = {got}, but the measured field of one output unit is {want[0]} pixels wide "
-            f"and neighbouring units' fields start {want[1]} pixels apart. {diagnose(stack, got)}"
-        )
+    stacks = t.receptive_stacks(21, 12, depth=(2, 6), kernel=(1, 6), stride=(1, 3), dilation=(1, 3), p_max=0.3)
+    t.check_receptive_field(receptive_field, lecture + stacks)
 
 
 # %%
@@ -1800,72 +884,10 @@ hidden: true
 
 
 def test_receptive_field_hidden(receptive_field):
-    import numpy as np
-    import torch
-    from torch import nn
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import check_implemented
-
-    def measure(layers, n=4096):
-        x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
-        y = x
-        for layer in layers:
-            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                first = lambda v: v[0] if isinstance(v, tuple) else v
-                k, s, p, d = (
-                    first(getattr(layer, name, 1))
-                    for name in ("kernel_size", "stride", "padding", "dilation")
-                )
-                y = torch.nn.functional.conv1d(
-                    y, torch.ones(1, 1, k, dtype=torch.float64), stride=s, padding=p, dilation=d
-                )
-        middle = y.shape[-1] // 2
-        fields = []
-        for unit in (middle, middle + 1):
-            (grad,) = torch.autograd.grad(y[0, 0, unit], x, retain_graph=True)
-            seen = torch.nonzero(grad[0, 0]).flatten()
-            fields.append((int(seen.min()), int(seen.max())))
-        return fields[0][1] - fields[0][0] + 1, fields[1][0] - fields[0][0]
-
-    check_implemented(
-        receptive_field([nn.Conv2d(1, 1, 5)]), "receptive_field([nn.Conv2d(1, 1, 5)])"
-    )
-    rng = np.random.default_rng(909)
-    for _ in range(15):
-        stack, total_stride = [], 1
-        for _ in range(int(rng.integers(2, 7))):
-            k, s, d = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
-            s = s if total_stride * s <= 16 else 1
-            total_stride *= s
-            choice = rng.random()
-            if choice < 0.2:
-                stack.append(
-                    nn.MaxPool2d(
-                        k,
-                        stride=s,
-                        padding=int(rng.integers(0, k // 2 + 1)),
-                        dilation=d,
-                        ceil_mode=bool(rng.random() < 0.5),
-                    )
-                )
-            elif choice < 0.35:
-                stack.append(nn.AvgPool2d(k, stride=s, padding=int(rng.integers(0, k // 2 + 1))))
-            else:
-                stack.append(
-                    nn.Conv2d(2, 2, k, stride=s, padding=int(rng.integers(0, 4)), dilation=d)
-                )
-            if rng.random() < 0.3:
-                stack.append(
-                    [nn.ReLU(), nn.BatchNorm2d(2), nn.Dropout(0.1)][int(rng.integers(0, 3))]
-                )
-        want = measure(stack)
-        got = receptive_field(stack)
-        got = tuple(int(v) for v in got)
-        assert got == want, (
-            f"receptive_field({stack}) returned (r, j) = {got}, but the measured field of one output unit is {want[0]} pixels wide "
-            f"and neighbouring units' fields start {want[1]} pixels apart. Hint: r += d(k-1) * j with j the accumulated stride of the layers before; then j *= S. "
-            "A pooling layer counts like a convolution; its dilation too."
-        )
+    stacks = t.receptive_stacks(909, 15, depth=(2, 7), kernel=(1, 6), stride=(1, 4), dilation=(1, 4), p_max=0.2, p_avg=0.15, channels=2)
+    t.check_receptive_field(receptive_field, stacks, n=4096)
 
 
 # %% [raw]
@@ -1876,8 +898,9 @@ def test_receptive_field_hidden(receptive_field):
 
 # %% [markdown]
 # The measurement itself, for the small CNN of section 4: the gradient of the middle unit after
-# the second pooling with respect to a 28×28 input (we use convolutions of ones in place of the
-# max-poolings, whose gradient would reach only the largest pixel of each window).
+# the second pooling with respect to a 28×28 input. The convolutions have weights of ones, and
+# average poolings stand in for the max-poolings, whose gradient would reach only the largest
+# pixel of each window.
 
 # %% tags=["otter_ignore"]
 geometry = [
@@ -1929,7 +952,7 @@ plt.show()
 #   to get a tensor of shape $(N, C_\text{in}, H_\text{out}, W_\text{out}, \cdot, \cdot)$. With
 #   dilation, take windows spanning $d(k-1)+1$ inputs and keep every $d$-th (`[..., ::d_h, ::d_w]`).
 #   A `permute` to $(N, C_\text{in}, k_h, k_w, H_\text{out}, W_\text{out})$ and a `reshape` give
-#   the same columns as `F.unfold`; on a CPU this route is usually a few times faster.
+#   the same columns as `F.unfold`; on a CPU this route is often about twice as fast.
 #
 # Max-pooling is the same sliding window with `max` in place of the weighted sum, so the
 # strided windows and `amax` over their last two dimensions do it. Padding for max-pooling must
@@ -1951,11 +974,18 @@ plt.show()
 #   pairs, `stride=None` meaning `kernel_size`; returns `(N, C, H_out, W_out)` like
 #   `torch.nn.functional.max_pool2d` (no dilation, no `ceil_mode` here).
 #
-# Vectorise: use `unfold` (either one) and a matrix product, no Python loop over positions. The
-# tests compare with PyTorch in float64 on random inputs and configurations, and run your
-# functions with `torch.nn.functional.conv2d`, `max_pool2d` and their relatives **forbidden**:
-# calling them raises an error that says so. `unfold`, `pad`, `amax`, `matmul`/`@` and
-# `einsum` are allowed.
+# Vectorise: no Python loop over output positions. The intended route is `unfold` (either one)
+# and one matrix product (or `amax`); a loop over the kernel's taps, the batch or the channels
+# is not needed, but allowed. A test runs each function on a 4×4 and on a 24×24 image and fails
+# if your Python code runs more lines for the larger one.
+#
+# The tests compare with PyTorch on random inputs and configurations, in float64 with a relative
+# tolerance of 1e-9 (so keep the input's dtype: no detour through float32), and once in float32
+# (tolerance 1e-4). They run your functions with `torch.nn.functional.conv2d`, `max_pool2d` and
+# their relatives **forbidden**: calling them raises an error that says so. `unfold`, `pad`,
+# `amax`, `matmul`/`@` and `einsum` are allowed. If your functions call `conv_output_size` or
+# `pool_output_size`, the tests use PyTorch's sizes in their place, so a mistake in q1 or q2 is
+# not counted again here.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -2006,124 +1036,41 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 
 # %%
 def test_conv2d_public(conv2d):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import assert_close, assert_shape, check_implemented
-    from shared.forbid import forbid
-
-    forbidden = [
-        "torch.nn.functional.conv2d",
-        "torch.conv2d",
-        "torch.nn.functional.conv1d",
-        "torch.conv1d",
-        "torch.nn.functional.conv3d",
-        "torch.convolution",
-        "torch._convolution",
-        "torch.nn.functional.conv_transpose2d",
-        "torch.nn.Conv2d.forward",
-        "torch.nn.Conv2d._conv_forward",
-    ]
-    reason = "Build the patches with unfold and multiply by the reshaped weights."
-    rng = np.random.default_rng(8)
-    cases = [
+    first = [
         ((1, 1, 5, 5), (1, 1, 3, 3), True, 1, 0, 1),
         ((2, 3, 8, 8), (4, 3, 3, 3), True, 1, 1, 1),
         ((2, 2, 7, 9), (3, 2, 2, 3), False, 2, 1, 1),
         ((1, 3, 10, 10), (2, 3, 3, 3), True, 1, 2, 2),
         ((3, 1, 6, 11), (2, 1, 3, 1), True, (2, 1), (0, 1), (1, 2)),
     ]
-    for _ in range(10):
-        c_in, k = int(rng.integers(1, 4)), (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        cases.append(
-            (
-                (int(rng.integers(1, 4)), c_in, int(rng.integers(5, 14)), int(rng.integers(5, 14))),
-                (int(rng.integers(1, 5)), c_in, *k),
-                bool(rng.random() < 0.7),
-                (int(rng.integers(1, 3)), int(rng.integers(1, 3))),
-                int(rng.integers(0, 2)),
-                (int(rng.integers(1, 3)), int(rng.integers(1, 3))),
-            )
-        )
-    gen = torch.Generator().manual_seed(8)
-    for index, (x_shape, w_shape, with_bias, stride, padding, dilation) in enumerate(cases):
-        x = torch.randn(x_shape, generator=gen, dtype=torch.float64)
-        w = torch.randn(w_shape, generator=gen, dtype=torch.float64)
-        b = torch.randn(w_shape[0], generator=gen, dtype=torch.float64) if with_bias else None
-        expected = torch.nn.functional.conv2d(
-            x, w, b, stride=stride, padding=padding, dilation=dilation
-        )
-        call = f"conv2d(x of shape {x_shape}, w of shape {w_shape}, b={'(C_out,)' if with_bias else None}, stride={stride}, padding={padding}, dilation={dilation})"
-        with forbid(*forbidden, reason=reason):
-            out = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
-        if index == 0:
-            check_implemented(out, "conv2d(x, w, b)")
-        assert isinstance(out, torch.Tensor), (
-            f"{call} should return a torch.Tensor, got {type(out).__name__}"
-        )
-        assert_shape(
-            out,
-            tuple(expected.shape),
-            call,
-            hint="Hint: H_out and W_out come from conv_output_size; reshape the (N, C_out, L) product to (N, C_out, H_out, W_out).",
-        )
-        hint = "Hint: out[n, o] = sum over (c, u, v) of w[o, c, u, v] * patch[c, u, v] + b[o]; unfold's patches are flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1)."
-        flipped = torch.nn.functional.conv2d(
-            x, w.flip((-2, -1)), b, stride=stride, padding=padding, dilation=dilation
-        )
-        if w_shape[-1] * w_shape[-2] > 1 and torch.allclose(out.detach().cpu().double(), flipped):
-            hint = "Hint: you flipped the kernel (a true convolution); PyTorch's conv2d is a cross-correlation and uses w as it is, with no flip."
-        assert_close(
-            out.detach().cpu().double(), expected, name=call, rtol=1e-9, atol=1e-10, hint=hint
-        )
+    sizes = dict(batch=(1, 4), c_in=(1, 4), c_out=(1, 5), size=(5, 14), kernel=(1, 4))
+    settings = dict(stride=(1, 3), padding=(0, 2), dilation=(1, 3), p_bias=0.7)
+    t.check_conv2d(conv2d, t.conv2d_cases(8, 15, **sizes, **settings, fixed=first), seed=8)
 
 
 # %%
 def test_max_pool2d_public(max_pool2d):
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import assert_close, assert_shape, check_implemented
-    from shared.forbid import forbid
-
-    forbidden = [
-        "torch.nn.functional.max_pool2d",
-        "torch.max_pool2d",
-        "torch.nn.functional.max_pool2d_with_indices",
-        "torch.nn.functional.max_pool1d",
-        "torch.max_pool1d",
-        "torch.nn.functional.adaptive_max_pool2d",
-        "torch.nn.functional.fractional_max_pool2d",
-        "torch.nn.MaxPool2d.forward",
-    ]
-    reason = "Take the max over windows made with unfold."
-    gen = torch.Generator().manual_seed(9)
-    cases = [
-        ((1, 1, 4, 4), 2, None, 0),
-        ((2, 3, 7, 7), 2, None, 0),
+    first = [
+        ((1, 1, 4, 4), 2),
+        ((2, 3, 7, 7), 2),
         ((2, 2, 9, 8), 3, 2, 1),
         ((1, 3, 6, 10), (2, 3), (1, 2), (1, 1)),
         ((3, 1, 5, 5), 3, 1, 1),
     ]
-    for index, (shape, k, s, p) in enumerate(cases):
-        x = (
-            torch.randn(shape, generator=gen, dtype=torch.float64) - 1.0
-        )  # mostly negative: zero padding would win the max
-        expected = torch.nn.functional.max_pool2d(x, k, stride=s, padding=p)
-        call = f"max_pool2d(x of shape {shape}, kernel_size={k}, stride={s}, padding={p})"
-        with forbid(*forbidden, reason=reason):
-            out = max_pool2d(x, k, stride=s, padding=p)
-        if index == 0:
-            check_implemented(out, "max_pool2d(x, 2)")
-        assert_shape(
-            out,
-            tuple(expected.shape),
-            call,
-            hint="Hint: stride=None means stride=kernel_size; the size is pool_output_size of H and W.",
-        )
-        hint = "Hint: pad with -inf (F.pad(x, (pw, pw, ph, ph), value=float('-inf'))), never with zeros, so the padding never wins the max; then unfold the height and the width and take amax over the window."
-        assert_close(
-            out.detach().cpu().double(), expected, name=call, rtol=1e-12, atol=1e-12, hint=hint
-        )
+    sizes = dict(batch=(1, 3), channels=(1, 3), size=(4, 12), kernel=(1, 4), stride=(1, 3))
+    cases = t.max_pool2d_cases(9, 10, **sizes, p_default_stride=0.3, fixed=first)
+    t.check_max_pool2d(max_pool2d, cases, seed=9, shift=-1.0)  # mostly negative: zero padding would win the max
+
+
+# %%
+def test_vectorised_public(conv2d, max_pool2d):
+    from shared.testing import conv_output_sizes as t
+
+    t.check_vectorised(conv2d, max_pool2d)
 
 
 # %%
@@ -2133,81 +1080,15 @@ hidden: true
 
 
 def test_conv2d_hidden(conv2d):
-    import numpy as np
     import torch
 
-    from shared.checks import assert_close, assert_shape, check_implemented
-    from shared.forbid import forbid
+    from shared.testing import conv_output_sizes as t
 
-    forbidden = [
-        "torch.nn.functional.conv2d",
-        "torch.conv2d",
-        "torch.nn.functional.conv1d",
-        "torch.conv1d",
-        "torch.nn.functional.conv3d",
-        "torch.convolution",
-        "torch._convolution",
-        "torch.nn.functional.conv_transpose2d",
-        "torch.nn.Conv2d.forward",
-        "torch.nn.Conv2d._conv_forward",
-    ]
-    reason = "Build the patches with unfold and multiply by the reshaped weights."
-    rng = np.random.default_rng(99)
-    gen = torch.Generator().manual_seed(99)
-    for index in range(20):
-        c_in, k = int(rng.integers(1, 6)), (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
-        x_shape = (
-            int(rng.integers(1, 5)),
-            c_in,
-            int(rng.integers(6, 20)),
-            int(rng.integers(6, 20)),
-        )
-        w_shape = (int(rng.integers(1, 7)), c_in, *k)
-        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        padding = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
-        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-        if (
-            dilation[0] * (k[0] - 1) + 1 > x_shape[2] + 2 * padding[0]
-            or dilation[1] * (k[1] - 1) + 1 > x_shape[3] + 2 * padding[1]
-        ):
-            continue
-        x = torch.randn(x_shape, generator=gen, dtype=torch.float64)
-        w = torch.randn(w_shape, generator=gen, dtype=torch.float64)
-        b = torch.randn(w_shape[0], generator=gen, dtype=torch.float64) if index % 3 else None
-        expected = torch.nn.functional.conv2d(
-            x, w, b, stride=stride, padding=padding, dilation=dilation
-        )
-        call = f"conv2d(x of shape {x_shape}, w of shape {w_shape}, b={'(C_out,)' if b is not None else None}, stride={stride}, padding={padding}, dilation={dilation})"
-        with forbid(*forbidden, reason=reason):
-            out = conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
-        check_implemented(out, call)
-        assert_shape(
-            out,
-            tuple(expected.shape),
-            call,
-            hint="Hint: H_out and W_out from conv_output_size, separately for the height and the width.",
-        )
-        assert_close(
-            out.detach().cpu().double(),
-            expected,
-            name=call,
-            rtol=1e-9,
-            atol=1e-10,
-            hint="Hint: a cross-correlation (no flip); unfold's patches are flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1).",
-        )
-    x = torch.randn(4, 3, 12, 12, generator=gen)
-    w = torch.randn(5, 3, 3, 3, generator=gen)
-    b = torch.randn(5, generator=gen)
-    with forbid(*forbidden, reason=reason):
-        out = conv2d(x, w, b, padding=1)
-    assert_close(
-        out.detach().cpu(),
-        torch.nn.functional.conv2d(x, w, b, padding=1),
-        name="conv2d on float32 x (4, 3, 12, 12), w (5, 3, 3, 3), padding=1",
-        rtol=1e-4,
-        atol=1e-4,
-        hint="Hint: keep the input's dtype; do not convert to NumPy or float64.",
-    )
+    sizes = dict(batch=(1, 5), c_in=(1, 6), c_out=(1, 7), size=(6, 20), kernel=(1, 6))
+    settings = dict(stride=(1, 4), padding=(0, 3), dilation=(1, 3), p_bias=0.67)
+    t.check_conv2d(conv2d, t.conv2d_cases(99, 20, **sizes, **settings), seed=99)
+    single = [t.Conv2dCase((4, 3, 12, 12), (5, 3, 3, 3), True, 1, 1, 1)]
+    t.check_conv2d(conv2d, single, seed=99, dtype=torch.float32)
 
 
 # %%
@@ -2217,56 +1098,10 @@ hidden: true
 
 
 def test_max_pool2d_hidden(max_pool2d):
-    import numpy as np
-    import torch
+    from shared.testing import conv_output_sizes as t
 
-    from shared.checks import assert_close, assert_shape, check_implemented
-    from shared.forbid import forbid
-
-    forbidden = [
-        "torch.nn.functional.max_pool2d",
-        "torch.max_pool2d",
-        "torch.nn.functional.max_pool2d_with_indices",
-        "torch.nn.functional.max_pool1d",
-        "torch.max_pool1d",
-        "torch.nn.functional.adaptive_max_pool2d",
-        "torch.nn.functional.fractional_max_pool2d",
-        "torch.nn.MaxPool2d.forward",
-    ]
-    rng = np.random.default_rng(98)
-    gen = torch.Generator().manual_seed(98)
-    for _ in range(15):
-        k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
-        stride = None if rng.random() < 0.3 else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        padding = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
-        shape = (
-            int(rng.integers(1, 4)),
-            int(rng.integers(1, 4)),
-            int(rng.integers(5, 17)),
-            int(rng.integers(5, 17)),
-        )
-        x = torch.randn(shape, generator=gen, dtype=torch.float64) - 0.5
-        expected = torch.nn.functional.max_pool2d(x, k, stride=stride, padding=padding)
-        call = (
-            f"max_pool2d(x of shape {shape}, kernel_size={k}, stride={stride}, padding={padding})"
-        )
-        with forbid(*forbidden, reason="Take the max over windows made with unfold."):
-            out = max_pool2d(x, k, stride=stride, padding=padding)
-        check_implemented(out, call)
-        assert_shape(
-            out,
-            tuple(expected.shape),
-            call,
-            hint="Hint: stride=None means stride=kernel_size; height and width are separate.",
-        )
-        assert_close(
-            out.detach().cpu().double(),
-            expected,
-            name=call,
-            rtol=1e-12,
-            atol=1e-12,
-            hint="Hint: pad with -inf, never with zeros, so the padding never wins the max; height and width are separate.",
-        )
+    sizes = dict(batch=(1, 4), channels=(1, 4), size=(5, 17), kernel=(1, 5), stride=(1, 4))
+    t.check_max_pool2d(max_pool2d, t.max_pool2d_cases(98, 15, **sizes, p_default_stride=0.3), seed=98)
 
 
 # %% [raw]
