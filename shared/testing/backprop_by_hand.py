@@ -286,7 +286,7 @@ def check_rules(values: dict[str, float], rules: Sequence[Rule]) -> None:
 
 
 def _sig(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
+    return float(_sigmoid(np.float64(z)))
 
 
 def forward_rules(v: dict[str, float]) -> list[Rule]:
