@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from . import environments, zips
-from .catalog import GRADER_ONLY, HELPER_PACKAGE, STUDENT_ENVIRONMENT, Assignment
+from .catalog import GRADER_ONLY, GRADER_SUPPORT, HELPER_PACKAGE, STUDENT_ENVIRONMENT, Assignment
 from .errors import UserError
 from .master import Master, for_otter, read_master
 
@@ -80,6 +80,11 @@ def build(assignment: Assignment, staging: Path) -> Built:
     (work / GRADESCOPE_ENVIRONMENT).write_text(environments.gradescope_environment())
     shutil.copytree(
         HELPER_PACKAGE, work / "shared", ignore=shutil.ignore_patterns(*zips.SKIPPED_PARTS, "*.pyc")
+    )
+    shutil.copytree(
+        GRADER_SUPPORT,
+        work / GRADER_SUPPORT.name,
+        ignore=shutil.ignore_patterns(*zips.SKIPPED_PARTS, "*.pyc"),
     )
     if assignment.grader_only.is_dir():
         shutil.copytree(

@@ -15,6 +15,9 @@ SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
 DIST = ROOT / "dist"
 HELPER_PACKAGE = ROOT / "shared"
+GRADER_SUPPORT = (
+    ROOT / "autograder" / "grader_support"
+)  # in every autograder zip, never a student's
 STUDENT_ENVIRONMENT = ROOT / "environment.yml"
 
 GRADER_ONLY = "grader_only"

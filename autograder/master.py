@@ -16,7 +16,7 @@ from string import Template
 import nbformat
 import yaml
 
-from .catalog import GRADER_ONLY, ROOT, Assignment
+from .catalog import GRADER_ONLY, GRADER_SUPPORT, ROOT, Assignment
 from .errors import UserError
 from .otter_plugin import PLUGIN_NAME
 
@@ -258,10 +258,11 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
     notebook = nbformat.from_dict(master.notebook)
     config = dict(master.config)
     config["files"] = sorted(set(config.get("files", [])) | {"shared"})
+    # Oracles and hidden cases: in the autograder zip's support files, never the student's.
+    extra = set(config.get("autograder_files", [])) | {GRADER_SUPPORT.name}
     if master.assignment.grader_only.is_dir():
-        # Oracles and hidden cases: in the autograder zip's support files, never the student's.
-        extra = set(config.get("autograder_files", [])) | {GRADER_ONLY}
-        config["autograder_files"] = sorted(extra)
+        extra.add(GRADER_ONLY)
+    config["autograder_files"] = sorted(extra)
     config["environment"] = environment
     config["init_cell"] = False
     config["run_tests"] = False  # verify grades the reference itself, on every build

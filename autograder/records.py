@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import zips
 from .build import RECORD_NAME
-from .catalog import HELPER_PACKAGE, ROOT, STUDENT_ENVIRONMENT, Assignment
+from .catalog import GRADER_SUPPORT, HELPER_PACKAGE, ROOT, STUDENT_ENVIRONMENT, Assignment
 
 # Kit files whose change can change a grade (the build, the grading path, the guard) or what
 # verification proves (the checks, the fast path, the catalogue formats).
@@ -54,6 +54,8 @@ def inputs_digest(assignment: Assignment) -> str:
         add(f"solutions/{assignment.name}/{name}", data)
     for name, data in sorted(zips.tree_entries(HELPER_PACKAGE).items()):
         add(f"shared/{name}", data)
+    for name, data in sorted(zips.tree_entries(GRADER_SUPPORT).items()):
+        add(f"grader_support/{name}", data)
     for name in KIT_FILES:
         add(name, (ROOT / name).read_bytes())
     add("environment.yml", STUDENT_ENVIRONMENT.read_bytes())

@@ -22,7 +22,7 @@ import nbformat
 
 from . import zips
 from .build import Built, stale_files
-from .catalog import HELPER_PACKAGE
+from .catalog import GRADER_SUPPORT, HELPER_PACKAGE
 from .fastgrade import fast_grade
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, load_mutants, load_variants
@@ -307,9 +307,9 @@ def _check_leaks(report: Report, built: Built) -> None:
     public = public_lines(built.master) | _lines_of_tree(HELPER_PACKAGE)
     public |= _lines_of_tree(built.student_dir / "tests")
     hidden_tests = _hidden_test_lines(built.autograder_zip)
-    grader_only = built.assignment.grader_only
-    if grader_only.is_dir():
-        hidden_tests |= _lines_of_tree(grader_only)
+    for folder in (built.assignment.grader_only, GRADER_SUPPORT):
+        if folder.is_dir():
+            hidden_tests |= _lines_of_tree(folder)
     secret = {
         line
         for line in solution_lines(built.master) | hidden_tests

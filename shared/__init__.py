@@ -4,9 +4,8 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
 
 - ``shared.devices``   -- :func:`device`: pick CPU / CUDA / MPS, overridable with ``DL_DEVICE``.
 - ``shared.seeding``   -- :func:`seed_everything`, :func:`deterministic`, :func:`generator`.
-- ``shared.checks``    -- :func:`assert_close`, :func:`assert_shape`, :func:`rel_error`, ...
+- ``shared.checks``    -- :func:`assert_close`, :func:`assert_shape`, ...
 - ``shared.data``      -- offline data generated in code (logic gates, Gaussian blobs).
-- ``shared.gradcheck`` -- float64 finite-difference gradients and their comparison.
 - ``shared.forbid``    -- :func:`forbid`: run code with named library functions disabled.
 - ``shared.plotting``  -- decision boundaries, curves, image grids, attention maps
   (matplotlib is imported only when a plotting function is called).

@@ -11,7 +11,6 @@ from shared.checks import (
     assert_shape,
     check_implemented,
     default_tolerance,
-    rel_error,
 )
 
 
@@ -144,11 +143,3 @@ def test_assert_shape_with_wildcards():
         assert_shape(np.zeros((5, 10)), (5, 10, 3), "x")
     with pytest.raises(AssertionError, match="reshape"):
         assert_shape(np.zeros(6), (2, 3), "x")
-
-
-def test_rel_error():
-    assert rel_error(np.ones(3), np.ones(3)) == 0.0
-    assert rel_error([1.0, 3.0], [1.0, 1.0]) == pytest.approx(0.5)
-    assert rel_error(torch.zeros(2), np.zeros(2)) == 0.0
-    with pytest.raises(ValueError):
-        rel_error(np.ones(2), np.ones(3))

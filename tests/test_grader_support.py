@@ -1,10 +1,11 @@
-"""shared.gradcheck: finite differences against known derivatives."""
+"""The grader-only helpers: finite differences against known derivatives, the relative error."""
 
 import numpy as np
 import pytest
 import torch
 
-from shared.gradcheck import assert_gradient_close, numerical_gradient
+from autograder.grader_support.gradcheck import assert_gradient_close, numerical_gradient
+from autograder.grader_support.oracles import rel_error
 
 
 def test_matches_analytic_gradients_numpy():
@@ -70,3 +71,11 @@ def test_assert_gradient_close_shape_stub_and_noise():
     with pytest.raises(AssertionError, match="returned None"):
         assert_gradient_close(None, np.zeros(3), name="dx")
     assert_gradient_close(np.array([0.0, 1.0]), np.array([1e-11, 1.0]), name="dx")
+
+
+def test_rel_error():
+    assert rel_error(np.ones(3), np.ones(3)) == 0.0
+    assert rel_error([1.0, 3.0], [1.0, 1.0]) == pytest.approx(0.5)
+    assert rel_error(torch.zeros(2), np.zeros(2)) == 0.0
+    with pytest.raises(ValueError):
+        rel_error(np.ones(2), np.ones(3))

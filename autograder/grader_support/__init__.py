@@ -1,0 +1,7 @@
+"""Helpers only the tests need, shipped in every autograder zip and never to students.
+
+The build copies this folder into each autograder zip's support files, so hidden tests import
+it as ``grader_support.NAME`` while grading; ``verify`` treats every line of it as secret. It
+holds what would answer a graded question if students had it: the float64 finite-difference
+gradient (assignment 02 asks students to write one) and the relative error.
+"""
