@@ -24,6 +24,7 @@ from . import zips
 from .build import Built, stale_files
 from .catalog import GRADER_SUPPORT, HELPER_PACKAGE
 from .fastgrade import fast_grade
+from .leaks import structural_leaks
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, load_mutants, load_variants
 from .runner import GradeResult, grade_notebook
@@ -157,6 +158,7 @@ def verify(
             f"no catalogue at {built.assignment.variants.name}; add valid alternative solutions",
         )
     _check_leaks(report, built)
+    _check_helper_package(report, built)
     if check_fresh:
         stale = stale_files(built)
         target = f"assignments/{built.assignment.name}"
@@ -329,6 +331,18 @@ def _check_leaks(report: Report, built: Built) -> None:
         f"{len(secret)} solution/hidden-test lines, none in student files"
         if not leaks
         else f"{len(leaks)} leaked, e.g. {leaks[0]}",
+    )
+
+
+def _check_helper_package(report: Report, built: Built) -> None:
+    """No helper-package function holds a solution block, however renamed (``leaks``)."""
+    found = structural_leaks(built.master, HELPER_PACKAGE)
+    report.add(
+        "helper package",
+        not found,
+        "no function of shared/ has the structure of a solution block"
+        if not found
+        else f"{len(found)} answer(s) in the helper package, e.g. {found[0]}",
     )
 
 

@@ -55,6 +55,7 @@ def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
         "stub",
         "mutant strict_inequality",
         "leaks",
+        "helper package",
     ]
     assert report.results["stub"].total == 0
     assert "is 0 a step up" in report.results["mutant strict_inequality"].questions["q1"].failures
