@@ -13,6 +13,8 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
   larger canvas, with fixed train / test / held-out splits.
 - ``shared.training``  -- seeded loaders, a progress bar that can be switched off, and a
   reference training loop and accuracy for tests.
+- ``shared.notebook``  -- :func:`explain_stub_errors`: cells broken by an unfinished stub say so.
+- ``shared.testing``   -- each assignment's test logic (what public and hidden tests call).
 - ``shared.timing``    -- :func:`stopwatch`, a context manager that measures wall time.
 """
 
