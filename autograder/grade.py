@@ -4,6 +4,11 @@ Every submission in the input gets exactly one gradebook row: a score, or a spec
 (not a notebook, invalid JSON, another assignment's notebook, a time-out, a crash). The CSV is
 rewritten atomically after every submission, so an interrupted batch keeps what it graded, and
 a re-run skips submissions already graded (same file, same content) unless ``force`` is set.
+
+Each submission is graded inside bubblewrap where it is installed (``autograder.sandbox``): its
+own PID namespace, no network, and nothing writable but its own work folder, so nothing it starts
+outlives it or touches the gradebook. Where bubblewrap is missing, grading says so once and goes
+on without it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import sandbox as bubblewrap
 from .catalog import Assignment
 from .runner import GradeResult, grade_notebook
 
@@ -196,9 +203,20 @@ def grade_batch(
     timeout: float = 600,
     force: bool = False,
     progress: bool = True,
+    sandbox: bool | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Grade every submission under ``inputs``; returns the gradebook rows by submission id."""
+    """Grade every submission under ``inputs``; returns the gradebook rows by submission id.
+
+    ``sandbox``: None grades in bubblewrap when it is available, True insists on it, False
+    grades without it.
+    """
     from tqdm import tqdm
+
+    usable, why_not = bubblewrap.available() if sandbox is not False else (False, "")
+    if sandbox and not usable:
+        raise RuntimeError(f"cannot sandbox the submissions: {why_not}")
+    if sandbox is None and not usable:
+        print(f"grading without a sandbox: {why_not}", file=sys.stderr)
 
     submissions = collect(inputs)
     gradebook_path = out / GRADEBOOK
@@ -221,7 +239,11 @@ def grade_batch(
         if error:
             return submission, digest, None, error
         result = grade_notebook(
-            autograder_zip, submission.path, out / "work" / submission.id, timeout=timeout
+            autograder_zip,
+            submission.path,
+            out / "work" / submission.id,
+            timeout=timeout,
+            sandbox=usable,
         )
         return submission, digest, result, None
 

@@ -20,11 +20,17 @@ Gradescope image.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 try:
@@ -38,6 +44,8 @@ DEFAULTS = {
     "test_timeout": 60.0,
     "output_limit": 1_000_000,
     "max_restarts": 3,
+    "submission_timeout": 600.0,
+    "student_files": [],
 }
 CHECK_CALL = re.compile(r"""^\s*grader\.check\(\s*["']([^"']+)["']\s*\)""", re.M)
 GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py")
@@ -47,7 +55,21 @@ GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py")
 # Otter starts the kernel, so the kernel inherits them on Gradescope exactly as locally.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 GRADING_ENVIRONMENT = {**dict.fromkeys(THREAD_VARIABLES, "1"), "MPLBACKEND": "Agg"}
+# The kernel starts in the submission folder: without this, Python would put that folder first
+# on sys.path and a submitted ``ipykernel_launcher.py`` would run before the guard.
+SAFE_PATH = {"PYTHONSAFEPATH": "1"}
+TIMEOUT_VARIABLE = "GRADING_SUBMISSION_TIMEOUT"  # set by the local runner to its own limit
 BACKSTOP_GRACE = 30.0  # seconds past the guard's own limit before the kernel is given up
+REFIRE_ALLOWANCE = 10.0  # the guard's re-fires of a swallowed limit before it ends the kernel
+MIN_ATTEMPT = 20.0  # seconds an attempt needs; with less left, grading keeps what is recorded
+NOTEBOOK_OUTPUT_LIMIT = 5_000_000  # bytes of outputs kept in the executed notebook
+RECORD_LIMIT = 16 * 2**20  # bytes read from the guard's record per attempt
+RECORD_LINE_LIMIT = 256 * 2**10
+NOT_RUN = (
+    "❌ Test case failed\nThis test never ran: grading of the notebook stopped before it (the "
+    "kernel crashed or ran out of time, or the notebook kept Otter from running its tests). "
+    "Run the whole notebook top to bottom and then this question's check."
+)
 
 
 def count_test_cases(test_dir: str = "tests") -> int:
@@ -56,6 +78,113 @@ def count_test_cases(test_dir: str = "tests") -> int:
     for path in Path(test_dir).glob("*.py"):
         total += path.read_text(encoding="utf-8", errors="replace").count("@test_case(")
     return max(1, total)
+
+
+class RecordReader:
+    """The grading process's end of the guard's record: a FIFO, drained by a thread.
+
+    The guard opens the FIFO and deletes it (and the key file) before any student code runs;
+    each line it writes is signed with the key. What arrives here is out of the notebook's reach:
+    it cannot be rewritten, only followed by more lines, which need the key to count.
+    """
+
+    def __init__(self, directory: Path, attempt: int):
+        self.path = directory / f"record-{attempt}"
+        self.key_path = directory / f"key-{attempt}"
+        self.key = os.urandom(32)
+        descriptor = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as f:
+            f.write(self.key)
+        os.mkfifo(self.path, 0o600)
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        # A writer of our own, so that the pipe never reads as ended before the guard opens it.
+        self.keepalive = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+        self.verdicts: dict[tuple[str, int], tuple[bool, str]] = {}
+        self.events: list[dict] = []
+        self.sequence = 0
+        self.received = 0
+        self.buffer = b""
+        self.rejected = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._drain, name="grading-record", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while not self.stopping.is_set():
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                self._read_available()
+        self._read_available()
+
+    def _read_available(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                return
+            if not data:
+                return
+            if self.received >= RECORD_LIMIT:
+                continue  # drained and dropped: a flood cannot grow this process
+            self.received += len(data)
+            self.buffer += data
+            *lines, self.buffer = self.buffer.split(b"\n")
+            if len(self.buffer) > RECORD_LINE_LIMIT:
+                self.buffer = b""
+            for line in lines:
+                self._accept(line)
+
+    def _accept(self, line: bytes) -> None:
+        body, _, mac = line.rpartition(b"\t")
+        expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
+        if not body or not hmac.compare_digest(expected, mac.strip()):
+            self.rejected += 1
+            return
+        try:
+            entry = json.loads(body)
+        except ValueError:
+            self.rejected += 1
+            return
+        if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int):
+            return
+        if entry["seq"] <= self.sequence:
+            self.rejected += 1
+            return
+        self.sequence = entry["seq"]
+        if entry.get("kind") == "case":
+            key = (str(entry.get("test")), int(entry.get("index", -1)))
+            self.verdicts[key] = (entry.get("passed") is True, str(entry.get("message", ""))[:8000])
+        elif entry.get("kind") == "event" and len(self.events) < 1000:
+            self.events.append(entry)
+
+    def close(self) -> None:
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        self.thread.join(timeout=10)
+        for descriptor in (self.fd, self.keepalive):
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
+        for path in (self.path, self.key_path):
+            path.unlink(missing_ok=True)
+
+
+class _RecordedResults:
+    """Stands in for ``pickle`` in ``otter.execute``: the results come from the guard's record.
+
+    Otter would unpickle a file the notebook wrote (and could forge, or use to run code in the
+    grading process); nothing of it is read.
+    """
+
+    def __init__(self, guard: GradingGuard):
+        self.guard = guard
+
+    def load(self, file):
+        return self.guard.recorded_results()
 
 
 class GradingGuard(AbstractOtterPlugin):
@@ -75,37 +204,52 @@ class GradingGuard(AbstractOtterPlugin):
         self.skip_tests: set[str] = set()
         self.crashes: list[dict] = []
         self.cell_questions: dict[int, str] = {}
+        self.readers: list[RecordReader] = []
+        self.test_sources: dict[str, str] = {}
+        limit = float(config["submission_timeout"])
+        if os.environ.get(TIMEOUT_VARIABLE):
+            limit = min(limit, float(os.environ[TIMEOUT_VARIABLE]))
+        self.deadline = time.monotonic() + limit - min(60.0, 0.15 * limit)
 
     @property
     def workdir(self) -> Path:
-        """A private folder for the guard's report and progress files (made when first needed)."""
+        """A private folder for the guard's record and progress files (made when first needed)."""
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="grading-guard-"))
         return self._workdir
 
     @property
-    def report_path(self) -> Path:
-        return self.workdir / "report.jsonl"
-
-    @property
     def progress_path(self) -> Path:
         return self.workdir / "progress.txt"
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
 
     # -- events -------------------------------------------------------------------------------
     def during_generate(self, otter_config, assignment):
         """Nothing to change at build time; declared so Otter Generate does not complain."""
 
     def before_grading(self, config):
-        """Use the autograder's own support files, and survive a dying kernel.
+        """Use the autograder's own files, take only the notebook, and survive a dying kernel.
 
         Runs in the submission folder. A zip submission may carry its own ``shared/`` (say,
-        with checks that always pass), and Otter keeps a submitted file over the autograder's
-        copy; here every support file is put back from the autograder's source.
+        with checks that always pass), a module named like the kernel's launcher, or Otter's
+        pickled log; here everything but the notebook (and the files the assignment declares)
+        is removed, and every support file is put back from the autograder's source.
         """
         from otter.run.run_autograder.runners import python_runner
 
         os.environ.update(GRADING_ENVIRONMENT)
-        restore_support_files(Path("../source/files"), Path("."))
+        os.environ.update(SAFE_PATH)
+        become_subreaper()
+        keep = {Path(self.submission_path).name, "tests", "__init__.py"}
+        keep |= set(self.config["student_files"])
+        support = Path("../source/files")
+        if support.is_dir():
+            keep |= {p.name for p in support.iterdir()}
+        remove_undeclared(Path("."), keep)
+        restore_support_files(support, Path("."))
+        self.test_sources = read_tests(Path("tests"))
 
         original = python_runner.grade_notebook
         if getattr(original, "_grading_guard", False):
@@ -134,11 +278,14 @@ class GradingGuard(AbstractOtterPlugin):
                     f"# graded-cell {label}\n"
                 )
                 cell.metadata["grading_skipped"] = question
+        reader = RecordReader(self.workdir, len(self.readers))
+        self.readers.append(reader)
         guard = {
             "cell_timeout": self.config["cell_timeout"],
             "test_timeout": self.config["test_timeout"],
             "output_limit": self.config["output_limit"],
-            "report_path": str(self.report_path),
+            "record_path": str(reader.path),
+            "key_path": str(reader.key_path),
             "progress_path": str(self.progress_path),
             "cell_questions": {str(k): v for k, v in self.cell_questions.items()},
             "skip_tests": sorted(self.skip_tests),
@@ -155,6 +302,8 @@ class GradingGuard(AbstractOtterPlugin):
         return notebook
 
     def after_grading(self, results):
+        for reader in self.readers:
+            reader.close()
         events = self.events()
         notes = describe_events(events, self.crashes)
         by_question: dict[str, list[str]] = {}
@@ -177,54 +326,132 @@ class GradingGuard(AbstractOtterPlugin):
     def generate_report(self):
         return "\n".join(note for _, note in getattr(self, "notes", []))
 
+    # -- the record ---------------------------------------------------------------------------
+    def verdicts(self) -> dict[tuple[str, int], tuple[bool, str]]:
+        """Every test case's recorded outcome; a later attempt's outcome replaces an earlier."""
+        merged: dict[tuple[str, int], tuple[bool, str]] = {}
+        for reader in self.readers:
+            reader.close()
+            merged.update(reader.verdicts)
+        return merged
+
+    def events(self) -> list[dict]:
+        return [event for reader in self.readers for event in reader.events]
+
+    def recorded_results(self):
+        """Otter's GradingResults, built here from the test files and the guard's record."""
+        from otter.test_files import GradingResults
+        from otter.test_files.abstract_test import TestCaseResult
+        from otter.test_files.exception_test import ExceptionTestFile
+
+        verdicts = self.verdicts()
+        test_files = []
+        for path, source in sorted(self.test_sources.items()):
+            test_file = ExceptionTestFile.from_string(source, path=path)
+            test_file.source = source
+            results = []
+            for index, case in enumerate(test_file.test_cases):
+                passed, message = verdicts.get((test_file.name, index), (False, NOT_RUN))
+                results.append(TestCaseResult(test_case=case, message=message, passed=passed))
+            test_file.test_case_results = results
+            test_files.append(test_file)
+        return GradingResults(test_files)
+
     # -- restarts -----------------------------------------------------------------------------
     def _grade_with_restarts(self, original, *args, **kwargs):
-        """Grade; if the kernel dies or hangs, grade again without what was running then."""
+        """Grade; if the kernel dies or hangs, grade again without what was running then, while
+        attempts and time remain; then keep what the record holds."""
         import nbconvert.preprocessors
+        import otter.execute
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         attempts = int(self.config["max_restarts"]) + 1
-        real = nbconvert.preprocessors.ExecutePreprocessor
+        real, real_pickle = nbconvert.preprocessors.ExecutePreprocessor, otter.execute.pickle
+        real_server = otter.execute.start_server
         nbconvert.preprocessors.ExecutePreprocessor = self._backstopped(real)
+        otter.execute.pickle = _RecordedResults(self)
+        otter.execute.start_server = refused_log_server
         try:
             for attempt in range(attempts):
                 self.progress_path.unlink(missing_ok=True)
-                self.report_path.unlink(missing_ok=True)
                 try:
                     return original(*args, **kwargs)
-                except (DeadKernelError, CellTimeoutError) as error:
+                except Exception as error:
+                    # A dead or hung kernel, or one whose messages broke (a notebook can corrupt
+                    # its own channels): grade again without what was running, or keep what the
+                    # record holds. Errors before the guard ran are Otter's own: raise them.
+                    if not isinstance(error, (DeadKernelError, CellTimeoutError)) and not any(
+                        event.get("event") == "installed" for event in self.events()
+                    ):
+                        raise
                     where = self.progress_path.read_text() if self.progress_path.is_file() else ""
                     hung = isinstance(error, CellTimeoutError)
-                    if attempt == attempts - 1 or not self._skip(where, hung=hung):
-                        raise
+                    last = attempt == attempts - 1 or self.time_left() < MIN_ATTEMPT
+                    if last or not self._skip(where, hung=hung):
+                        self._skip(where, hung=hung, final=True)
+                        break
+                finally:
+                    end_descendants()
+            results = self.recorded_results()
+            self.after_grading(results)
+            return results
         finally:
             nbconvert.preprocessors.ExecutePreprocessor = real
+            otter.execute.pickle = real_pickle
+            otter.execute.start_server = real_server
 
     def _backstopped(self, base):
-        """``base`` with a per-cell time limit that ends a kernel the guard could not stop.
+        """``base`` with per-cell time limits that end a kernel the guard could not stop, and
+        a cap on the outputs it keeps.
 
-        The guard's own timers stop slow cells and tests from inside the kernel; a kernel that
-        stops answering (a notebook that broke ``isinstance`` can hang IPython itself) is ended
-        by this limit instead, and then handled like a crash.
+        The guard's own timers stop slow cells and tests from inside the kernel, and end the
+        kernel when a limit is swallowed; a kernel that stops answering (a C call that never
+        returns, a notebook that broke IPython itself) is ended by this limit instead, and then
+        handled like a crash. No limit reaches past the submission's own deadline.
         """
-        cell_limit = float(self.config["cell_timeout"]) + BACKSTOP_GRACE
-        tests_limit = float(self.config["test_timeout"]) * count_test_cases() + BACKSTOP_GRACE
+        guard = self
+        cell_limit = float(self.config["cell_timeout"]) + REFIRE_ALLOWANCE + BACKSTOP_GRACE
+        per_test = float(self.config["test_timeout"]) + REFIRE_ALLOWANCE
+        all_cases = count_test_cases()
 
         def limit(cell):
             source = cell.get("source", "")
-            runs_tests = "check_if_not_already_checked" in source or ".check(" in source
-            return int(max(cell_limit, tests_limit) if runs_tests else cell_limit)
+            if "check_if_not_already_checked" in source:
+                wanted = cell_limit + per_test * all_cases
+            elif ".check(" in source:
+                wanted = cell_limit + per_test * max(1, 4 * source.count(".check("))
+            else:
+                wanted = cell_limit
+            return int(max(1.0, min(wanted, guard.time_left())))
 
         class Backstopped(base):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 self.timeout_func = limit
+                self._kept_output = 0
+
+            def output(self, outs, msg, display_id, cell_index):
+                content = msg.get("content", {})
+                size = len(str(content.get("text", ""))) + len(str(content.get("evalue", "")))
+                size += sum(len(str(v)) for v in content.get("data", {}).values())
+                size += sum(len(str(v)) for v in content.get("traceback", []))
+                self._kept_output += size
+                if self._kept_output > NOTEBOOK_OUTPUT_LIMIT:
+                    return None
+                return super().output(outs, msg, display_id, cell_index)
 
         return Backstopped
 
-    def _skip(self, where: str, *, hung: bool = False) -> bool:
-        """Skip what was running when the kernel died; False if that cannot be known."""
+    def _skip(self, where: str, *, hung: bool = False, final: bool = False) -> bool:
+        """Skip what was running when the kernel died; False if that cannot be known.
+
+        ``final``: no attempt follows; note what ended grading, and grade from the record."""
         kind, _, value = where.partition(" ")
+        if final:
+            label = int(value) if kind == "cell" and value.isdigit() else None
+            question = self.cell_questions.get(label, "") if label is not None else value
+            self.crashes.append({"final": True, "question": question, "hung": hung})
+            return False
         if kind == "cell" and value.isdigit() and int(value) not in self.skip_cells:
             label = int(value)
             self.skip_cells.add(label)
@@ -237,16 +464,86 @@ class GradingGuard(AbstractOtterPlugin):
             return True
         return False
 
-    def events(self) -> list[dict]:
-        if not self.report_path.is_file():
-            return []
-        events = []
-        for line in self.report_path.read_text(encoding="utf-8").splitlines():
+
+def refused_log_server():
+    """Stands in for Otter's logging server, which unpickles whatever reaches its port (code
+    from the notebook would run in the grading process): a port that refuses connections, so
+    the kernel's log records are dropped."""
+    import socket
+
+    placeholder = socket.socket()
+    placeholder.bind(("127.0.0.1", 0))  # bound, never listening
+    host, port = placeholder.getsockname()
+    return (host, port), placeholder.close
+
+
+def read_tests(test_dir: Path) -> dict[str, str]:
+    """The assignment's test files, read before the notebook runs (Otter copied them here)."""
+    if not test_dir.is_dir():
+        return {}
+    return {
+        os.path.join("tests", p.name): p.read_text(encoding="utf-8")
+        for p in sorted(test_dir.glob("*.py"))
+    }
+
+
+def remove_undeclared(submission: Path, keep: set[str]) -> None:
+    """Remove everything a submission brought but the notebook and the declared files."""
+    for entry in submission.iterdir():
+        if entry.name in keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def become_subreaper() -> None:
+    """Adopt every orphan the kernel leaves (Linux), so that ``end_descendants`` finds it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def end_descendants() -> None:
+    """Kill whatever the submission started that is still running (grading is over)."""
+    for _ in range(3):  # a fork during the sweep is caught by the next one
+        found = descendants(os.getpid())
+        if not found:
+            return
+        for pid in found:
             try:
-                events.append(json.loads(line))
-            except ValueError:
-                continue
-        return events
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
+                break
 
 
 def restore_support_files(source: Path, submission: Path) -> None:
@@ -296,6 +593,18 @@ def describe_events(events: list[dict], crashes: list[dict]) -> list[tuple[str, 
     notes = []
     for crash in crashes:
         question = crash.get("question", "")
+        if crash.get("final"):
+            where = f" (question {question})" if question else ""
+            how = "stopped responding" if crash.get("hung") else "ended"
+            notes.append(
+                (
+                    question,
+                    f"The Python kernel {how} while grading{where}, with no time or attempts "
+                    "left to grade again; every test decided before then keeps its result, and "
+                    "tests that had not run score 0.",
+                )
+            )
+            continue
         what = (
             "made the Python kernel stop responding"
             if crash.get("hung")
@@ -327,6 +636,12 @@ def describe_events(events: list[dict], crashes: list[dict]) -> list[tuple[str, 
             text = (
                 f"A cell{where} ran past the {event['limit']:g} s limit for one cell and was "
                 "stopped; the rest of the notebook was graded as usual."
+            )
+        elif kind == "limit_swallowed":
+            where = f" (a {event.get('of')} of {event.get('name')})" if event.get("name") else ""
+            text = (
+                f"Code{where} kept running after its time limit, catching the stop again and "
+                "again; grading ended the kernel and kept the results recorded until then."
             )
         elif kind == "exit_blocked":
             text = f"The notebook called {event['what']}; grading blocked it and went on."

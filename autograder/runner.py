@@ -11,13 +11,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 DEFAULT_TIMEOUT = 600.0
+LOG_HEAD = 200_000  # bytes of the grading log kept from its start...
+LOG_TAIL = 200_000  # ...and from its end: whatever a submission prints, the log stays small
 
 
 @dataclass
@@ -71,8 +75,13 @@ def grade_notebook(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     env: dict[str, str] | None = None,
+    sandbox: bool = False,
 ) -> GradeResult:
-    """Grade ``submission`` against ``autograder_zip``; results and logs go to ``out_dir``."""
+    """Grade ``submission`` against ``autograder_zip``; results and logs go to ``out_dir``.
+
+    ``sandbox``: run the grading inside bubblewrap (see ``autograder.sandbox``) when it is
+    available here; without it, grading runs as before.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("results.json", "summary.json", "grading.log"):
         (out_dir / stale).unlink(missing_ok=True)
@@ -95,25 +104,36 @@ def grade_notebook(
     ]
     # Thread counts are set by the grading plugin (otter_plugin.GRADING_ENVIRONMENT), inside
     # the autograder zip, so that Gradescope grades exactly as this does.
-    process_env = {**os.environ, **(env or {})}
+    # The plugin fits its restarts and backstops inside this limit (otter_plugin.TIMEOUT_VARIABLE).
+    process_env = {**os.environ, **(env or {}), "GRADING_SUBMISSION_TIMEOUT": f"{timeout:g}"}
+    if sandbox:
+        from . import sandbox as bubblewrap
+
+        if bubblewrap.available()[0]:
+            command = bubblewrap.wrap(
+                command, writable=[out_dir], readable=[autograder_zip, submission]
+            )
     started = time.perf_counter()
     log_path = out_dir / "grading.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=process_env,
-            start_new_session=True,
-        )
-        try:
-            process.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            kill_tree(process.pid)
-            process.wait()
-            timed_out = True
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=process_env,
+        start_new_session=True,
+    )
+    copier = threading.Thread(target=_copy_capped, args=(process.stdout, log_path), daemon=True)
+    copier.start()
+    try:
+        process.wait(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill_tree(process.pid)
+        process.wait()
+        timed_out = True
+    kill_group(process.pid)  # what the worker left in its own process group
+    copier.join(timeout=10)
     seconds = time.perf_counter() - started
     log_text = _tail(log_path)
     if timed_out:
@@ -125,6 +145,38 @@ def grade_notebook(
             error=f"grading stopped after the {timeout:g} s limit for a whole submission",
         )
     return _read_results(submission, out_dir, seconds, process.returncode, log_text)
+
+
+def _copy_capped(stream, log_path: Path) -> None:
+    """Copy the worker's output to ``log_path``: its first and last bytes, never all of it."""
+    head, tail, cut = 0, deque(), 0
+    tail_size = 0
+    with open(log_path, "wb") as log:
+        for chunk in iter(lambda: stream.read(65536), b""):
+            if head < LOG_HEAD:
+                kept = chunk[: LOG_HEAD - head]
+                log.write(kept)
+                head += len(kept)
+                chunk = chunk[len(kept) :]
+            if chunk:
+                tail.append(chunk)
+                tail_size += len(chunk)
+                while tail_size - len(tail[0]) >= LOG_TAIL:
+                    cut += len(tail[0])
+                    tail_size -= len(tail.popleft())
+        if cut:
+            log.write(f"\n[... {cut:,} bytes of output cut by grading ...]\n".encode())
+        for chunk in tail:
+            log.write(chunk)
+    stream.close()
+
+
+def kill_group(pid: int) -> None:
+    """Kill what is left of the process group the worker led (it is over by now)."""
+    try:
+        os.killpg(pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def kill_tree(pid: int) -> None:
@@ -176,5 +228,8 @@ def _read_results(
 
 
 def _tail(path: Path, limit: int = 20_000) -> str:
-    data = path.read_bytes()
-    return data[-limit:].decode("utf-8", errors="replace")
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - limit))
+        return f.read().decode("utf-8", errors="replace")

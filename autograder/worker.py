@@ -3,7 +3,8 @@
 Usage: ``python -m autograder.worker AUTOGRADER_ZIP SUBMISSION OUT_DIR``. Writes
 ``OUT_DIR/results.json`` (Gradescope's format, as Otter makes it) and ``OUT_DIR/summary.json``
 (per question and per test case, for the kit's own tools). Exits 0 when grading finished, 3 when
-Otter could not grade the submission (the reason is in summary.json).
+Otter could not grade the submission (the reason is in summary.json). Whatever the submission
+started is ended before it exits (it adopts orphans: ``otter_plugin.become_subreaper``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def main(argv: list[str]) -> int:
     # The kernel is started by name ("python3"): make it this interpreter, whatever PATH says.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from autograder.otter_plugin import become_subreaper, end_descendants
+
+    become_subreaper()  # orphans of the kernel become this process's, and end with it
     try:
         from otter.run import main as otter_run
 
@@ -58,6 +62,8 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # Otter's own errors: wrong assignment, no notebook, bad JSON
         summary = {"error": _one_line(exc), "questions": {}, "traceback": traceback.format_exc()}
         code = 3
+    finally:
+        end_descendants()
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return code
 

@@ -36,6 +36,8 @@ class Case:
     slow: bool = False  # waits for a time limit
     every_assignment: bool = True  # False: only on the kit's tiny fixture (combined elsewhere)
     needs_def: bool = False  # edits the first answer cell that defines a function
+    absent: str = ""  # text that must not appear in the results (a false alarm)
+    extra_files: tuple[tuple[str, str], ...] = ()  # beside the notebook, in a zip submission
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -419,5 +421,419 @@ CASES = [
         _move_solution_to_end,
         LOSES_QUESTION,
         "is not defined in your notebook",
+    ),
+]
+
+
+# -- Grading integrity (issue 17): each class the held-out corpus found, with cases of our own. --
+
+
+def _wrong_first_answer(reference):
+    """The reference whose first function answers wrongly (its value plus one, or None)."""
+    notebook = copy.deepcopy(reference)
+    cell = solution_cell(notebook, needs_def=True)[1]
+    name = DEF.findall(cell.source)[-1]
+    cell.source += (
+        f"\n_right_{name} = {name}\n"
+        f"def {name}(*args, **kwargs):\n"
+        f"    out = _right_{name}(*args, **kwargs)\n"
+        "    try:\n"
+        "        return out + 1\n"
+        "    except Exception:\n"
+        "        return None\n"
+    )
+    return notebook, cell
+
+
+def wrong_answer_then(code: str):
+    """A ``make``: the first function answers wrongly, and ``code`` runs in a cell right after
+    its answer cell (before its check), trying to make the wrong answer pass."""
+
+    def make(reference, stub):
+        notebook, cell = _wrong_first_answer(reference)
+        notebook.cells.insert(notebook.cells.index(cell) + 1, nbformat.v4.new_code_cell(code))
+        return notebook
+
+    return make
+
+
+def stub_then_at_end(code: str):
+    """A ``make``: the untouched stub with ``code`` in a last cell of its own (``QUESTIONS`` in
+    ``code`` becomes the list of the notebook's questions)."""
+
+    def make(reference, stub):
+        notebook = copy.deepcopy(stub)
+        names = [q for q, _ in questions(notebook)]
+        notebook.cells.append(nbformat.v4.new_code_cell(code.replace("QUESTIONS", repr(names))))
+        return notebook
+
+    return make
+
+
+def raise_in_first_answer(exception_code: str):
+    """A ``make``: the first function raises what ``exception_code`` binds to ``Raised``."""
+
+    def make(reference, stub):
+        notebook = copy.deepcopy(reference)
+        cell = solution_cell(notebook, needs_def=True)[1]
+        name = DEF.findall(cell.source)[-1]
+        cell.source += f"\n{exception_code}\ndef {name}(*args, **kwargs):\n    raise Raised\n"
+        return notebook
+
+    return make
+
+
+def append_to(which: str, code: str):
+    """A ``make``: ``code`` in a last cell of its own, after every answer and check."""
+
+    def make(reference, stub):
+        notebook = copy.deepcopy(reference if which == "reference" else stub)
+        notebook.cells.append(nbformat.v4.new_code_cell(code))
+        return notebook
+
+    return make
+
+
+FLIP_RESULTS = """\
+for _q in QUESTIONS:
+    _r = grader.check(_q)
+    try:
+        for _c in _r.test_case_results:
+            _c.passed = True
+        _r.update_score(_r.possible)
+    except Exception:
+        pass
+from otter.execute import Checker
+for _t in Checker.get_results():
+    for _c in _t.test_case_results:
+        _c.passed = True
+"""
+FORGE_RESULT_CLASSES = """\
+import otter.test_files.abstract_test as _abstract
+import otter.test_files.exception_test as _exception
+class _Passed(_abstract.TestCaseResult):
+    def __init__(self, test_case, message, passed):
+        super().__init__(test_case, message, True)
+_abstract.TestCaseResult = _exception.TestCaseResult = _Passed
+_exception.ExceptionTestFile.run = lambda self, env: setattr(
+    self, 'test_case_results', [_Passed(c, 'ok', True) for c in self.test_cases])
+_exception.test_case.call_func = lambda self, env: None
+"""
+FORGE_PICKLE = """\
+import pickle
+_real_dump = pickle.dump
+def _forged_dump(obj, file, *args, **kwargs):
+    for _t in getattr(obj, 'results', {}).values():
+        for _c in _t.test_case_results:
+            _c.passed = True
+    return _real_dump(obj, file, *args, **kwargs)
+pickle.dump = _forged_dump
+"""
+FORGE_TRANSFORMER = """\
+_FORGE = '''
+from otter.execute import Checker
+for _t in Checker.get_results():
+    for _c in _t.test_case_results:
+        _c.passed = True
+'''
+def _rewrite(lines):
+    text = ''.join(lines)
+    if 'pickle.dump' in text:
+        text = text.replace('import pickle', _FORGE + '\\nimport pickle')
+    return text.splitlines(True)
+get_ipython().input_transformers_post.append(_rewrite)
+get_ipython().input_transformers_cleanup.append(_rewrite)
+"""
+FORGE_HOOK = """\
+def _after(result=None):
+    from otter.execute import Checker
+    for _t in Checker.get_results():
+        for _c in _t.test_case_results:
+            _c.passed = True
+    get_ipython().events.register('post_run_cell', _after)
+get_ipython().events.register('post_run_cell', _after)
+get_ipython().events.register('pre_run_cell', lambda info: _after())
+"""
+FORGE_RECORD = """\
+import json, os, stat
+for _fd in range(3, 200):
+    try:
+        if stat.S_ISFIFO(os.fstat(_fd).st_mode):  # the pipes: one of them reaches the grader
+            for _q in QUESTIONS:
+                for _i in range(10):
+                    _line = {'kind': 'case', 'test': _q, 'index': _i, 'passed': True, 'seq': 10**9}
+                    os.write(_fd, (json.dumps(_line) + '\\tforged\\n').encode())
+    except OSError:
+        pass
+"""
+SKIP_ASSERTS = """\
+import sys, linecache
+def _skip(frame, event, arg):
+    if event == 'line':
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        if line.startswith('assert'):
+            try:
+                frame.f_lineno = frame.f_lineno + 1
+            except Exception:
+                pass
+    return _skip
+def _trace(frame, event, arg):
+    return _skip if 'tests' in frame.f_code.co_filename else None
+sys.settrace(_trace)
+"""
+NUMPY_INTERNALS = """\
+import sys, numpy
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith('numpy') and _module is not None:
+        for _attr in ('isclose', 'allclose', 'array_equal', 'where', 'all', 'isfinite'):
+            if hasattr(_module, _attr):
+                try:
+                    setattr(_module, _attr, lambda *a, **k: numpy.True_)
+                except Exception:
+                    pass
+"""
+TENSOR_METHODS = """\
+try:
+    import torch
+    torch.Tensor.allclose = lambda self, *a, **k: True
+    torch.Tensor.equal = lambda self, *a, **k: True
+    torch.Tensor.all = lambda self, *a, **k: torch.tensor(True)
+    torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
+except ImportError:
+    pass
+import numpy.testing
+numpy.testing.assert_allclose.__globals__['assert_array_compare'] = lambda *a, **k: None
+"""
+HELPER_INTERNALS = """\
+import sys
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith('shared') and _module is not None:
+        for _attr, _value in list(vars(_module).items()):
+            if callable(_value) and not isinstance(_value, type):
+                setattr(_module, _attr, lambda *a, **k: None)
+"""
+BAD_STR = """\
+class Raised(Exception):
+    def __str__(self):
+        return self.mesage  # a typo: __str__ itself raises
+"""
+HUGE_MESSAGE = "Raised = ValueError('x' * 50_000_000)"
+SWALLOW_LIMIT = """\
+import time
+while True:
+    try:
+        while True:
+            time.sleep(0.05)
+    except BaseException:
+        pass
+"""
+DAEMONS = """\
+import subprocess, sys
+subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n'
+                  '    time.sleep(100000)'], close_fds=False, start_new_session=True)
+subprocess.Popen(['sleep', '100000'], close_fds=False)
+"""
+FLOOD = """\
+import os, sys
+sys.stdout = sys.__stdout__
+for _ in range(100):
+    print('x' * 1_000_000)
+for _ in range(100):
+    os.write(1, b'y' * 1_000_000)
+    os.write(2, b'z' * 1_000_000)
+from IPython.display import display
+for _ in range(50):
+    display({'text/plain': 'w' * 1_000_000}, raw=True)
+"""
+LAUNCHER = """\
+import glob
+for _path in glob.glob('tests/*.py'):
+    open(_path, 'w').write('from otter.test_files import test_case\\nOK_FORMAT = False\\n'
+                           f'name = {_path[6:-3]!r}\\npoints = 100\\n'
+                           '@test_case()\\ndef test_pass():\\n    pass\\n')
+from ipykernel import kernelapp as app
+app.launch_new_instance()
+"""
+FAKE_SHARED = "def assert_close(*args, **kwargs):\n    return None\n"
+
+INTEGRITY = [
+    Case(
+        "flip_results",
+        "the stub flips `passed` and calls `update_score` on what grader.check returns",
+        stub_then_at_end(FLIP_RESULTS),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "forge_result_classes",
+        "the stub replaces Otter's result class, test-file runner and call_func, then flips",
+        stub_then_at_end(FORGE_RESULT_CLASSES + FLIP_RESULTS),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "forge_pickle",
+        "the stub wraps pickle.dump to flip every result the export cell writes",
+        stub_then_at_end(FORGE_PICKLE),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "input_transformer",
+        "the stub registers input transformers that rewrite Otter's export cell",
+        stub_then_at_end(FORGE_TRANSFORMER),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "ipython_hooks",
+        "the stub registers pre/post_run_cell hooks that flip results and re-register",
+        stub_then_at_end(FORGE_HOOK),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "forge_record",
+        "the stub writes passing verdicts to every pipe it has open",
+        stub_then_at_end(FORGE_RECORD),
+        ZERO,
+        every_assignment=False,
+    ),
+    Case(
+        "launcher_beside_notebook",
+        "a zip with ipykernel_launcher.py (rewrites the tests) and its own shared/checks.py",
+        lambda reference, stub: copy.deepcopy(stub),
+        ZERO,
+        extra_files=(("ipykernel_launcher.py", LAUNCHER), ("shared/checks.py", FAKE_SHARED)),
+        every_assignment=False,
+    ),
+]
+DEEP_COMPARISONS = [
+    Case(
+        "skip_asserts_by_tracing",
+        "a wrong answer, and sys.settrace jumping over every assert in the tests",
+        wrong_answer_then(SKIP_ASSERTS),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
+    Case(
+        "numpy_internals",
+        "a wrong answer, and isclose/where/all replaced in every numpy module",
+        wrong_answer_then(NUMPY_INTERNALS),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
+    Case(
+        "tensor_methods",
+        "a wrong answer, and torch.Tensor's comparison methods and numpy.testing internals",
+        wrong_answer_then(TENSOR_METHODS),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
+    Case(
+        "helper_internals",
+        "a wrong answer, and every function in every helper module replaced",
+        wrong_answer_then(HELPER_INTERNALS),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
+]
+ONE_BAD_CELL = [
+    Case(
+        "reload_helpers",
+        "importlib.reload(shared.checks), as students do after editing a helper",
+        edit(
+            "reference",
+            "first after",
+            "import importlib\nimport shared.checks\nimportlib.reload(shared.checks)",
+        ),
+        FULL,
+        absent="replaced",
+    ),
+    Case(
+        "exception_str_raises",
+        "the first function raises an exception whose __str__ raises",
+        raise_in_first_answer(BAD_STR),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
+    Case(
+        "huge_exception_message",
+        "the first function raises an exception with a 50 MB message",
+        raise_in_first_answer(HUGE_MESSAGE),
+        LOSES_QUESTION,
+        "cut by grading",
+        needs_def=True,
+        every_assignment=False,
+    ),
+    Case(
+        "deleted_comparisons_at_end",
+        "del np.allclose (and torch.allclose) in a last cell, after every answer",
+        append_to(
+            "reference",
+            "import numpy as np\ndel np.allclose\ntry:\n    import torch\n"
+            "    del torch.allclose\nexcept ImportError:\n    pass\n",
+        ),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "resource_limits_at_end",
+        "resource.setrlimit on file size and open files in a last cell",
+        append_to(
+            "reference",
+            "import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20))\n",
+        ),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "crash_after_last_answer",
+        "a segfault in a last cell, after every answer",
+        append_to("reference", "import ctypes\nctypes.string_at(0)"),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "daemon_children",
+        "a daemonised grandchild and a child that keep the kernel's descriptors open",
+        append_to("reference", DAEMONS),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "flood_every_channel",
+        "100 MB to sys.__stdout__, 200 MB to descriptors 1 and 2, 50 MB of display data",
+        append_to("reference", FLOOD),
+        FULL,
+        every_assignment=False,
+    ),
+    Case(
+        "swallowed_time_limit",
+        "a bare except inside a retry loop swallows every re-fired time limit",
+        edit("reference", "solution after", SWALLOW_LIMIT),
+        FULL,
+        "kept running after its time limit",
+        slow=True,
+        every_assignment=False,
+    ),
+]
+LAST_CELLS = [c for c in ONE_BAD_CELL if c.name.endswith(("_at_end", "_children", "_channel"))]
+CASES += [
+    *INTEGRITY,
+    Case(
+        "forgery_mix",
+        "every forgery above on the stub, each in a last cell of its own",
+        combine(*[c for c in INTEGRITY if not c.extra_files]),
+        ZERO,
+    ),
+    *DEEP_COMPARISONS,
+    *ONE_BAD_CELL,
+    Case(
+        "bad_last_cells_mix",
+        "every misbehaving last cell above, then a segfault: the verdicts already decided stand",
+        combine(*LAST_CELLS, next(c for c in ONE_BAD_CELL if c.name == "crash_after_last_answer")),
+        FULL,
     ),
 ]

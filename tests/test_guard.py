@@ -95,3 +95,153 @@ def test_gradescope_validator_accepts_the_documented_format():
 )
 def test_gradescope_validator_names_each_departure(results, problem):
     assert any(problem in p for p in validate_results(results)), validate_results(results)
+
+
+# -- the verdict channel, the snapshot and the caps (issue 17) ---------------------------------
+
+
+def _guard_module():
+    """kernel_guard, loaded as the plugin loads it: a namespace of its own."""
+    from autograder.otter_plugin import GUARD_SOURCE
+
+    namespace = {"__name__": "_grading_guard"}
+    exec(compile(GUARD_SOURCE.read_text(), "grading-guard", "exec"), namespace)
+    return namespace
+
+
+def test_record_accepts_signed_verdicts_only_and_the_path_is_gone(tmp_path):
+    import os
+
+    from autograder.otter_plugin import RecordReader
+
+    reader = RecordReader(tmp_path, 0)
+    record = _guard_module()["_Record"](str(reader.path), str(reader.key_path))
+    assert not reader.path.exists() and not reader.key_path.exists()
+    record.send(kind="case", test="q1", index=0, case="a", passed=False, message="no")
+    forged = b'{"kind": "case", "test": "q1", "index": 0, "passed": true, "seq": 9}\tx\n'
+    os.write(record.fd, forged)
+    reader.close()
+    assert reader.verdicts == {("q1", 0): (False, "no")}
+    assert reader.rejected == 1
+
+
+def test_recorded_results_score_from_the_record_and_unrun_tests_fail(tmp_path, monkeypatch):
+    guard = GradingGuard(None, {}, {})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "q1.py").write_text(
+        "from otter.test_files import test_case\nOK_FORMAT = False\nname = 'q1'\npoints = 2\n"
+        "@test_case()\ndef test_a():\n    pass\n@test_case()\ndef test_b():\n    pass\n"
+    )
+    from autograder.otter_plugin import read_tests
+
+    guard.test_sources = read_tests(tmp_path / "tests")
+    reader = guard.readers
+    from autograder.otter_plugin import RecordReader
+
+    reader.append(RecordReader(tmp_path, 0))
+    record = _guard_module()["_Record"](str(reader[0].path), str(reader[0].key_path))
+    record.send(kind="case", test="q1", index=0, case="test_a", passed=True, message="ok")
+    results = guard.recorded_results()
+    assert results.total == 1 and results.possible == 2
+    assert "never ran" in results.results["q1"].test_case_results[1].message
+
+
+def test_failure_messages_survive_a_raising_str_and_are_capped():
+    safe_text = _guard_module()["_safe_text"]
+
+    class Broken(Exception):
+        def __str__(self):
+            raise RuntimeError("typo")
+
+    assert "could not be shown" in safe_text(Broken())
+    assert len(safe_text("x" * 10_000_000)) < 5_000
+
+
+def test_snapshot_restores_patches_and_accepts_a_reload(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    (tmp_path / "helper_mod_issue17.py").write_text("def check(x):\n    return x > 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("helper_mod_issue17")
+    snapshot = _guard_module()["_Snapshot"]()
+    snapshot.add(module, "helper_mod_issue17", False)
+    importlib.reload(module)
+    assert snapshot.restore() == []
+    module.check = lambda x: True
+    assert snapshot.restore() == ["helper_mod_issue17.check"]
+    assert module.check(-1) is False
+    del module.check
+    assert snapshot.restore() == ["helper_mod_issue17.check"] and module.check(1)
+    sys.modules.pop("helper_mod_issue17")
+
+
+def test_submission_folder_keeps_only_the_notebook_and_declared_files(tmp_path):
+    from autograder.otter_plugin import remove_undeclared
+
+    for name in ("hw.ipynb", "ipykernel_launcher.py", ".OTTER_LOG", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "tests").mkdir()
+    remove_undeclared(tmp_path, {"hw.ipynb", "tests", "notes.txt"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hw.ipynb", "notes.txt", "tests"]
+
+
+def test_orphans_are_ended():
+    """A daemonised grandchild is adopted and ended (in a process of its own: the sweep ends
+    every descendant of the process that runs it)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, subprocess, time\n"
+        "from autograder.otter_plugin import become_subreaper, descendants, end_descendants\n"
+        "become_subreaper()\n"
+        "subprocess.Popen(['sh', '-c', 'setsid sleep 300 & exit 0']).wait()\n"
+        "deadline = time.monotonic() + 20\n"
+        "while not descendants(os.getpid()) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "assert descendants(os.getpid()), 'the orphan was not adopted'\n"
+        "end_descendants()\n"
+        "assert not descendants(os.getpid())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_notes_for_a_swallowed_limit_and_a_final_crash():
+    notes = describe_events(
+        [{"event": "limit_swallowed", "of": "cell", "name": "q1"}, {"event": "installed"}],
+        [{"final": True, "question": "q2", "hung": True}],
+    )
+    texts = [text for _, text in notes]
+    assert "stopped responding" in texts[0] and "keeps its result" in texts[0]
+    assert "kept running after its time limit" in texts[1]
+    assert len(notes) == 2
+
+
+def test_runner_log_keeps_head_and_tail_only(tmp_path):
+    import io
+
+    from autograder.runner import LOG_HEAD, LOG_TAIL, _copy_capped
+
+    stream = io.BytesIO(b"a" * LOG_HEAD + b"b" * 50_000_000 + b"end")
+    _copy_capped(stream, tmp_path / "log")
+    data = (tmp_path / "log").read_bytes()
+    assert len(data) < LOG_HEAD + LOG_TAIL + 200_000 and data.endswith(b"end")
+    assert b"bytes of output cut" in data
+
+
+def test_a_library_function_of_another_name_in_a_comparison_s_place_is_tampering():
+    import types
+
+    import numpy as np
+
+    module = types.ModuleType("comparisons_issue17")
+    module.allclose = np.allclose
+    snapshot = _guard_module()["_Snapshot"]()
+    snapshot.add(module, "comparisons_issue17", False)
+    module.allclose = np.iterable  # numpy's own code, but True for any array
+    assert snapshot.restore() == ["comparisons_issue17.allclose"]
+    assert module.allclose is np.allclose

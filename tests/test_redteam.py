@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -64,6 +65,13 @@ def outcomes(tmp_path_factory):
             path = root / "cases" / case.name / assignment.notebook_name
             path.parent.mkdir(parents=True)
             nbformat.write(case.make(reference, stub), path)
+            if case.extra_files:  # a zip submission: the notebook and files beside it
+                archive = path.with_suffix(".zip")
+                with zipfile.ZipFile(archive, "w") as zf:
+                    zf.write(path, path.name)
+                    for name_in_zip, content in case.extra_files:
+                        zf.writestr(name_in_zip, content)
+                path = archive
             jobs[case.name] = path
         workers = max(1, min(2, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:
@@ -74,7 +82,7 @@ def outcomes(tmp_path_factory):
                 for name, path in jobs.items()
             }
             results = {name: future.result() for name, future in futures.items()}
-        cache[name] = (built, reference, results)
+        cache[name] = (built, reference, results, root / "out")
         return cache[name]
 
     return grade
@@ -92,7 +100,7 @@ def cases_for(assignment: str) -> list:
     ids=lambda value: value if isinstance(value, str) else value.name,
 )
 def test_redteam_case(outcomes, assignment, case):
-    built, reference, results = outcomes(assignment)
+    built, reference, results, out = outcomes(assignment)
     result = results[case.name]
     full = results["reference"]
     context = f"{case.name} on {assignment}: {case.description}\n{result.error or ''}\n"
@@ -112,5 +120,10 @@ def test_redteam_case(outcomes, assignment, case):
         assert result.total > 0, f"{context}: the other questions must still be graded"
     if case.message:
         assert case.message in text, f"{context}: expected {case.message!r} in\n{text[:3000]}"
+    if case.absent:
+        assert case.absent not in text, f"{context}: false alarm {case.absent!r}:\n{text[:3000]}"
+    # Bounded output whatever the submission printed: the log, the results, the feedback.
+    assert len(json.dumps(result.results_json)) < 2_000_000, context
+    assert (out / case.name / "grading.log").stat().st_size < 1_000_000, context
     problems = validate_results(result.results_json)
     assert not problems, problems
