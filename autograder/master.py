@@ -276,6 +276,7 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
             PLUGIN_NAME: {
                 "cell_timeout": settings.cell_timeout,
                 "test_timeout": settings.test_timeout,
+                "submission_timeout": settings.submission_timeout,
             }
         }
     ]
