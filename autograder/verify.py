@@ -113,20 +113,25 @@ def verify(
         with ThreadPoolExecutor(max_workers=1) as background:
             proofs = background.submit(grade_in_full, full, report.assignment)
             rest: dict[str, tuple[Path, Path]] = {}
-            for seed, (zip_path, notebooks) in edited.items():
-                if fast:
-                    found = fast_grade(
-                        zip_path,
-                        {"reference": reference, **notebooks},
-                        "reference",
-                        work / f"fast-{seed}",
-                        jobs=jobs or os.cpu_count() or 1,
-                        timeout=settings.submission_timeout,
-                    )
-                    faithful = _full_marks(found.pop("reference"), built.master.question_names)
-                    for label, result in found.items():
-                        if faithful and result.status == "graded":
-                            report.results[label] = result
+
+            def fast_tree(seed: int) -> dict[str, GradeResult]:
+                zip_path, notebooks = edited[seed]
+                found = fast_grade(
+                    zip_path,
+                    {"reference": reference, **notebooks},
+                    "reference",
+                    work / f"fast-{seed}",
+                    jobs=jobs or os.cpu_count() or 1,
+                    timeout=settings.submission_timeout,
+                )
+                faithful = _full_marks(found.pop("reference"), built.master.question_names)
+                return {k: r for k, r in found.items() if faithful and r.status == "graded"}
+
+            if fast:  # one process tree per seed, side by side
+                with ThreadPoolExecutor(max_workers=len(edited)) as pool:
+                    for found in pool.map(fast_tree, edited):
+                        report.results.update(found)
+            for zip_path, notebooks in edited.values():
                 for label, notebook in notebooks.items():
                     if label not in report.results:  # not fast, or the fast path failed it
                         folder = work / "edited" / _slug(label)
