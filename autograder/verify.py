@@ -127,10 +127,9 @@ def verify(
                 faithful = _full_marks(found.pop("reference"), built.master.question_names)
                 return {k: r for k, r in found.items() if faithful and r.status == "graded"}
 
-            if fast:  # one process tree per seed, side by side
-                with ThreadPoolExecutor(max_workers=len(edited)) as pool:
-                    for found in pool.map(fast_tree, edited):
-                        report.results.update(found)
+            if fast:  # seed after seed: side by side they only fought over the cores (+10-20%)
+                for seed in edited:
+                    report.results.update(fast_tree(seed))
             for zip_path, notebooks in edited.values():
                 for label, notebook in notebooks.items():
                     if label not in report.results:  # not fast, or the fast path failed it
