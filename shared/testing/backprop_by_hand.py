@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from shared.checks import check_implemented
 from shared.forbid import forbid
+from shared.testing import substitute
 
 NO_AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward")
 NO_FD_HELPER = ("grader_support.gradcheck.numerical_gradient", "grader_support.gradcheck._scalar")
@@ -74,26 +75,6 @@ def student_code(what: str, hint: str = "") -> Iterator[None]:
         raise AssertionError(
             _with_hint(f"{what} raised {type(err).__name__}: {text}", hint)
         ) from None
-
-
-@contextmanager
-def substitute(namespace: dict, **objects: Any) -> Iterator[None]:
-    """Bind ``objects`` in ``namespace`` (a notebook's globals) for the duration of the block.
-
-    Tests of a later question run with the earlier questions' functions replaced by referees,
-    so that a mistake in an earlier question does not cost the later one as well.
-    """
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in objects}
-    namespace.update(objects)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def same(a: Any, b: Any) -> bool:

@@ -30,6 +30,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader, TensorDataset
 
 from shared.checks import assert_close, assert_shape, check_implemented
+from shared.testing import substitute
 
 # Accuracies are fractions k / N: float32 `(pred == y).float().mean()` is exact up to float32
 # rounding (relative 6e-8), and N <= a few thousand keeps neighbouring values 1e-4 apart.
@@ -84,22 +85,6 @@ def call(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> 
         raise AssertionError(f"{message}. {hint}".rstrip()) from None
     check_implemented(result, desc)
     return result
-
-
-@contextlib.contextmanager
-def substitute(namespace: dict, **replacements: Any) -> Iterator[None]:
-    """Within the block, ``namespace[name]`` is ``replacements[name]``; restored on exit."""
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 # --------------------------------------------------------------------------- progress bars
