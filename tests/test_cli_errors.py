@@ -89,7 +89,11 @@ def test_missing_master_config_is_refused(kit):
             "  questions: [q9]\n  hint: h\n",
             "unknown question(s) q9",
         ),
-        ("- name: x\n  find: 'return 2 * x'\n", "lacks mistake, replace, questions, hint"),
+        ("- name: x\n  find: 'return 2 * x'\n", "lacks mistake, questions, hint"),
+        (
+            "- name: x\n  mistake: m\n  find: 'return 2 * x'\n  questions: [q1]\n  hint: h\n",
+            "every edit needs a non-empty find and a replace",
+        ),
         ("name: x\n", "expected a YAML list"),
     ],
 )
@@ -99,6 +103,15 @@ def test_bad_mutant_catalogue_is_reported(kit, catalogue, expected):
     assert result.exit_code == 1
     assert expected in result.output
     assert "mutants.yml" in result.output
+
+
+def test_bad_variant_catalogue_is_reported(kit):
+    (kit / "solutions" / "00_tiny" / "variants.yml").write_text(
+        "- name: v\n  style: s\n  edits:\n    - find: 'not in the master'\n      replace: y\n"
+    )
+    result = run("verify", "00_tiny")
+    assert result.exit_code == 1
+    assert "variants.yml: entry 1 (v)" in result.output and "occurs 0 times" in result.output
 
 
 def test_grade_needs_existing_submissions(kit):

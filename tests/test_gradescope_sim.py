@@ -25,8 +25,8 @@ def test_the_reference_scores_on_gradescope_what_it_scores_locally(assignment, t
     local_total = sum(float(s.split("/")[0]) for s in local.values())
     local_possible = sum(float(s.split("/")[1]) for s in local.values())
     assert (run.score, run.possible) == (local_total, local_possible), run.log
-    if run.limited:
-        assert run.peak_mb < 768 / 1.5, f"peak {run.peak_mb:.0f} MB leaves too little margin"
+    if run.limited:  # it ran within 768 MB; keep 128 MB to spare for other Python builds
+        assert run.peak_mb < 640, f"peak {run.peak_mb:.0f} MB leaves too little of 768 MB"
 
 
 def test_a_stub_gets_its_zero_on_gradescope_too(tiny_build):

@@ -7,6 +7,8 @@ import pytest
 
 from shared.notebook import explain_stub_errors, looks_like_a_stub
 
+STUB_RESULT, ELLIPSIS = None, ...  # what an untouched stub returns
+
 
 def error_of(code):
     try:
@@ -19,11 +21,11 @@ def error_of(code):
 @pytest.mark.parametrize(
     "code",
     [
-        lambda: None[0],
-        lambda: Ellipsis[0],
-        lambda: tuple(None),
-        lambda: None.to("cpu"),
-        lambda: np.asarray(...) + 1,
+        lambda: STUB_RESULT[0],
+        lambda: ELLIPSIS[0],
+        lambda: tuple(STUB_RESULT),
+        lambda: STUB_RESULT.to("cpu"),
+        lambda: np.asarray(ELLIPSIS) + 1,
     ],
 )
 def test_what_an_unfinished_stub_causes_is_recognised(code):

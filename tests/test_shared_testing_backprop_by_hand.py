@@ -3,17 +3,13 @@ catalogued slip is diagnosed, and a later question's check does not charge an ea
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from shared.testing import backprop_by_hand as bh
+from tests.support import load_grader_only
 
-ASSIGNMENT = Path(__file__).resolve().parents[1] / "solutions" / "02_backprop_by_hand"
-sys.path.insert(0, str(ASSIGNMENT))
-from grader_only import hand_rules  # noqa: E402
+hand_rules = load_grader_only("02_backprop_by_hand", "hand_rules")
 
 
 def _fails(check, *args, **kwargs) -> str:

@@ -1,8 +1,6 @@
 """shared.testing.cnn_vs_mlp: every check accepts valid styles and names the mistake it catches."""
 
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,9 +10,9 @@ from torch import nn
 from shared.digits import load_digits_data
 from shared.testing import cnn_vs_mlp as t
 from shared.training import make_loader
+from tests.support import load_grader_only
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "solutions" / "04_cnn_vs_mlp"))
-from grader_only import oracles  # noqa: E402
+oracles = load_grader_only("04_cnn_vs_mlp", "oracles")
 
 # --------------------------------------------------------------------------- reference solutions
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import copy
-import importlib
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,17 +12,12 @@ from torch import nn
 
 from shared.data import logic_gate
 from shared.testing import perceptron_xor as px
-
-SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "01_perceptron_xor"
+from tests.support import load_grader_only
 
 
 @pytest.fixture(scope="module")
 def oracles():
-    sys.path.insert(0, str(SOLUTION))
-    try:
-        return importlib.import_module("grader_only.oracles")
-    finally:
-        sys.path.remove(str(SOLUTION))
+    return load_grader_only("01_perceptron_xor", "oracles")
 
 
 def stable_softmax(z, axis=-1):
