@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: sudo apt-get install -y bubblewrap)"
@@ -47,7 +48,9 @@ def wrap(command: list[str], writable: list[Path], readable: list[Path] = ()) ->
     paths under ``/tmp`` (which the sandbox replaces with its own) are shown to it read-only."""
     bwrap = shutil.which("bwrap")
     assert bwrap is not None, INSTALL_HINT
-    return [*_arguments(bwrap, writable, readable), *command]
+    # The kit and its Python may live under /tmp too (a clone there): show them, read-only.
+    kit = [Path(__file__).resolve().parent.parent, Path(sys.prefix), Path(sys.base_prefix)]
+    return [*_arguments(bwrap, writable, [*readable, *kit]), *command]
 
 
 def _arguments(bwrap: str, writable: list[Path], readable: list[Path] = ()) -> list[str]:
