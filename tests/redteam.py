@@ -20,6 +20,17 @@ import nbformat
 CHECK = re.compile(r"""^\s*grader\.check\(\s*["']([^"']+)["']\s*\)""", re.M)
 DEF = re.compile(r"^def (\w+)\(", re.M)
 
+# Where a case runs. The whole corpus runs on the kit's tiny fixture. What depends on an
+# assignment's own tests (the mixes of survivable, tampering, forging and deep-comparison attacks,
+# a reloaded helper) runs on every real assignment too. What the guard and the runner handle the
+# same way whatever the tests (time limits, crashes, a missing or misplaced function) also runs on
+# one real assignment, GENERIC_WITNESS, so the suite's cost grows by seven gradings per
+# assignment, not seventeen.
+EVERY = "every"
+GENERIC = "generic"
+TINY = "tiny"
+GENERIC_WITNESS = "03_conv_output_sizes"  # the cheapest real assignment to grade
+
 # Score expectations, relative to the reference's score R and the points P of the question edited.
 FULL = "full"  # exactly R: the attack changed nothing
 ZERO = "zero"  # exactly 0 of the full possible
@@ -34,7 +45,7 @@ class Case:
     score: str
     message: str = ""  # text that must appear in the results (notes or the question's failures)
     slow: bool = False  # waits for a time limit
-    every_assignment: bool = True  # False: only on the kit's tiny fixture (combined elsewhere)
+    scope: str = "every"  # EVERY assignment, GENERIC (tiny + one witness) or TINY only
     needs_def: bool = False  # edits the first answer cell that defines a function
     absent: str = ""  # text that must not appear in the results (a false alarm)
     extra_files: tuple[tuple[str, str], ...] = ()  # beside the notebook, in a zip submission
@@ -226,21 +237,21 @@ SURVIVABLE = [
         edit("reference", "first after", "import os\nos._exit(1)"),
         FULL,
         "os._exit()",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "sys_exit",
         "sys.exit() in a cell",
         edit("reference", "first after", "import sys\nsys.exit(3)"),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "keyboard_interrupt",
         "raise KeyboardInterrupt after the first question's code",
         edit("reference", "solution after", "raise KeyboardInterrupt"),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "ipython_exit",
@@ -248,7 +259,7 @@ SURVIVABLE = [
         edit("reference", "first after", "exit()"),
         FULL,
         "exit()",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "huge_output",
@@ -256,7 +267,7 @@ SURVIVABLE = [
         edit("reference", "first after", "print('x' * 20_000_000)"),
         FULL,
         "printed more than grading keeps",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "delete_tests",
@@ -265,7 +276,7 @@ SURVIVABLE = [
             "reference", "first after", "import shutil\nshutil.rmtree('tests', ignore_errors=True)"
         ),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "tamper_in_reference",
@@ -273,7 +284,7 @@ SURVIVABLE = [
         edit("reference", "first after", TAMPER_NUMPY),
         FULL,
         "numpy.allclose",
-        every_assignment=False,
+        scope=TINY,
     ),
 ]
 TAMPERING = [
@@ -282,7 +293,7 @@ TAMPERING = [
         "the stub rewrites every test file to pass",
         _overwrite_tests,
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "numpy_comparisons",
@@ -290,7 +301,7 @@ TAMPERING = [
         edit("stub", "first after", TAMPER_NUMPY),
         ZERO,
         "numpy.allclose",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "torch_comparisons",
@@ -298,7 +309,7 @@ TAMPERING = [
         edit("stub", "first after", TAMPER_TORCH),
         ZERO,
         "torch.allclose",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "helper_checks",
@@ -306,7 +317,7 @@ TAMPERING = [
         edit("stub", "first after", TAMPER_HELPERS),
         ZERO,
         "shared.checks.assert_close",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "builtins",
@@ -314,7 +325,7 @@ TAMPERING = [
         edit("stub", "first after", TAMPER_BUILTINS),
         ZERO,
         "builtins.all",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "sys_modules",
@@ -322,14 +333,14 @@ TAMPERING = [
         edit("stub", "first after", TAMPER_MODULES),
         ZERO,
         "sys.modules['numpy']",
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "fake_grader",
         "the stub redefines `grader` to always pass",
         edit("stub", "first after", FAKE_GRADER),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "forged_results",
@@ -337,7 +348,7 @@ TAMPERING = [
         edit("stub", "first after", FORGE_RESULTS),
         ZERO,
         "Checker.check",
-        every_assignment=False,
+        scope=TINY,
     ),
 ]
 
@@ -371,6 +382,7 @@ CASES = [
         LOSES_QUESTION,
         "limit for one cell",
         slow=True,
+        scope=GENERIC,
     ),
     Case(
         "slow_under_test",
@@ -380,6 +392,7 @@ CASES = [
         "limit for one test",
         slow=True,
         needs_def=True,
+        scope=GENERIC,
     ),
     Case(
         "segfault",
@@ -387,6 +400,7 @@ CASES = [
         edit("reference", "solution end", "import ctypes\nctypes.string_at(0)"),
         LOSES_QUESTION,
         "crashed the Python kernel",
+        scope=GENERIC,
     ),
     Case(
         "killed",
@@ -398,6 +412,7 @@ CASES = [
         ),
         LOSES_QUESTION,
         "crashed the Python kernel",
+        scope=GENERIC,
     ),
     Case(
         "broken_python",
@@ -406,7 +421,7 @@ CASES = [
         ZERO,
         "stop responding",
         slow=True,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "missing_function",
@@ -414,6 +429,7 @@ CASES = [
         _delete_solution,
         LOSES_QUESTION,
         "is not defined in your notebook",
+        scope=GENERIC,
     ),
     Case(
         "reordered_cells",
@@ -421,6 +437,7 @@ CASES = [
         _move_solution_to_end,
         LOSES_QUESTION,
         "is not defined in your notebook",
+        scope=GENERIC,
     ),
 ]
 
@@ -445,13 +462,15 @@ def _wrong_first_answer(reference):
     return notebook, cell
 
 
-def wrong_answer_then(code: str):
-    """A ``make``: the first function answers wrongly, and ``code`` runs in a cell right after
-    its answer cell (before its check), trying to make the wrong answer pass."""
+def wrong_answer_then(*codes: str):
+    """A ``make``: the first function answers wrongly, and each of ``codes`` runs in a cell of
+    its own right after its answer cell (before its check), trying to make the wrong answer
+    pass."""
 
     def make(reference, stub):
         notebook, cell = _wrong_first_answer(reference)
-        notebook.cells.insert(notebook.cells.index(cell) + 1, nbformat.v4.new_code_cell(code))
+        at = notebook.cells.index(cell) + 1
+        notebook.cells[at:at] = [nbformat.v4.new_code_cell(code) for code in codes]
         return notebook
 
     return make
@@ -662,42 +681,42 @@ INTEGRITY = [
         "the stub flips `passed` and calls `update_score` on what grader.check returns",
         stub_then_at_end(FLIP_RESULTS),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "forge_result_classes",
         "the stub replaces Otter's result class, test-file runner and call_func, then flips",
         stub_then_at_end(FORGE_RESULT_CLASSES + FLIP_RESULTS),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "forge_pickle",
         "the stub wraps pickle.dump to flip every result the export cell writes",
         stub_then_at_end(FORGE_PICKLE),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "input_transformer",
         "the stub registers input transformers that rewrite Otter's export cell",
         stub_then_at_end(FORGE_TRANSFORMER),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "ipython_hooks",
         "the stub registers pre/post_run_cell hooks that flip results and re-register",
         stub_then_at_end(FORGE_HOOK),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "forge_record",
         "the stub writes passing verdicts to every pipe it has open",
         stub_then_at_end(FORGE_RECORD),
         ZERO,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "launcher_beside_notebook",
@@ -705,7 +724,7 @@ INTEGRITY = [
         lambda reference, stub: copy.deepcopy(stub),
         ZERO,
         extra_files=(("ipykernel_launcher.py", LAUNCHER), ("shared/checks.py", FAKE_SHARED)),
-        every_assignment=False,
+        scope=TINY,
     ),
 ]
 DEEP_COMPARISONS = [
@@ -715,6 +734,7 @@ DEEP_COMPARISONS = [
         wrong_answer_then(SKIP_ASSERTS),
         LOSES_QUESTION,
         needs_def=True,
+        scope=TINY,
     ),
     Case(
         "numpy_internals",
@@ -722,6 +742,7 @@ DEEP_COMPARISONS = [
         wrong_answer_then(NUMPY_INTERNALS),
         LOSES_QUESTION,
         needs_def=True,
+        scope=TINY,
     ),
     Case(
         "tensor_methods",
@@ -729,6 +750,7 @@ DEEP_COMPARISONS = [
         wrong_answer_then(TENSOR_METHODS),
         LOSES_QUESTION,
         needs_def=True,
+        scope=TINY,
     ),
     Case(
         "helper_internals",
@@ -736,6 +758,7 @@ DEEP_COMPARISONS = [
         wrong_answer_then(HELPER_INTERNALS),
         LOSES_QUESTION,
         needs_def=True,
+        scope=TINY,
     ),
 ]
 ONE_BAD_CELL = [
@@ -756,6 +779,7 @@ ONE_BAD_CELL = [
         raise_in_first_answer(BAD_STR),
         LOSES_QUESTION,
         needs_def=True,
+        scope=GENERIC,
     ),
     Case(
         "huge_exception_message",
@@ -764,7 +788,7 @@ ONE_BAD_CELL = [
         LOSES_QUESTION,
         "cut by grading",
         needs_def=True,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "deleted_comparisons_at_end",
@@ -775,7 +799,7 @@ ONE_BAD_CELL = [
             "    del torch.allclose\nexcept ImportError:\n    pass\n",
         ),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "resource_limits_at_end",
@@ -786,28 +810,28 @@ ONE_BAD_CELL = [
             "resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20))\n",
         ),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "crash_after_last_answer",
         "a segfault in a last cell, after every answer",
         append_to("reference", "import ctypes\nctypes.string_at(0)"),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "daemon_children",
         "a daemonised grandchild and a child that keep the kernel's descriptors open",
         append_to("reference", DAEMONS),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "flood_every_channel",
         "100 MB to sys.__stdout__, 200 MB to descriptors 1 and 2, 50 MB of display data",
         append_to("reference", FLOOD),
         FULL,
-        every_assignment=False,
+        scope=TINY,
     ),
     Case(
         "swallowed_time_limit",
@@ -816,7 +840,7 @@ ONE_BAD_CELL = [
         FULL,
         "kept running after its time limit",
         slow=True,
-        every_assignment=False,
+        scope=TINY,
     ),
 ]
 LAST_CELLS = [c for c in ONE_BAD_CELL if c.name.endswith(("_at_end", "_children", "_channel"))]
@@ -829,6 +853,13 @@ CASES += [
         ZERO,
     ),
     *DEEP_COMPARISONS,
+    Case(
+        "deep_comparisons_mix",
+        "a wrong answer, then every deep-comparison attack above, each in a cell of its own",
+        wrong_answer_then(SKIP_ASSERTS, NUMPY_INTERNALS, TENSOR_METHODS, HELPER_INTERNALS),
+        LOSES_QUESTION,
+        needs_def=True,
+    ),
     *ONE_BAD_CELL,
     Case(
         "bad_last_cells_mix",

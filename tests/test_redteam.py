@@ -21,22 +21,36 @@ from autograder.build import build
 from autograder.gradescope import validate_results
 from autograder.otter_plugin import PLUGIN_NAME
 from autograder.runner import grade_notebook
-from tests.redteam import CASES, FULL, LOSES_QUESTION, ZERO, solution_cell, tag_answers
+from tests.redteam import (
+    CASES,
+    EVERY,
+    FULL,
+    GENERIC,
+    GENERIC_WITNESS,
+    LOSES_QUESTION,
+    TINY,
+    ZERO,
+    solution_cell,
+    tag_answers,
+)
 
 pytestmark = pytest.mark.slow
 
 REDTEAM_LIMIT = 20.0  # seconds for a cell or a test: short, so loops end fast
+TINY_LIMIT = 8.0  # the tiny fixture's cells take milliseconds
 FIXTURE = Path(__file__).parent / "fixtures" / "00_tiny"
 ASSIGNMENTS = ["00_tiny", *(a.name for a in catalog.all_assignments())]
 
 
-def with_limits(autograder_zip: Path, settings: catalog.Settings, destination: Path) -> Path:
+def with_limits(
+    autograder_zip: Path, settings: catalog.Settings, destination: Path, limit: float
+) -> Path:
     entries = zips.zip_entries(autograder_zip)
     config = json.loads(entries["otter_config.json"])
     for plugin in config["plugins"]:
         if PLUGIN_NAME in plugin:
-            plugin[PLUGIN_NAME]["cell_timeout"] = min(settings.cell_timeout, REDTEAM_LIMIT)
-            plugin[PLUGIN_NAME]["test_timeout"] = min(settings.test_timeout, REDTEAM_LIMIT)
+            plugin[PLUGIN_NAME]["cell_timeout"] = min(settings.cell_timeout, limit)
+            plugin[PLUGIN_NAME]["test_timeout"] = min(settings.test_timeout, limit)
     entries["otter_config.json"] = json.dumps(config).encode()
     return zips.write_zip(destination, entries)
 
@@ -57,7 +71,8 @@ def outcomes(tmp_path_factory):
             assignment = catalog.Assignment(name)
             built = build(assignment, root / "build")
             settings = assignment.settings
-        autograder = with_limits(built.autograder_zip, settings, root / "limited.zip")
+        limit = TINY_LIMIT if name == "00_tiny" else REDTEAM_LIMIT
+        autograder = with_limits(built.autograder_zip, settings, root / "limited.zip", limit)
         stub = nbformat.read(built.student_notebook, as_version=4)
         reference = tag_answers(nbformat.read(built.solution_notebook, as_version=4), stub)
         jobs = {}
@@ -89,9 +104,17 @@ def outcomes(tmp_path_factory):
 
 
 def cases_for(assignment: str) -> list:
-    """Every case on the tiny fixture; on real assignments, the combined ones stand in for the
-    individual survivable and tampering attacks, which keeps the suite fast."""
-    return [c for c in CASES if assignment == "00_tiny" or c.every_assignment]
+    """Every case on the tiny fixture; on real assignments the mixes stand in for the individual
+    attacks, and the generic cases run on one witness (see ``tests/redteam.py``)."""
+    if assignment == "00_tiny":
+        return list(CASES)
+    scopes = {EVERY, GENERIC} if assignment == GENERIC_WITNESS else {EVERY}
+    return [c for c in CASES if c.scope in scopes]
+
+
+def test_every_case_has_a_known_scope_and_the_witness_exists():
+    assert {c.scope for c in CASES} <= {EVERY, GENERIC, TINY}
+    assert GENERIC_WITNESS in ASSIGNMENTS
 
 
 @pytest.mark.parametrize(
