@@ -4,6 +4,7 @@ default half CPU and 768 MB (where this machine has cgroups), scores what local 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -15,10 +16,22 @@ from autograder.records import read_record
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    """{assignment: its reference's simulated run}: all at once, each in its own half-CPU
+    cgroup (four halves fill this machine's two cores, so none waits for another)."""
+    builds = {a.name: build(a, tmp_path_factory.mktemp(f"sim-{a.name}")) for a in all_assignments()}
+    with ThreadPoolExecutor(max_workers=len(builds)) as pool:
+        runs = {
+            name: pool.submit(simulate, built.autograder_zip, built.solution_notebook)
+            for name, built in builds.items()
+        }
+        return {name: run.result() for name, run in runs.items()}
+
+
 @pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
-def test_the_reference_scores_on_gradescope_what_it_scores_locally(assignment, tmp_path):
-    built = build(assignment, tmp_path / "build")
-    run = simulate(built.autograder_zip, built.solution_notebook)
+def test_the_reference_scores_on_gradescope_what_it_scores_locally(assignment, simulated):
+    run = simulated[assignment.name]
     assert run.results is not None, f"no results.json:\n{run.log}"
     record = read_record(assignment)
     local = next(v for k, v in (record or {}).get("scores", {}).items() if k.startswith("ref"))
