@@ -10,9 +10,9 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
 - ``shared.plotting``  -- decision boundaries, curves, image grids, attention maps
   (matplotlib is imported only when a plotting function is called).
 - ``shared.digits``    -- scikit-learn's 8x8 digits, centred or pasted at random places on a
-  larger canvas, with fixed train / test / held-out splits.
-- ``shared.training``  -- seeded loaders, a progress bar that can be switched off, and a
-  reference training loop and accuracy for tests.
+  larger canvas, with fixed train / test splits (and a held-out one only the autograder loads).
+- ``shared.training``  -- seeded loaders, a progress bar that can be switched off, and batched
+  predictions.
 - ``shared.notebook``  -- :func:`explain_stub_errors`: cells broken by an unfinished stub say so.
 - ``shared.testing``   -- each assignment's test logic (what public and hidden tests call).
 - ``shared.timing``    -- :func:`stopwatch`, a context manager that measures wall time.

@@ -8,7 +8,8 @@ split         size    use
 ============  ======  ==========================================================================
 ``train``     1,200   training
 ``test``        300   the test set a notebook reports its accuracy on
-``heldout``     297   never used by a notebook; hidden tests evaluate on it
+``heldout``     297   never used by a notebook; hidden tests evaluate on it (only the autograder
+                      can load it)
 ============  ======  ==========================================================================
 
 Example::
@@ -37,6 +38,8 @@ DIGIT_SIZE = 8
 N_CLASSES = 10
 #: Size of each split, in the order the fixed permutation fills them.
 SPLIT_SIZES = {"train": 1200, "test": 300, "heldout": 297}
+#: The splits a notebook may load; the held-out one is for the autograder's hidden tests.
+PUBLIC_SPLITS = ("train", "test")
 #: Seed of the permutation that defines the splits; changing it would change every split.
 SPLIT_SEED = 2024
 
@@ -69,8 +72,21 @@ def _check_split(split: str) -> str:
     return split
 
 
+def _public(split: str) -> str:
+    if split not in PUBLIC_SPLITS:
+        raise ValueError(
+            f"Unknown split {split!r}; notebooks load {list(PUBLIC_SPLITS)} (the held-out digits "
+            "are kept for the autograder's hidden tests)."
+        )
+    return split
+
+
 def digit_images(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """The raw 8x8 digits of ``split``: images (N, 8, 8) float32 in [0, 1], labels (N,) int64."""
+    return _digit_images(_public(split))
+
+
+def _digit_images(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = _all_digits()
     index = _split_indices()[_check_split(split)]
     return torch.from_numpy(images[index].copy()), torch.from_numpy(labels[index].copy())
@@ -120,7 +136,7 @@ def paste(images: torch.Tensor, positions: torch.Tensor, canvas: int) -> torch.T
 def _canvases(
     split: str, canvas: int, shifted: bool, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = digit_images(split)
+    images, labels = _digit_images(split)
     if shifted:
         # One stream per (seed, split, canvas): the splits' placements are independent draws.
         stream = [int(seed), list(SPLIT_SIZES).index(split), int(canvas)]
@@ -137,7 +153,7 @@ def load_digits_data(
     """Digits of ``split`` on a ``canvas`` x ``canvas`` image, at random places or centred.
 
     Args:
-        split: "train" (1,200 digits), "test" (300) or "heldout" (297); see the module docstring.
+        split: "train" (1,200 digits) or "test" (300); see the module docstring.
         canvas: side of the square image, at least 8. With ``canvas=8`` this is the plain data.
         shifted: True pastes each digit at a uniformly random position (drawn from ``seed``),
             False centres it (offset ``(canvas - 8) // 2`` from the top-left corner).
@@ -147,6 +163,12 @@ def load_digits_data(
         ``X`` float32 of shape (N, 1, canvas, canvas) with values in [0, 1], and ``y`` int64 of
         shape (N,) with labels 0..9. Fresh CPU tensors: changing them does not touch the cache.
     """
+    return _load(_public(split), canvas=canvas, shifted=shifted, seed=seed)
+
+
+def _load(
+    split: str, *, canvas: int, shifted: bool, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     _check_split(split)
     canvas = int(canvas)
     if canvas < DIGIT_SIZE:

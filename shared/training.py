@@ -1,15 +1,16 @@
-"""Small training helpers for notebooks and tests: seeded loaders, progress bars, a reference fit.
+"""Training plumbing for notebooks: seeded loaders, progress bars, batched predictions.
 
-The training loop a student writes stays in the notebook; what lives here is the plumbing
-around it and a compact reference trainer (:func:`fit`) that tests use to train a student's
-*model* independently of the student's *loop*. Everything is device-agnostic: pass
-``device=shared.device()`` (or nothing: the device of the model's parameters is used).
+The training loop and the evaluation a student writes stay in the notebook; what lives here is
+the plumbing around them. The reference trainer and accuracy that tests use to judge a student's
+*model* independently of the student's *loop* are not here: they would answer assignment 04's
+questions, so only the autograder zip carries them (``grader_support.training``).
+Everything is device-agnostic: pass ``device=shared.device()`` (or nothing: the device of the
+model's parameters is used).
 
 Example::
 
     loader = make_loader(X_train, y_train, batch_size=32, shuffle=True, seed=0)
-    losses = fit(model, loader, epochs=5, lr=3e-3, seed=0)
-    print(accuracy(model, X_test, y_test))
+    labels = predict(model, X_test)  # int64 class indices, for a confusion matrix
 """
 
 from __future__ import annotations
@@ -75,45 +76,6 @@ def _model_device(model: nn.Module) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
-def fit(
-    model: nn.Module,
-    loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
-    *,
-    epochs: int,
-    lr: float = 1e-3,
-    seed: int | None = 0,
-    device: torch.device | str | None = None,
-    progress: bool = False,
-) -> list[float]:
-    """Train a classifier in place with Adam on cross-entropy; return the mean loss per epoch.
-
-    ``model`` maps a batch of inputs to logits (N, n_classes); ``loader`` yields ``(x, y)`` with
-    int64 labels. ``seed`` (unless None) seeds torch's global RNG first, which fixes dropout
-    masks; the batch order is the loader's own. The model is moved to ``device`` (default: where
-    its parameters are) and left in training mode. Each epoch's loss is the mean over examples.
-    """
-    if seed is not None:
-        torch.manual_seed(int(seed))
-    device = torch.device(device) if device is not None else _model_device(model)
-    model.to(device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    history = []
-    for epoch in range(int(epochs)):
-        total, count = 0.0, 0
-        for inputs, targets in progress_bar(loader, enabled=progress, desc=f"epoch {epoch + 1}"):
-            inputs, targets = inputs.to(device), targets.to(device)
-            batch_loss = nn.functional.cross_entropy(model(inputs), targets)
-            # Gradients are assigned rather than accumulated, so no stale .grad can leak in.
-            for p, g in zip(params, torch.autograd.grad(batch_loss, params), strict=True):
-                p.grad = g
-            optimizer.step()
-            total += batch_loss.item() * len(targets)
-            count += len(targets)
-        history.append(total / max(count, 1))
-    return history
-
-
 def predict(
     model: nn.Module,
     X: Any,
@@ -140,19 +102,3 @@ def predict(
     finally:
         model.train(was_training)
     return torch.cat(chunks) if chunks else torch.empty(0, dtype=torch.int64)
-
-
-def accuracy(
-    model: nn.Module,
-    X: Any,
-    y: Any,
-    *,
-    device: torch.device | str | None = None,
-    batch_size: int = 512,
-) -> float:
-    """Fraction of examples whose predicted class equals the label, a float in [0, 1]."""
-    y = torch.as_tensor(y).cpu()
-    if len(y) == 0:
-        raise ValueError("accuracy: no examples.")
-    hits = predict(model, X, device=device, batch_size=batch_size) == y
-    return float(hits.double().mean())

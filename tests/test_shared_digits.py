@@ -3,9 +3,12 @@
 import pytest
 import torch
 
+from autograder.grader_support.heldout import load_heldout_digits
 from shared.digits import (
     DIGIT_SIZE,
+    PUBLIC_SPLITS,
     SPLIT_SIZES,
+    _digit_images,
     digit_images,
     load_digits_data,
     paste,
@@ -18,7 +21,7 @@ def _keys(images: torch.Tensor) -> set[bytes]:
 
 
 def test_splits_are_fixed_disjoint_and_cover_every_digit():
-    parts = {name: digit_images(name) for name in SPLIT_SIZES}
+    parts = {name: _digit_images(name) for name in SPLIT_SIZES}
     assert {name: len(y) for name, (_, y) in parts.items()} == SPLIT_SIZES
     assert sum(SPLIT_SIZES.values()) == 1797
     for images, labels in parts.values():
@@ -30,18 +33,25 @@ def test_splits_are_fixed_disjoint_and_cover_every_digit():
     assert len(train & test) <= 3 and len(train & heldout) <= 3 and len(test & heldout) <= 3
 
 
+def _loader(split):
+    """The public loader for a public split, the autograder's for the held-out one."""
+    if split in PUBLIC_SPLITS:
+        return lambda **kw: load_digits_data(split, **kw)
+    return load_heldout_digits
+
+
 @pytest.mark.parametrize("split", list(SPLIT_SIZES))
 @pytest.mark.parametrize("shifted", [True, False])
 def test_load_digits_data_shapes_range_and_determinism(split, shifted):
-    X, y = load_digits_data(split, canvas=16, shifted=shifted)
+    X, y = _loader(split)(canvas=16, shifted=shifted)
     n = SPLIT_SIZES[split]
     assert X.shape == (n, 1, 16, 16) and X.dtype == torch.float32
     assert y.shape == (n,) and y.dtype == torch.int64
     assert 0.0 <= X.min() and X.max() <= 1.0
-    X2, y2 = load_digits_data(split, canvas=16, shifted=shifted)
+    X2, y2 = _loader(split)(canvas=16, shifted=shifted)
     assert torch.equal(X, X2) and torch.equal(y, y2)
     # every canvas holds exactly one whole digit: its pixels sum to the plain digit's
-    plain, labels = digit_images(split)
+    plain, labels = _digit_images(split)
     assert torch.equal(y, labels)
     torch.testing.assert_close(X.sum(dim=(1, 2, 3)), plain.sum(dim=(1, 2)))
 
@@ -54,8 +64,8 @@ def test_centred_digits_sit_in_the_middle():
 
 
 def test_canvas_8_is_the_plain_data_and_seed_is_ignored_when_centred():
-    X, _ = load_digits_data("heldout", canvas=8, shifted=False)
-    assert torch.equal(X[:, 0], digit_images("heldout")[0])
+    X, _ = load_heldout_digits(canvas=8, shifted=False)
+    assert torch.equal(X[:, 0], _digit_images("heldout")[0])
     a, _ = load_digits_data("train", canvas=12, shifted=False, seed=1)
     b, _ = load_digits_data("train", canvas=12, shifted=False, seed=2)
     assert torch.equal(a, b)
@@ -99,3 +109,9 @@ def test_errors_name_the_problem():
         paste(torch.ones(1, 8, 8), torch.tensor([[5, 0]]), canvas=10)
     with pytest.raises(ValueError, match="smaller than"):
         random_positions(3, 4)
+
+
+@pytest.mark.parametrize("load", [load_digits_data, digit_images])
+def test_notebooks_cannot_load_the_held_out_digits(load):
+    with pytest.raises(ValueError, match="kept for the autograder's hidden tests"):
+        load("heldout")

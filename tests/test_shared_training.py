@@ -1,4 +1,5 @@
-"""shared.training and shared.timing: seeded loaders, progress bars, the reference fit."""
+"""shared.training and shared.timing (seeded loaders, progress bars, predictions) and the
+autograder-only reference fit and accuracy (grader_support.training)."""
 
 import contextlib
 import copy
@@ -9,8 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from autograder.grader_support.training import accuracy, fit
 from shared.timing import stopwatch
-from shared.training import accuracy, fit, make_loader, predict, progress_bar
+from shared.training import make_loader, predict, progress_bar
 
 
 def _data(n=24, seed=0):

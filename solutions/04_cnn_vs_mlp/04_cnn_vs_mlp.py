@@ -767,13 +767,14 @@ def test_experiment_heldout_hidden(trained, final_acc, make_cnn, make_mlp, mlp_h
     from shared.checks import check_implemented
     from shared.digits import load_digits_data
     from shared.testing.cnn_vs_mlp import EXPERIMENT_KEYS, check_claim, first_failure, upstream_checks
-    from shared.training import accuracy
+    from grader_support.heldout import load_heldout_digits
+    from grader_support.training import accuracy
 
     check_implemented(final_acc, "final_acc")
     checks = upstream_checks(make_cnn, make_mlp, mlp_hidden, train_one_epoch, evaluate, make_loaders, run_experiment, load_digits_data)
     if first_failure(checks) is not None:
         return  # a mistake in questions 2 to 4 costs points there, not again here
-    heldout = {key: accuracy(trained[key], *load_digits_data("heldout", canvas=16, shifted=key[0] == "shifted")) for key in EXPERIMENT_KEYS}
+    heldout = {key: accuracy(trained[key], *load_heldout_digits(canvas=16, shifted=key[0] == "shifted")) for key in EXPERIMENT_KEYS}
     for key in EXPERIMENT_KEYS:
         assert float(final_acc[key]) - heldout[key] <= 0.15, (
             f"The {key[1].upper()} trained on {key[0]} digits scores {float(final_acc[key]):.3f} on the test split but only "
