@@ -46,6 +46,9 @@ def submissions(tiny_build, tmp_path) -> Path:
     looping(tiny_build.solution_notebook, folder / "grace.ipynb")
     with zipfile.ZipFile(folder / "heidi.zip", "w") as zf:
         zf.write(tiny_build.solution_notebook, "00_tiny.ipynb")
+    with zipfile.ZipFile(folder / "judy.zip", "w") as zf:  # a folder zipped on macOS
+        zf.write(tiny_build.solution_notebook, "hw/00_tiny.ipynb")
+        zf.writestr("__MACOSX/hw/._00_tiny.ipynb", "")
     with zipfile.ZipFile(folder / "ivan.zip", "w") as zf:  # the stub, with checks that pass
         zf.write(tiny_build.student_notebook, "00_tiny.ipynb")
         zf.writestr("shared/__init__.py", "")
@@ -83,16 +86,21 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
         "grace.ipynb",
         "heidi.zip",
         "ivan.zip",
+        "judy.zip",
     ]
     assert (rows["alice.ipynb"]["status"], rows["alice.ipynb"]["score"]) == ("graded", "3")
     assert rows["alice.ipynb"]["q1"] == "2" and rows["alice.ipynb"]["q2"] == "1"
     assert (rows["bob.ipynb"]["status"], rows["bob.ipynb"]["score"]) == ("graded", "0")
     assert rows["heidi.zip"]["score"] == "3"
+    assert rows["judy.zip"]["score"] == "3", "a notebook in a zipped folder is graded"
     assert rows["ivan.zip"]["score"] == "0", "a submitted shared/ must not replace the grader's"
     assert "not valid notebook JSON" in rows["carol.ipynb"]["error"]
     assert "empty" in rows["dave.ipynb"]["error"]
     assert "not a notebook (.py)" in rows["erin.py"]["error"]
     assert "notebook for assignment 05_autoencoder" in rows["frank.ipynb"]["error"]
+    for ungradable in ("carol.ipynb", "dave.ipynb", "erin.py", "frank.ipynb"):
+        row = rows[ungradable]  # no score at all, unlike a real 0
+        assert (row["status"], row["score"], row["percent"]) == ("error", "", ""), row
     # An endless loop under a 25 s limit: the plugin fits its backstop inside that limit and
     # grades from what was recorded, so the row says what ran out of time instead of "timeout".
     assert (rows["grace.ipynb"]["status"], rows["grace.ipynb"]["score"]) == ("graded", "0")
@@ -100,9 +108,27 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     assert "no time or attempts left" in grace
     feedback = (out / "feedback" / "bob.ipynb.txt").read_text()
     assert "step returned None: replace the ... with your code" in feedback
+    # The stub fails the hidden test too: its message is the instructor's only.
+    hidden_message = "step must work elementwise on any shape"
+    assert "hidden test 2: failed" in feedback and hidden_message not in feedback
+    assert hidden_message in (out / "instructor" / "bob.ipynb.txt").read_text()
+    assert (
+        "Not graded: carol.ipynb: not valid notebook JSON"
+        in (out / "feedback" / "carol.ipynb.txt").read_text()
+    )
     gradescope = json.loads((out / "results" / "alice.ipynb.json").read_text())
     assert {"tests"} <= set(gradescope) and all("name" in t for t in gradescope["tests"])
-    assert "9 submissions: 5 graded" in result.output
+    assert "10 submissions: 6 graded" in result.output
+    # No student is known from files alone: the Canvas import says what it can, the CLI why.
+    assert "10 submission(s) have no student name, email or ID" in result.output
+    with open(out / "canvas_import.csv", newline="") as f:
+        canvas = list(csv.reader(f))
+    assert canvas[:2] == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "00_tiny"],
+        ["Points Possible", "", "", "", "", "3"],
+    ]
+    assert ["alice.ipynb", "", "", "", "", "3"] in canvas
+    assert ["carol.ipynb", "", "", "", "", ""] in canvas
 
     # A re-run grades nothing already graded (errors are tried again); rows are kept.
     graded_at = (out / "results" / "alice.ipynb.json").stat().st_mtime_ns
@@ -111,7 +137,7 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     assert again.exit_code == 1, again.output
     assert (out / "results" / "alice.ipynb.json").stat().st_mtime_ns == graded_at, "graded twice"
     assert rows_of(out)["alice.ipynb"]["score"] == "3"
-    assert len(rows_of(out)) == 9
+    assert len(rows_of(out)) == 10
     assert not list(out.glob(".gradebook-*")), "a partial gradebook was left behind"
 
 
