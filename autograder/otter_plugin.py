@@ -209,7 +209,11 @@ class GradingGuard(AbstractOtterPlugin):
         limit = float(config["submission_timeout"])
         if os.environ.get(TIMEOUT_VARIABLE):
             limit = min(limit, float(os.environ[TIMEOUT_VARIABLE]))
-        self.deadline = time.monotonic() + limit - min(60.0, 0.15 * limit)
+        # What grading needs after the notebook stops (ending the kernel, the tests, the
+        # results) takes seconds whatever the limit, and longer on a loaded machine: reserve at
+        # least 10 s of it (15% of a long limit, at most 60 s, never more than half).
+        reserve = min(60.0, max(10.0, 0.15 * limit), 0.5 * limit)
+        self.deadline = time.monotonic() + limit - reserve
 
     @property
     def workdir(self) -> Path:
