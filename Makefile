@@ -4,15 +4,18 @@
 #   make test                          lint and run the whole test suite (what CI runs)
 #   make grade A=01_perceptron_xor S=path/to/submissions/
 #   make verify [A=01]   make bench [A=01]
+#   make report A=01 [G=gradebook/01_perceptron_xor] [NAMES=1]   class report of a graded batch
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 A ?=
 S ?=
+G ?=
+NAMES ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv dist verify test lint format grade bench clean
+.PHONY: venv dist verify test lint format grade report bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +47,10 @@ format: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(A)" -a -n "$(S)" || { echo "usage: make grade A=01_perceptron_xor S=path/to/submissions/"; exit 2; }
 	$(PY) -m autograder grade $(A) $(S)
+
+report: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make report A=01_perceptron_xor [G=gradebook_dir] [NAMES=1]"; exit 2; }
+	$(PY) -m autograder report $(A) $(G) $(if $(NAMES),--names)
 
 bench: $(STAMP)
 	$(PY) -m autograder bench $(A)

@@ -224,6 +224,12 @@ def verify(
 )
 @click.option("--force", is_flag=True, help="Grade again submissions already in the gradebook.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option(
+    "--canvas-assignment",
+    default=None,
+    help="Assignment column of OUT/canvas_import.csv: a Canvas assignment's title, or "
+    "'Title (id)' as Canvas's gradebook export names it [default: ASSIGNMENT].",
+)
 @_jobs_option
 @_timeout_option
 def grade(
@@ -233,17 +239,23 @@ def grade(
     autograder: Path | None,
     force: bool,
     progress: bool,
+    canvas_assignment: str | None,
     jobs: int | None,
     timeout: float,
 ) -> None:
-    """Grade SUBMISSIONS (notebooks, zips, or folders of them) for ASSIGNMENT, in parallel.
+    """Grade SUBMISSIONS (notebooks, zips, folders of them, or a Gradescope export folder) for
+    ASSIGNMENT, in parallel.
 
-    Writes OUT/gradebook.csv (one row per submission, written atomically), OUT/feedback/ID.txt
-    and OUT/results/ID.json (Gradescope's format). A broken submission gets an error row and the
-    batch goes on; re-running skips what is already graded unless --force.
+    Writes OUT/gradebook.csv (one row per student, or per submission where the students are
+    unknown; written atomically), OUT/feedback/ID.txt (for the student: hidden tests as their
+    outcome only), OUT/instructor/ID.txt (every message, and the grading log of what could not be
+    graded), OUT/results/ID.json (Otter's results) and OUT/canvas_import.csv (Canvas's gradebook
+    import). A broken submission gets a row with an empty score and the reason, and the batch goes
+    on; re-running skips what is already graded unless --force.
     """
     from .build import build as build_one
-    from .grade import grade_batch
+    from .grade import GRADEBOOK, grade_batch, read_gradebook
+    from .gradebook_formats import CANVAS_IMPORT, ExportError
     from .master import read_master
 
     (chosen,) = resolve([assignment])
@@ -279,7 +291,10 @@ def grade(
             timeout=timeout,
             force=force,
             progress=progress,
+            canvas_assignment=canvas_assignment,
         )
+    except ExportError as exc:
+        raise UserError(str(exc)) from exc
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
@@ -288,13 +303,32 @@ def grade(
     mean = sum(float(r["percent"]) for r in graded) / len(graded) if graded else 0.0
     click.echo(
         f"{len(rows)} submissions: {len(graded)} graded (mean {mean:.1f}%), {errors} not "
-        f"gradable; gradebook: {_relative(out / 'gradebook.csv')}"
+        f"gradable; gradebook: {_relative(out / GRADEBOOK)}"
     )
+    _, students = read_gradebook(out / GRADEBOOK)
+    if students:
+        click.echo(f"{sum(map(len, students.values()))} students in {len(students)} submissions")
+    click.echo(
+        f"For students: {_relative(out / 'feedback')}/ID.txt (hidden tests' details left out). "
+        f"Not for students: {_relative(out / 'instructor')}/ and {_relative(out / 'results')}/."
+    )
+    click.echo(f"Canvas gradebook import: {_relative(out / CANVAS_IMPORT)}")
+    unknown = sorted(set(rows) - set(students))
+    if unknown:
+        click.echo(
+            f"  {len(unknown)} submission(s) have no student name, email or ID (graded from "
+            f"files, not from a Gradescope export folder; e.g. {unknown[0]}): their Canvas rows "
+            "carry the submission's name as Student and no ID, SIS User ID or SIS Login ID, so "
+            "Canvas finds a student only where that is the student's name in Canvas. Grade "
+            "Gradescope's export folder (with its submission_metadata.yml) to fill them in.",
+            err=True,
+        )
     if errors:
         first = next(r for r in rows.values() if r.get("status") != "graded")
         raise UserError(
             f"{errors} submission(s) could not be graded (e.g. {first['submission']}: "
-            f"{first['error']}); each has an error row and feedback in {_relative(out)}"
+            f"{first['error']}); each has a row with an empty score and its status, and its "
+            f"reason in {_relative(out / 'feedback')}/ and {_relative(out / 'instructor')}/"
         )
 
 
@@ -369,6 +403,55 @@ def bench(
             shutil.rmtree(staging, ignore_errors=True)
     click.echo(f"on {_machine()}")
     click.echo(table(figures))
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument(
+    "gradebook", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for report.html and the report-*.csv tables [default: GRADEBOOK/report].",
+)
+@click.option("--names", is_flag=True, help="Show submission identifiers (hidden by default).")
+def report(assignment: str, gradebook: Path | None, out: Path | None, names: bool) -> None:
+    """Write a class report of ASSIGNMENT's grading: what the class got wrong, at a glance.
+
+    GRADEBOOK is a folder `grade` wrote [default: gradebook/ASSIGNMENT] or a folder of
+    Gradescope results.json files. Writes OUT/report.html (self-contained: opens offline) and
+    the same tables as OUT/report-*.csv. Identifiers of submissions appear only with --names.
+    """
+    from .master import read_master
+    from .mutants import load_mutants
+    from .report import build_report
+
+    (chosen,) = resolve([assignment])
+    folder = gradebook or Path("gradebook") / chosen.name  # grade's default --out
+    if not folder.is_dir():
+        raise UserError(
+            f"{_relative(folder)} not found: grade first (python -m autograder grade "
+            f"{chosen.name} SUBMISSIONS), or name the folder of results"
+        )
+    master = read_master(chosen)
+    built = build_report(
+        chosen.name,
+        folder,
+        out or folder / "report",
+        load_mutants(master),
+        master.question_names,
+        names=names,
+    )
+    if not built.submissions:
+        raise UserError(f"{_relative(folder)} holds no gradebook.csv and no results .json files")
+    page = (out or folder / "report") / "report.html"
+    click.echo(
+        f"{len(built.submissions)} submissions ({len(built.graded)} graded) in "
+        f"{built.seconds:.2f} s: {_relative(page)} and report-*.csv beside it"
+    )
 
 
 def _bench_gradescope(chosen: list[Assignment]) -> None:

@@ -8,10 +8,16 @@
       replace: "return activation(x @ w)"
       questions: [q2]                          # exactly the questions that must lose points
       hint: bias                               # the failing test's message must say this
+      hint_id: xor.neuron_bias                 # ...and show its tag, [hint: xor.neuron_bias]
 
 ``verify`` applies each edit to the reference notebook, grades the result, and fails when a named
-question keeps its points, its failure message lacks the hint, or a question *not* named loses
-points (one mistake costs one question).
+question keeps its points, its failure message lacks the hint or the tag, or a question *not*
+named loses points (one mistake costs one question).
+
+``hint_id`` is required: it is the stable name of the diagnosis, which the test writes after the
+hint's text with ``shared.testing.tagged`` (``... [hint: xor.neuron_bias]``), so that the class
+report (``autograder.report``) can count who made which mistake however the wording changes.
+Several mistakes may share one (the test cannot tell them apart); :func:`hint_ids` reads them back.
 
 ``solutions/NN_topic/variants.yml`` is the dual: valid solutions in other styles, each of which
 must score 100% under every verify seed::
@@ -30,6 +36,7 @@ must occur exactly once in the master (and in the reference notebook's code).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +48,19 @@ from .master import Master
 
 MUTANT_KEYS = ("name", "mistake", "questions", "hint")
 VARIANT_KEYS = ("name", "style")
+# What shared.testing.tagged writes after a hint: "[hint: topic.name]" (kept in step by a test).
+HINT_ID = re.compile(r"[a-z][a-z0-9]*\.[a-z][a-z0-9_]*")
+HINT_TAG = re.compile(rf"\[hint: ({HINT_ID.pattern})\]")
+
+
+def hint_tag(hint_id: str) -> str:
+    """The tag a failure message shows for ``hint_id``: ``[hint: conv.size_ceil]``."""
+    return f"[hint: {hint_id}]"
+
+
+def hint_ids(text: str) -> list[str]:
+    """The hint identifiers tagged in ``text`` (a failure message), each once, in order."""
+    return list(dict.fromkeys(HINT_TAG.findall(text)))
 
 
 @dataclass(frozen=True)
@@ -51,13 +71,15 @@ class Edit:
 
 @dataclass(frozen=True)
 class Mutant:
-    """A catalogued mistake: edits that must cost exactly ``questions``, showing ``hint``."""
+    """A catalogued mistake: edits that must cost exactly ``questions``, showing ``hint`` and
+    the tag of ``hint_id``."""
 
     name: str
     mistake: str
     edits: tuple[Edit, ...]
     questions: tuple[str, ...]
     hint: str
+    hint_id: str = ""  # required in a catalogue (load_mutants); empty only in hand-made Mutants
 
     @property
     def label(self) -> str:
@@ -96,9 +118,25 @@ def load_mutants(master: Master) -> list[Mutant]:
                 edits,
                 questions,
                 str(entry["hint"]),
+                _hint_id(entry, label),
             )
         )
     return mutants
+
+
+def _hint_id(entry: dict, label: str) -> str:
+    value = entry.get("hint_id")
+    if value in (None, ""):
+        raise UserError(
+            f"{label} lacks hint_id: the stable name of the hint its failing test shows, as in "
+            "that hint's tag [hint: topic.name] (written by shared.testing.tagged)"
+        )
+    if not isinstance(value, str) or not HINT_ID.fullmatch(value):
+        raise UserError(
+            f"{label}: hint_id {value!r} is not of the form topic.name (lower case, digits and "
+            "underscores, e.g. conv.size_ceil)"
+        )
+    return value
 
 
 def load_variants(master: Master) -> list[Variant]:

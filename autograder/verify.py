@@ -2,9 +2,9 @@
 
 For each assignment: the reference scores 100% (under several seeds), the untouched stub scores
 0 and the grader survives it, every catalogued mutant loses points on the questions it names
-with its hint in the message, no solution line or hidden test reaches a student file, and
-``assignments/`` matches the master. Each check is one row of a table; any failure makes the
-command exit non-zero.
+with its hint and its hint's tag (``hint_id``) in the message, no solution line or hidden test
+reaches a student file, and ``assignments/`` matches the master. Each check is one row of a
+table; any failure makes the command exit non-zero.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .catalog import GRADER_SUPPORT, HELPER_PACKAGE
 from .fastgrade import fast_grade
 from .leaks import structural_leaks
 from .master import public_lines, solution_lines
-from .mutants import Mutant, apply_edits, load_mutants, load_variants
+from .mutants import Mutant, apply_edits, hint_ids, hint_tag, load_mutants, load_variants
 from .runner import GradeResult, grade_notebook
 
 TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
@@ -292,6 +292,12 @@ def _check_mutant(
             problems.append(
                 f"{name} failed without the hint {mutant.hint!r}: {_first_line(q.failures)}"
             )
+        elif mutant.hint_id not in hint_ids(q.failures):
+            shown = ", ".join(hint_ids(q.failures)) or "none"
+            problems.append(
+                f"{name} failed without the tag {hint_tag(mutant.hint_id or '?')} (hint_id); "
+                f"tags shown: {shown}"
+            )
         else:
             caught.append(f"{name} {q.score:g}/{q.possible:g}")
     for name in questions:
@@ -304,7 +310,7 @@ def _check_mutant(
     detail = (
         "; ".join(problems)
         if problems
-        else f"caught: {', '.join(caught)}; hint {mutant.hint!r} shown"
+        else f"caught: {', '.join(caught)}; hint {mutant.hint!r} shown, {hint_tag(mutant.hint_id)}"
     )
     report.add(label, not problems, detail)
 

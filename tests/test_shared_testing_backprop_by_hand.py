@@ -526,3 +526,18 @@ def test_trusted_namespace_keeps_agreeing_functions_and_replaces_others():
     assert chosen["ReLU"] is not ReLUAtZeroOne
     assert chosen["softmax_cross_entropy"].fn is ce
     assert bh.trusted_namespace({"Linear": BadLinear})["Linear"] is not BadLinear
+
+
+def test_diagnoses_carry_their_hint_tag():
+    """The tags mutants.yml names (hint_id) and the class report counts, written by tagged."""
+
+    class NoBias(Linear):
+        def forward(self, x):
+            self.x = x
+            return x @ self.W
+
+    assert "[hint: bp.linear_bias]" in _fails(bh.check_linear, NoBias, 4, 3, 5, 0)
+    rng = np.random.default_rng(0)
+    x = bh.activation_input(rng, (3, 4), 2.0)
+    message = _fails(bh.check_activation, ReLUAtZeroOne, "ReLU", x, rng.normal(size=x.shape))
+    assert "[hint: bp.relu_mask_at_zero]" in message

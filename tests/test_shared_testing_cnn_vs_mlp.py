@@ -383,3 +383,13 @@ def test_patches_and_linear_to_conv_accept_valid_padding_and_parameters():
             2,
             x,
         )
+
+
+@pytest.mark.parametrize(
+    ("options", "tag"),
+    [({"zero_grad": False}, "cnn.zero_grad"), ({"per_example": False}, "cnn.mean_of_batch_means")],
+)
+def test_diagnoses_carry_their_hint_tag(options, tag):
+    """The tags mutants.yml names (hint_id) and the class report counts, written by tagged."""
+    with pytest.raises(AssertionError, match=rf"\[hint: {tag}\]"):
+        _epoch_case(_with(train_one_epoch, **options))

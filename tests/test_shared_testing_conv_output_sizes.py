@@ -594,3 +594,23 @@ def test_check_vectorised_fails_an_untouched_stub(nb):
     )
     assert "returned None" in fails(t.check_vectorised, stub["conv2d"], nb["max_pool2d"])
     assert F.conv2d is torch.conv2d and math.prod((2, 3)) == 6  # untouched by the tracing
+
+
+def test_diagnoses_carry_their_hint_tag():
+    """The tags mutants.yml names (hint_id) and the class report counts, written by tagged."""
+    ceil = notebook(
+        (
+            "(n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1",
+            "-(-(n + 2 * padding - dilation * (kernel - 1) - 1) // stride) + 1",
+        )
+    )
+    message = fails(t.check_conv_output_size, ceil["conv_output_size"], [t.ConvCase(6, 3, 2)])
+    assert message.endswith("not computed [hint: conv.size_ceil]")
+    lax = notebook(('("kernel", kernel, 1)', '("kernel", kernel, -9)'))
+    message = fails(
+        t.check_conv_errors, lax["conv_output_size"], [(dict(n=5, kernel=0), ("kernel",))]
+    )
+    assert "[hint: conv.refuse_kernel]" in message
+    assert "[hint: conv.params_bias]" in t.conv_params_hint(
+        t.ConvParamCase(3, 64, 3, 1, True), 1728, 1792
+    )

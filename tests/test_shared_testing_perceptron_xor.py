@@ -309,3 +309,13 @@ def test_training_hint_and_unpack_losses():
         px.unpack_losses([torch.tensor(0.5)], 1, label="train_xor(...)")
     with pytest.raises(AssertionError, match="should return 2 losses"):
         px.unpack_losses([0.5], 2, label="train_xor(...)")
+
+
+def test_diagnoses_carry_their_hint_tag():
+    """The tags mutants.yml names (hint_id) and the class report counts, written by tagged."""
+    z = np.array([-2.0, 0.5, 3.0])
+    with pytest.raises(AssertionError, match=r"minus sign\. \[hint: xor\.sigmoid_sign\]"):
+        px.check_sigmoid(lambda z: 1 / (1 + np.exp(z)), z, label="sigmoid(z)")
+    with pytest.raises(AssertionError, match=r"\[hint: xor\.library_call\]"):
+        px.check_sigmoid(lambda z: torch.sigmoid(torch.as_tensor(z)).numpy(), z, label="s(z)")
+    assert px.PERCEPTRON_RULE.endswith("[hint: xor.perceptron_rule]")

@@ -65,10 +65,11 @@ def test_a_mutant_the_tests_miss_fails_verification(tiny, tmp_path):
     (tiny.mutants).write_text(
         "- name: harmless\n  mistake: a change no test can see\n"
         "  find: 'return 2 * x'\n  replace: 'return x + x'\n  questions: [q2]\n  hint: twice\n"
+        "  hint_id: tiny.twice\n"
         "- name: wrong_hint\n  mistake: caught, but the message does not say why\n"
         "  find: 'return (np.asarray(x) >= 0).astype(float)'\n"
         "  replace: 'return (np.asarray(x) > 0).astype(float)'\n  questions: [q1]\n"
-        "  hint: 'forgot the bias'\n"
+        "  hint: 'forgot the bias'\n  hint_id: tiny.bias\n"
     )
     report = verify(build(tiny, tmp_path / "build"), seeds=1, check_fresh=False, progress=False)
     rows = {row.check: row for row in report.rows}

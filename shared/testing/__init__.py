@@ -4,13 +4,63 @@ Case generators, comparison helpers and diagnosers (which hint a failure deserve
 public and hidden tests of a master call with different inputs, so the two cannot drift. These
 modules ship in the student zip: they hold no answer to a graded question and no hidden input
 (those live in each assignment's ``grader_only/`` folder, shipped in the autograder zip alone).
+
+A hint that names a likely mistake carries a stable identifier, written by :func:`tagged` as
+``[hint: topic.name]`` right after the hint's text. The catalogue of known mistakes beside each
+master names it (``hint_id``): ``verify`` checks that a mutant's failing question shows it, and
+the class report counts the submissions whose failures show it, however the wording changes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
+
+# topic.name: lower case, digits and underscores, one dot (the topic: xor, bp, conv, cnn, ...).
+HINT_ID = re.compile(r"[a-z][a-z0-9]*\.[a-z][a-z0-9_]*")
+
+
+def tagged(hint_id: str, text: str) -> str:
+    """``text`` (a hint) followed by its stable identifier: ``"... [hint: conv.size_ceil]"``.
+
+    The one place where the tag is written, so its form never drifts; the autograder reads it
+    back with ``autograder.mutants.hint_ids``. Identifiers are ``topic.name`` (``HINT_ID``).
+    """
+    if not HINT_ID.fullmatch(hint_id):
+        raise ValueError(f"a hint identifier is topic.name in lower case, got {hint_id!r}")
+    return f"{text.rstrip()} [hint: {hint_id}]"
+
+
+def not_defined_message(label: str) -> str:
+    """What a test says when the function it calls is None: on a student's machine Otter passes
+    None for a name the notebook has not defined yet (``grader.check`` run before the cell)."""
+    name = label.split("(")[0].strip() or "the function"
+    return tagged(
+        "kit.not_defined",
+        f"`{name}` is not defined yet, so {label} cannot run. Hint: run the cell that defines "
+        f"`{name}` (and every cell above it), then run grader.check again.",
+    )
+
+
+def check_defined(fn: Any, label: str) -> None:
+    """Fail with :func:`not_defined_message` when ``fn`` is None instead of a function."""
+    if fn is None:
+        raise AssertionError(not_defined_message(label))
+
+
+def called_none(error: BaseException, *, wrapper_frames: int = 0) -> bool:
+    """Whether ``error`` is calling None right where the test called the student's function
+    (not somewhere inside the student's code): a TypeError whose traceback ends in the calling
+    frame. ``wrapper_frames``: frames of the catching code at the traceback's head (1 for a
+    generator context manager, whose own frame comes first)."""
+    if not isinstance(error, TypeError) or "'NoneType' object is not callable" not in str(error):
+        return False
+    depth, tb = 0, error.__traceback__
+    while tb is not None:
+        depth, tb = depth + 1, tb.tb_next
+    return depth == wrapper_frames + 1
 
 
 @contextlib.contextmanager

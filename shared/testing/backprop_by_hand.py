@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from shared.checks import check_implemented
 from shared.forbid import forbid
-from shared.testing import substitute
+from shared.testing import called_none, not_defined_message, substitute, tagged
 
 NO_AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward")
 NO_FD_HELPER = ("grader_support.gradcheck.numerical_gradient", "grader_support.gradcheck._scalar")
@@ -71,6 +71,8 @@ def student_code(what: str, hint: str = "") -> Iterator[None]:
     except AssertionError:
         raise
     except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a message
+        if called_none(err, wrapper_frames=1):  # the function is None: its cell has not run
+            raise AssertionError(not_defined_message(what)) from None
         text = str(err) or "(no message)"
         raise AssertionError(
             _with_hint(f"{what} raised {type(err).__name__}: {text}", hint)
@@ -294,8 +296,8 @@ def forward_rules(v: dict[str, float]) -> list[Rule]:
                 w1 * n["x1"] + w2 * n["x2"] + b,
                 f"{a} = w{j}1 x1 + w{j}2 x2 + b{j}",
                 (
-                    (w1 * n["x1"] + w2 * n["x2"], f"Hint: include the bias b{j} = {b}."),
-                    (w1 * n["x2"] + w2 * n["x1"] + b, f"Hint: w{j}i multiplies x_i: w{j}1 x1 + w{j}2 x2."),
+                    (w1 * n["x1"] + w2 * n["x2"], tagged("bp.hand_hidden_bias", f"Hint: include the bias b{j} = {b}.")),
+                    (w1 * n["x2"] + w2 * n["x1"] + b, tagged("bp.hand_weight_index", f"Hint: w{j}i multiplies x_i: w{j}1 x1 + w{j}2 x2.")),
                 ),
             )
         )  # fmt: skip
@@ -305,8 +307,8 @@ def forward_rules(v: dict[str, float]) -> list[Rule]:
                 _sig(v[a]),
                 f"f{j} = sigma(a{j}) with your a{j} = {v[a]:.6g}",
                 (
-                    (v[a], "Hint: f is the activation sigma(a), not the pre-activation a."),
-                    (_sig(-v[a]), "Hint: sigma(a) = 1 / (1 + exp(-a)): mind the sign in the exponent."),
+                    (v[a], tagged("bp.hand_activation", "Hint: f is the activation sigma(a), not the pre-activation a.")),
+                    (_sig(-v[a]), tagged("bp.hand_sigmoid_sign", "Hint: sigma(a) = 1 / (1 + exp(-a)): mind the sign in the exponent.")),
                 ),
             )
         )  # fmt: skip
@@ -317,9 +319,9 @@ def forward_rules(v: dict[str, float]) -> list[Rule]:
             f"a_out = v1 f1 + v2 f2 + c with your f1 = {v['f1']:.6g}, f2 = {v['f2']:.6g}",
             (
                 (n["v1"] * v["a1"] + n["v2"] * v["a2"] + n["c"],
-                 "Hint: the output neuron sees the hidden activations f1, f2, not the "
-                 "pre-activations a1, a2."),
-                (n["v1"] * v["f1"] + n["v2"] * v["f2"], "Hint: include the output bias c = 0.2."),
+                 tagged("bp.hand_output_inputs", "Hint: the output neuron sees the hidden activations f1, f2, not the "
+                 "pre-activations a1, a2.")),
+                (n["v1"] * v["f1"] + n["v2"] * v["f2"], tagged("bp.hand_output_bias", "Hint: include the output bias c = 0.2.")),
             ),
         )
     )  # fmt: skip
@@ -328,7 +330,15 @@ def forward_rules(v: dict[str, float]) -> list[Rule]:
             "y",
             _sig(v["a_out"]),
             f"y = sigma(a_out) with your a_out = {v['a_out']:.6g}",
-            ((v["a_out"], "Hint: the output neuron is a sigmoid too: y = sigma(a_out)."),),
+            (
+                (
+                    v["a_out"],
+                    tagged(
+                        "bp.hand_output_sigmoid",
+                        "Hint: the output neuron is a sigmoid too: y = sigma(a_out).",
+                    ),
+                ),
+            ),
         )
     )
     return rules
@@ -414,7 +424,7 @@ def check_linear(
         out,
         ref["out"],
         rule=LINEAR_RULES["out"],
-        slips=[(x @ W, "Hint: include the bias: out = x @ W + b.")],
+        slips=[(x @ W, tagged("bp.linear_bias", "Hint: include the bias: out = x @ W + b."))],
     )
     assert_matches(
         f"{where}: backward(dout) returned dx",
@@ -424,11 +434,16 @@ def check_linear(
         slips=[
             (
                 dout @ W if d_in == d_out else None,
-                "Hint: dx = dout @ W.T: the transpose of W is missing.",
+                tagged(
+                    "bp.linear_dx_transpose",
+                    "Hint: dx = dout @ W.T: the transpose of W is missing.",
+                ),
             )
         ],
     )
-    stale = "Hint: backward must use the x cached by the latest forward call."
+    stale = tagged(
+        "bp.linear_stale_cache", "Hint: backward must use the x cached by the latest forward call."
+    )
     assert_matches(
         f"{where}: layer.dW after backward",
         getattr(layer, "dW", None),
@@ -437,9 +452,18 @@ def check_linear(
         slips=[
             (
                 dout.T @ x,
-                "Hint: that is dout.T @ x, the transpose of dW: a transpose is misplaced.",
+                tagged(
+                    "bp.weight_grad_transposed",
+                    "Hint: that is dout.T @ x, the transpose of dW: a transpose is misplaced.",
+                ),
             ),
-            (x.T @ dout / n, "Hint: the weight gradient sums over the batch; do not divide by N."),
+            (
+                x.T @ dout / n,
+                tagged(
+                    "bp.weight_grad_mean",
+                    "Hint: the weight gradient sums over the batch; do not divide by N.",
+                ),
+            ),
         ]
         + ([(x_old[:n].T @ dout, stale)] if refresh else []),
     )
@@ -449,34 +473,42 @@ def check_linear(
         ref["db"],
         rule=LINEAR_RULES["db"],
         slips=[
-            (dout, "Hint: the bias is shared by all N examples, so its gradient is dout summed over the batch (axis 0)."),
-            (dout.mean(axis=0), "Hint: db is dout summed over the batch, not averaged."),
-            (dout.sum(axis=1), "Hint: db is dout summed over the batch, axis 0 (not axis 1)."),
+            (dout, tagged("bp.bias_grad_not_summed", "Hint: the bias is shared by all N examples, so its gradient is dout summed over the batch (axis 0).")),
+            (dout.mean(axis=0), tagged("bp.bias_grad_mean", "Hint: db is dout summed over the batch, not averaged.")),
+            (dout.sum(axis=1), tagged("bp.bias_grad_axis", "Hint: db is dout summed over the batch, axis 0 (not axis 1).")),
         ],
-        shape_hint="Hint: the bias is shared by all N examples, so its gradient is dout summed over the batch (axis 0), shape (D_out,).",
+        shape_hint=tagged("bp.bias_grad_shape", "Hint: the bias is shared by all N examples, so its gradient is dout summed over the batch (axis 0), shape (D_out,)."),
     )  # fmt: skip
 
 
 def activation_slips(kind: str, x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """Backward-pass slips of an activation layer, as (the dx they give, hint)."""
-    slips = [(dout, "Hint: the activation derivative must multiply dout: dx = dout * f'(x).")]
+    slips = [
+        (
+            dout,
+            tagged(
+                "bp.activation_derivative_missing",
+                "Hint: the activation derivative must multiply dout: dx = dout * f'(x).",
+            ),
+        )
+    ]
     if kind == "Sigmoid":
         s = 1.0 / (1.0 + np.exp(-x))
         s2 = 1.0 / (1.0 + np.exp(-s))
         slips += [
-            (dout * s2 * (1 - s2), "Hint: s is already sigma(x); sigma(s) * (1 - sigma(s)) takes the sigmoid twice."),
-            (dout * x * (1 - x), "Hint: the derivative is s * (1 - s) of the output s = sigma(x), not of the input x."),
+            (dout * s2 * (1 - s2), tagged("bp.sigmoid_twice", "Hint: s is already sigma(x); sigma(s) * (1 - sigma(s)) takes the sigmoid twice.")),
+            (dout * x * (1 - x), tagged("bp.sigmoid_of_input", "Hint: the derivative is s * (1 - s) of the output s = sigma(x), not of the input x.")),
         ]  # fmt: skip
     elif kind == "Tanh":
         u = np.tanh(x)
         slips += [
-            (dout * (1 - u), "Hint: the derivative of tanh is 1 - out**2, squared."),
-            (dout * (1 - x**2), "Hint: the derivative is 1 - out**2 of the output out = tanh(x), not of the input x."),
+            (dout * (1 - u), tagged("bp.tanh_not_squared", "Hint: the derivative of tanh is 1 - out**2, squared.")),
+            (dout * (1 - x**2), tagged("bp.tanh_of_input", "Hint: the derivative is 1 - out**2 of the output out = tanh(x), not of the input x.")),
         ]  # fmt: skip
     elif kind == "ReLU":
         slips += [
-            (dout * (x >= 0), "Hint: at exactly x = 0 use the derivative 0, like PyTorch: the mask is x > 0, not x >= 0."),
-            (x * (x > 0), "Hint: dx multiplies the upstream gradient dout by the mask (x > 0); it is not the forward output."),
+            (dout * (x >= 0), tagged("bp.relu_mask_at_zero", "Hint: at exactly x = 0 use the derivative 0, like PyTorch: the mask is x > 0, not x >= 0.")),
+            (x * (x > 0), tagged("bp.relu_forward_output", "Hint: dx multiplies the upstream gradient dout by the mask (x > 0); it is not the forward output.")),
         ]  # fmt: skip
     return slips
 
@@ -528,8 +560,11 @@ def _scalar_loss(loss: Any, call: str) -> float:
     check_implemented(loss, f"{call}[0], the loss")
     if np.ndim(loss) != 0:
         raise AssertionError(
-            f"{call}[0], the loss, should be a single number (the mean), got an array of shape "
-            f"{np.shape(loss)}. Hint: take the mean over the batch."
+            tagged(
+                "bp.loss_not_scalar",
+                f"{call}[0], the loss, should be a single number (the mean), got an array of shape "
+                f"{np.shape(loss)}. Hint: take the mean over the batch.",
+            )
         )
     return as_number(loss, f"{call}[0], the loss")
 
@@ -546,14 +581,26 @@ def check_mse(mse_loss: Any, pred: np.ndarray, target: np.ndarray) -> None:
     diff = pred - target
     m = diff.size
     loss_slips = [
-        (0.5 * ref_loss, "Hint: no factor 1/2 here: the loss is the mean of (pred - target)**2."),
-        (float(np.sum(diff**2)), "Hint: take the mean over all M entries, not the sum."),
-        (float(np.mean(np.abs(diff))), "Hint: square the differences: (pred - target)**2."),
+        (
+            0.5 * ref_loss,
+            tagged(
+                "bp.mse_half",
+                "Hint: no factor 1/2 here: the loss is the mean of (pred - target)**2.",
+            ),
+        ),
+        (
+            float(np.sum(diff**2)),
+            tagged("bp.mse_sum", "Hint: take the mean over all M entries, not the sum."),
+        ),
+        (
+            float(np.mean(np.abs(diff))),
+            tagged("bp.mse_abs", "Hint: square the differences: (pred - target)**2."),
+        ),
     ]
     if diff.ndim >= 2:
         loss_slips.append(
             (float(np.mean(np.sum(diff**2, axis=-1))),
-             "Hint: the mean is over all M = pred.size entries, not over the rows only.")
+             tagged("bp.mse_mean_rows", "Hint: the mean is over all M = pred.size entries, not over the rows only."))
         )  # fmt: skip
     assert_matches(
         f"{call}[0], the loss,{shape}",
@@ -569,9 +616,9 @@ def check_mse(mse_loss: Any, pred: np.ndarray, target: np.ndarray) -> None:
         ref_grad,
         rule="Rule: dpred = 2 (pred - target) / M with M = pred.size.",
         slips=[
-            (diff / m, "Hint: keep the factor 2 from differentiating the square: 2 (pred - target) / M."),
-            (2 * diff, "Hint: the loss is a mean, so divide by M = pred.size entries."),
-            (-2 * diff / m, "Hint: mind the sign: the derivative of (pred - target)**2 with respect to pred is +2 (pred - target)."),
+            (diff / m, tagged("bp.mse_grad_factor_two", "Hint: keep the factor 2 from differentiating the square: 2 (pred - target) / M.")),
+            (2 * diff, tagged("bp.mse_grad_not_divided", "Hint: the loss is a mean, so divide by M = pred.size entries.")),
+            (-2 * diff / m, tagged("bp.mse_grad_sign", "Hint: mind the sign: the derivative of (pred - target)**2 with respect to pred is +2 (pred - target).")),
         ],
         rtol=1e-10,
     )  # fmt: skip
@@ -583,9 +630,10 @@ def check_cross_entropy(
     """softmax_cross_entropy -> (loss, dlogits) against F.cross_entropy and autograd."""
     call = f"softmax_cross_entropy(logits, labels={labels.tolist()}) for {what}"
     large = float(np.max(np.abs(logits))) > 700
-    stable = (
+    stable = tagged(
+        "bp.softmax_max_shift",
         "Hint: subtract the max of each row (logits.max(axis=1, keepdims=True)) before np.exp, and "
-        "compute log p as shifted - log(sum(exp(shifted))): exp(1000) overflows to inf."
+        "compute log p as shifted - log(sum(exp(shifted))): exp(1000) overflows to inf.",
     )
     with forbid(*NO_AUTOGRAD, reason=NO_AUTOGRAD_REASON), np.errstate(all="ignore"):
         with student_code(call, stable if large else ""):
@@ -603,7 +651,12 @@ def check_cross_entropy(
         loss,
         np.float64(ref_loss),
         rule="Rule: the loss is the mean over the batch of -log p[n, labels[n]].",
-        slips=[(ref_loss * n, "Hint: the loss is the mean over the N examples, not the sum.")],
+        slips=[
+            (
+                ref_loss * n,
+                tagged("bp.ce_sum", "Hint: the loss is the mean over the N examples, not the sum."),
+            )
+        ],
         rtol=1e-9,
     )
     assert_matches(
@@ -612,10 +665,10 @@ def check_cross_entropy(
         ref_grad,
         rule="Rule: dlogits = (softmax(logits) - onehot(labels)) / N.",
         slips=[
-            (ref_grad * n, f"Hint: yours is N = {n} times too large: it is not divided by N (the loss is a mean)."),
-            (ref_grad / n, f"Hint: yours is N = {n} times too small: it is divided by N twice."),
-            (ref_grad + onehot / n, "Hint: subtract the one-hot of the labels from the softmax."),
-            (-ref_grad, "Hint: mind the sign: softmax - onehot, not onehot - softmax."),
+            (ref_grad * n, tagged("bp.ce_grad_not_divided", f"Hint: yours is N = {n} times too large: it is not divided by N (the loss is a mean).")),
+            (ref_grad / n, tagged("bp.ce_grad_divided_twice", f"Hint: yours is N = {n} times too small: it is divided by N twice.")),
+            (ref_grad + onehot / n, tagged("bp.ce_grad_onehot", "Hint: subtract the one-hot of the labels from the softmax.")),
+            (-ref_grad, tagged("bp.ce_grad_sign", "Hint: mind the sign: softmax - onehot, not onehot - softmax.")),
         ],
     )  # fmt: skip
 
@@ -682,12 +735,16 @@ def fd_tolerance(case: FDCase, x: np.ndarray, eps: float) -> np.ndarray:
 def _restore_message(call: str, x: np.ndarray, before: np.ndarray) -> str:
     diff = np.abs(x - before)
     if float(diff.max()) <= 8 * UNIT_ROUNDOFF * (float(np.abs(before).max()) + 1):
-        hint = (
+        hint = tagged(
+            "bp.fd_restore_by_assignment",
             "Hint: x differs from before only by round-off: restore each entry by assignment, "
-            "x[idx] = old, rather than by adding and subtracting eps."
+            "x[idx] = old, rather than by adding and subtracting eps.",
         )
     else:
-        hint = "Hint: restore every perturbed entry (x[idx] = old) before moving to the next."
+        hint = tagged(
+            "bp.fd_not_restored",
+            "Hint: restore every perturbed entry (x[idx] = old) before moving to the next.",
+        )
     return f"{call} changed x: {int((diff > 0).sum())} entries differ after it returned; x must be exactly restored. {hint}"
 
 
@@ -728,21 +785,31 @@ def check_numerical_gradient(
         [
             (
                 2 * exact,
-                "Hint: divide by 2 eps: the two points x + eps and x - eps are 2 eps apart.",
+                tagged(
+                    "bp.fd_not_halved",
+                    "Hint: divide by 2 eps: the two points x + eps and x - eps are 2 eps apart.",
+                ),
             ),
-            (exact / 2, "Hint: divide by 2 eps, not by 4 eps (or eps twice)."),
-            (-exact, "Hint: mind the order: (f(x + eps) - f(x - eps)) / (2 eps)."),
+            (
+                exact / 2,
+                tagged("bp.fd_halved_twice", "Hint: divide by 2 eps, not by 4 eps (or eps twice)."),
+            ),
+            (
+                -exact,
+                tagged("bp.fd_order", "Hint: mind the order: (f(x + eps) - f(x - eps)) / (2 eps)."),
+            ),
         ],
     )
     residual = grad - exact
     if not hint and np.all(
         np.abs(np.abs(residual) - np.abs(one_sided)) <= 0.2 * np.abs(one_sided) + tol
     ):
-        hint = (
+        hint = tagged(
+            "bp.fd_one_sided",
             "Hint: yours is off by about eps/2 * f''(x), the error of a one-sided difference: use "
             "the "
             "centred difference (f(x + eps) - f(x - eps)) / (2 eps), whose error is of order "
-            "eps**2."
+            "eps**2.",
         )
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err / tol)), x.shape))
     raise AssertionError(
@@ -783,8 +850,8 @@ def check_numerical_gradient_closure(numerical_gradient: Any, W: np.ndarray, v: 
     hint = diagnose(
         grad,
         exact,
-        [(np.zeros_like(exact), "Hint: perturb x itself in place (x[idx] = old + eps), call f(x), and restore x[idx] = old; "
-                                "working on a copy changes nothing that f can see.")],
+        [(np.zeros_like(exact), tagged("bp.fd_on_a_copy", "Hint: perturb x itself in place (x[idx] = old + eps), call f(x), and restore x[idx] = old; "
+                                "working on a copy changes nothing that f can see."))],
     )  # fmt: skip
     raise AssertionError(
         _with_hint(
@@ -809,15 +876,15 @@ def check_relative_error(
     d, s = np.abs(a - b), np.abs(a) + np.abs(b)
     with np.errstate(all="ignore"):
         slips = [
-            (float(np.max(d / np.maximum(1e-12, np.abs(a + b)))), "Hint: the denominator is |a| + |b|, not |a + b|."),
-            (float(np.mean(d / np.maximum(1e-12, s))), "Hint: take the maximum over entries, not the mean."),
-            (float(np.max(d) / max(1e-12, float(np.max(s)))), "Hint: divide entry by entry, then take the maximum."),
+            (float(np.max(d / np.maximum(1e-12, np.abs(a + b)))), tagged("bp.relerr_denominator", "Hint: the denominator is |a| + |b|, not |a + b|.")),
+            (float(np.mean(d / np.maximum(1e-12, s))), tagged("bp.relerr_mean", "Hint: take the maximum over entries, not the mean.")),
+            (float(np.max(d) / max(1e-12, float(np.max(s)))), tagged("bp.relerr_entrywise", "Hint: divide entry by entry, then take the maximum.")),
         ]  # fmt: skip
     hint = next(
         (h for wrong, h in slips if abs(value - wrong) <= 1e-12 and abs(want - wrong) > 1e-9), ""
     )
     if not hint and want == 0.0 and not math.isfinite(value):
-        hint = "Hint: the floor 1e-12 in the denominator avoids 0 / 0."
+        hint = tagged("bp.relerr_floor", "Hint: the floor 1e-12 in the denominator avoids 0 / 0.")
     raise AssertionError(
         _with_hint(
             f"{call} gave {value!r}; the maximum over entries of |a - b| / max(1e-12, |a| + |b|) "
@@ -1023,7 +1090,10 @@ def check_gradient_check(
         got = sorted(errs) if isinstance(errs, dict) else type(errs).__name__
         hint = ""
         if isinstance(errs, dict) and params and set(errs) == {"dx"}:
-            hint = " Hint: decide by whether the layer has W and b (hasattr(layer, 'W')), not by its class."
+            hint = tagged(
+                "bp.gradcheck_by_class",
+                " Hint: decide by whether the layer has W and b (hasattr(layer, 'W')), not by its class.",
+            )
         raise AssertionError(
             f"{call} should return a dict with the keys {sorted(keys)}, got {got}.{hint}"
         )
@@ -1038,23 +1108,29 @@ def check_gradient_check(
         bad = {k: v for k, v in values.items() if not v < case.threshold}
         if bad:
             raise AssertionError(
-                f"{base}; {sorted(bad)} exceed it.\nHint: take the analytic gradients from "
-                "forward(x), then "
-                "backward(R), and copy them before the finite differences (which call forward "
-                "again); the loss is "
-                "sum(layer.forward(x) * R) with R = "
-                "np.random.default_rng(seed).normal(size=out.shape); perturb "
-                "layer.W and layer.b themselves."
+                tagged(
+                    "bp.gradcheck_procedure",
+                    f"{base}; {sorted(bad)} exceed it.\nHint: take the analytic gradients from "
+                    "forward(x), then "
+                    "backward(R), and copy them before the finite differences (which call forward "
+                    "again); the loss is "
+                    "sum(layer.forward(x) * R) with R = "
+                    "np.random.default_rng(seed).normal(size=out.shape); perturb "
+                    "layer.W and layer.b themselves.",
+                )
             )
         return
     if not values[bug_in] > 1e-2:
         raise AssertionError(
-            f"{base}; but this layer's {bug_in} is wrong (a planted bug), so the error for "
-            f"{bug_in} should be large "
-            "(above 1e-2). Hint: compare the layer's own gradient with the finite differences of "
-            "the loss with respect to "
-            + {"dx": "x", "dW": "layer.W", "db": "layer.b"}[bug_in]
-            + "."
+            tagged(
+                "bp.gradcheck_planted_bug",
+                f"{base}; but this layer's {bug_in} is wrong (a planted bug), so the error for "
+                f"{bug_in} should be large "
+                "(above 1e-2). Hint: compare the layer's own gradient with the finite differences of "
+                "the loss with respect to "
+                + {"dx": "x", "dW": "layer.W", "db": "layer.b"}[bug_in]
+                + ".",
+            )
         )
     others = {k: v for k, v in values.items() if k != bug_in and not v < case.threshold}
     if others:
@@ -1094,10 +1170,10 @@ def check_sigmoid_prime(sigmoid_prime_from_output: Any, a: np.ndarray) -> None:
         expected.numpy(),
         rule="Rule: sigma'(a) written with the output s = sigma(a).",
         slips=[
-            (_sigmoid(s) * (1 - _sigmoid(s)), "Hint: s is already the sigmoid's output sigma(a), so sigma'(a) = s * (1 - s); "
+            (_sigmoid(s) * (1 - _sigmoid(s)), tagged("bp.trask_sigmoid_twice", "Hint: s is already the sigmoid's output sigma(a), so sigma'(a) = s * (1 - s); "
                                               "applying sigma(s) * (1 - sigma(s)) takes the "
-                                              "sigmoid twice."),
-            (1 - s, "Hint: the derivative is s * (1 - s), a product."),
+                                              "sigmoid twice.")),
+            (1 - s, tagged("bp.sigmoid_prime_product", "Hint: the derivative is s * (1 - s), a product.")),
         ],
         rtol=1e-10,
     )  # fmt: skip
@@ -1118,10 +1194,11 @@ def check_trask_step(
     h = syn0.shape[1]
     call = f"trask_step(X {X.shape}, y {y.shape}, syn0 {syn0.shape}, syn1 {syn1.shape})"
     args = [a.copy() for a in (X, y, syn0, syn1)]
-    transpose = (
+    transpose = tagged(
+        "bp.trask_transpose",
         "Hint: check every product's shapes: delta1 = (delta2 @ syn1.T) * sigma'(l1) needs the "
         "transpose, "
-        f"({len(X)}, 1) @ (1, {h}) = ({len(X)}, {h}), the shape of l1."
+        f"({len(X)}, 1) @ (1, {h}) = ({len(X)}, {h}), the shape of l1.",
     )
     with forbid(*NO_AUTOGRAD, reason="Use the delta rules."), student_code(call, transpose):
         result = trask_step(*args)
@@ -1134,7 +1211,10 @@ def check_trask_step(
         rule="Rule: l1 = sigmoid(X @ syn0), l2 = sigmoid(l1 @ syn1), before any update.",
         rtol=1e-10,
     )
-    sign = "Hint: check the sign: y - l2 is minus the gradient, so the updates add (syn += ...); subtracting climbs the loss."
+    sign = tagged(
+        "bp.trask_sign",
+        "Hint: check the sign: y - l2 is minus the gradient, so the updates add (syn += ...); subtracting climbs the loss.",
+    )
     for name, new, ref, old in (("syn1_new", new1, ref1, syn1), ("syn0_new", new0, ref0, syn0)):
         assert_matches(
             f"{name} from {call} (one gradient-descent step on 0.5 * sum((y - l2)**2))",
@@ -1143,7 +1223,13 @@ def check_trask_step(
             rule=TRASK_RULE,
             slips=[
                 (2 * old - ref, sign),
-                (old, "Hint: return the updated weights, not the old ones."),
+                (
+                    old,
+                    tagged(
+                        "bp.trask_returns_old",
+                        "Hint: return the updated weights, not the old ones.",
+                    ),
+                ),
             ],
             rtol=1e-9,
         )
@@ -1152,8 +1238,11 @@ def check_trask_step(
     ):
         if not np.array_equal(arg, original):
             raise AssertionError(
-                f"{call} modified its input {name} in place; the prompt asks for new arrays. "
-                f"Hint: write {name}_new = {name} + ... rather than {name} += ...."
+                tagged(
+                    "bp.trask_in_place",
+                    f"{call} modified its input {name} in place; the prompt asks for new arrays. "
+                    f"Hint: write {name}_new = {name} + ... rather than {name} += ....",
+                )
             )
 
 
@@ -1188,19 +1277,25 @@ def check_trask_train(
     first = trask_initial_error(X, y, hidden, seed)
     if abs(errors[0] - first) > 1e-9:
         raise AssertionError(
-            f"{call}: errors[0] = {errors[0]:.10g}, but the weights drawn as stated (rng = "
-            "np.random.default_rng(seed), "
-            f"syn0 = 2 * rng.random((3, {hidden})) - 1, then syn1 = 2 * rng.random(({hidden}, 1)) "
-            "- 1) give "
-            f"mean |y - l2| = {first:.10g} before the first update. Hint: draw syn0 first, then "
-            "syn1, from one rng, and record "
-            "the error of each iteration's forward pass (before its update)."
+            tagged(
+                "bp.trask_init_order",
+                f"{call}: errors[0] = {errors[0]:.10g}, but the weights drawn as stated (rng = "
+                "np.random.default_rng(seed), "
+                f"syn0 = 2 * rng.random((3, {hidden})) - 1, then syn1 = 2 * rng.random(({hidden}, 1)) "
+                "- 1) give "
+                f"mean |y - l2| = {first:.10g} before the first update. Hint: draw syn0 first, then "
+                "syn1, from one rng, and record "
+                "the error of each iteration's forward pass (before its update).",
+            )
         )
     pred = (_sigmoid(_sigmoid(X @ syn0) @ syn1) > 0.5).astype(float)
     if not (errors[-1] < max_error and np.array_equal(pred, y)):
         hint = TRASK_RULE
         if errors[-1] > errors[0]:
-            hint = "Hint: the error rose: the updates must add (syn1 += l1.T @ delta2) because the error is y - l2."
+            hint = tagged(
+                "bp.trask_error_rose",
+                "Hint: the error rose: the updates must add (syn1 += l1.T @ delta2) because the error is y - l2.",
+            )
         raise AssertionError(
             f"{call}: the mean absolute error went from {errors[0]:.4f} to {errors[-1]:.4f} (it "
             "should fall below "
@@ -1295,7 +1390,10 @@ def check_mlp(TwoLayerMLP: Any, d_in: int, hidden: int, n_classes: int, n: int, 
     xt = _t(x)
     logits_t = torch.relu(xt @ params[0] + params[1]) @ params[2] + params[3]
     grads = torch.autograd.grad(logits_t, [xt, *params], torch.tensor(dlogits))
-    order = "Hint: forward goes through self.layers in order, backward through reversed(self.layers), each layer's output feeding the next."
+    order = tagged(
+        "bp.mlp_layer_order",
+        "Hint: forward goes through self.layers in order, backward through reversed(self.layers), each layer's output feeding the next.",
+    )
     with student_code(f"{where}: forward(x)", order):
         logits = model.forward(x.copy())
     assert_matches(f"{where}: forward(x)", logits, logits_t.detach().numpy(), rule=order)
@@ -1328,9 +1426,9 @@ def check_sgd_step(sgd_step: Any, seed: int, shapes: Sequence[tuple[int, ...]], 
             rule="Rule: param -= lr * grad, in place on the array.",
             against="param - lr * grad",
             slips=[
-                (old + lr * g, "Hint: move against the gradient: param -= lr * grad, not +=."),
-                (old, "Hint: update the array in place (param -= lr * grad or param[...] = ...); param = param - lr * grad only rebinds the name."),
-                (old - g, f"Hint: scale the step by the learning rate lr = {lr}."),
+                (old + lr * g, tagged("bp.sgd_sign", "Hint: move against the gradient: param -= lr * grad, not +=.")),
+                (old, tagged("bp.sgd_rebinds", "Hint: update the array in place (param -= lr * grad or param[...] = ...); param = param - lr * grad only rebinds the name.")),
+                (old - g, tagged("bp.sgd_lr", f"Hint: scale the step by the learning rate lr = {lr}.")),
             ],
             rtol=1e-12,
         )  # fmt: skip
@@ -1406,9 +1504,15 @@ def check_train_mlp(
             e = off[0]
             last = loss_fn.losses[(e + 1) * per - 1]
             hint = (
-                "Hint: append the mean of all the epoch's batch losses, not the last batch's loss."
+                tagged(
+                    "bp.history_last_batch",
+                    "Hint: append the mean of all the epoch's batch losses, not the last batch's loss.",
+                )
                 if abs(losses[e] - last) <= 1e-12 * max(1.0, abs(last))
-                else "Hint: collect each batch's loss during the epoch and append their mean once per epoch."
+                else tagged(
+                    "bp.history_mean",
+                    "Hint: collect each batch's loss during the epoch and append their mean once per epoch.",
+                )
             )
             raise AssertionError(
                 f"{call}: history['loss'][{e}] = {losses[e]:.10g}, but the mean of the {per} "
@@ -1424,7 +1528,10 @@ def check_train_mlp(
     if not acc >= min_accuracy:
         hint = "Rule: each batch: forward, softmax_cross_entropy, backward, then sgd_step; shuffle with rng.permutation(N) each epoch."
         if losses[-1] > losses[0]:
-            hint = "Hint: the loss rose: the update must move against the gradient (param -= lr * grad)."
+            hint = tagged(
+                "bp.train_loss_rose",
+                "Hint: the loss rose: the update must move against the gradient (param -= lr * grad).",
+            )
         raise AssertionError(
             f"{call} (run with correct layers and loss wherever yours disagree with PyTorch) "
             f"reaches a test accuracy of {acc:.3f}; it should be at "

@@ -30,7 +30,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader, TensorDataset
 
 from shared.checks import assert_close, assert_shape, check_implemented
-from shared.testing import substitute
+from shared.testing import check_defined, substitute, tagged
 
 # Accuracies are fractions k / N: float32 `(pred == y).float().mean()` is exact up to float32
 # rounding (relative 6e-8), and N <= a few thousand keeps neighbouring values 1e-4 apart.
@@ -42,28 +42,34 @@ TRAIN_RTOL, TRAIN_ATOL = 1e-4, 1e-6
 # Models compared with reference layers in float64.
 MODEL_RTOL, MODEL_ATOL = 1e-9, 1e-10
 
-LECTURE_CNN_HINT = (
+LECTURE_CNN_HINT = tagged(
+    "cnn.lecture_cnn_count",
     "Hint: conv 1->32 (3x3): 320, conv 32->64 (3x3): 18,496, Linear(64*7*7, 128): 401,536, "
-    "Linear(128, 10): 1,290. Keep every bias."
+    "Linear(128, 10): 1,290. Keep every bias.",
 )
-LECTURE_MLP_HINT = (
+LECTURE_MLP_HINT = tagged(
+    "cnn.lecture_mlp_count",
     "Hint: Linear(784, 512): 401,920, Linear(512, 32): 16,416, Linear(32, 10): 330. "
-    "Keep every bias."
+    "Keep every bias.",
 )
-CNN_FORWARD_HINT = (
+CNN_FORWARD_HINT = tagged(
+    "cnn.lecture_padding",
     "Hint: with padding=1 each 3x3 convolution keeps the side (28, then 14), each MaxPool2d(2) "
-    "halves it, so the flattened features have 64 * 7 * 7 = 3136 entries."
+    "halves it, so the flattened features have 64 * 7 * 7 = 3136 entries.",
 )
-MLP_FORWARD_HINT = (
-    "Hint: Flatten() first, so that Linear(784, 512) sees 28 * 28 = 784 features per image."
+MLP_FORWARD_HINT = tagged(
+    "cnn.lecture_flatten",
+    "Hint: Flatten() first, so that Linear(784, 512) sees 28 * 28 = 784 features per image.",
 )
-FLATTEN_HINT = (
+FLATTEN_HINT = tagged(
+    "cnn.flatten_size",
     "Hint: compute the flatten size from `canvas`: two MaxPool2d(2) leave a side of "
-    "canvas // 4, so the head is nn.Linear(c2 * (canvas // 4) ** 2, n_classes)."
+    "canvas // 4, so the head is nn.Linear(c2 * (canvas // 4) ** 2, n_classes).",
 )
-LOOP_HINT = (
+LOOP_HINT = tagged(
+    "cnn.loop_formula",
     "Hint: per batch: x, y = x.to(device), y.to(device); optimizer.zero_grad(); "
-    "loss = loss_fn(model(x), y) on the raw logits; loss.backward(); optimizer.step()."
+    "loss = loss_fn(model(x), y) on the raw logits; loss.backward(); optimizer.step().",
 )
 
 
@@ -75,6 +81,7 @@ def call(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> 
 
     The stub's ``None`` / ``...`` is reported by :func:`check_implemented`.
     """
+    check_defined(fn, desc)
     try:
         result = fn(*args, **kwargs)
     except AssertionError:
@@ -114,9 +121,10 @@ def no_progress_bar(desc: str) -> Iterator[None]:
         yield
     finally:
         std.tqdm.__init__ = original
-    assert not shown, (
+    assert not shown, tagged(
+        "cnn.progress_bar",
         f"With progress=False, {desc} showed a progress bar ({shown[0]}). "
-        "Hint: progress_bar(loader, enabled=progress), or tqdm(loader, disable=not progress)."
+        "Hint: progress_bar(loader, enabled=progress), or tqdm(loader, disable=not progress).",
     )
 
 
@@ -138,9 +146,10 @@ def check_module(model: Any, desc: str) -> nn.Module:
 def check_logits(out: torch.Tensor, desc: str) -> None:
     """Fail if ``out`` (N, C) looks like probabilities or log-probabilities, not logits."""
     out = out.detach().double()
-    hint = (
+    hint = tagged(
+        "cnn.logits",
         "Hint: return raw logits, no softmax at the end: "
-        "nn.CrossEntropyLoss applies log-softmax itself."
+        "nn.CrossEntropyLoss applies log-softmax itself.",
     )
     ones = torch.ones(len(out), dtype=out.dtype)
     assert not torch.allclose(out.sum(dim=1), ones), (
@@ -167,7 +176,9 @@ def check_param_count(model: nn.Module, expected: int, desc: str, detail: str) -
         return
     why = ""
     if n == 2 * expected:
-        why = " That is exactly twice the count: is a layer registered twice?"
+        why = tagged(
+            "cnn.count_twice", " That is exactly twice the count: is a layer registered twice?"
+        )
     assert n == expected, f"{desc} has {n:,} parameters instead of {expected:,}.{why} {detail}"
 
 
@@ -254,8 +265,9 @@ def check_device_free(
     make: Callable[[], nn.Module], desc: str, x_shape: tuple, out_shape: tuple
 ) -> None:
     """Built under ``torch.device('meta')``, the model's parameters and output stay on meta."""
-    hint = (
-        "Hint: do not choose a device when you build a model; move it later with model.to(device)."
+    hint = tagged(
+        "cnn.device_free",
+        "Hint: do not choose a device when you build a model; move it later with model.to(device).",
     )
     with torch.device("meta"):
         model = call(make, desc=f"{desc} under `with torch.device('meta')`", hint=hint)
@@ -267,12 +279,13 @@ def check_device_free(
         model,
         torch.zeros(*x_shape, device="meta"),
         desc=f"{desc} on the meta device",
-        hint="Hint: no .cpu() or .cuda() inside the model.",
+        hint=tagged("cnn.no_device_calls", "Hint: no .cpu() or .cuda() inside the model."),
     )
-    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", (
+    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", tagged(
+        "cnn.no_device_calls",
         f"{desc} on the meta device returned shape {tuple(out.shape)} on {out.device}, expected "
         f"{out_shape} on meta. "
-        "Hint: no .cpu() or .cuda() inside the model."
+        "Hint: no .cpu() or .cuda() inside the model.",
     )
 
 
@@ -324,14 +337,21 @@ def check_mlp_builder(
         model,
         mlp_param_count(canvas, hidden, n_classes),
         desc,
-        f"Expected Linear layers {' -> '.join(map(str, widths))}. Hint: one Linear + ReLU per "
-        "hidden "
-        "width, then Linear(hidden[-1], n_classes); the input has canvas * canvas features.",
+        tagged(
+            "cnn.mlp_widths",
+            f"Expected Linear layers {' -> '.join(map(str, widths))}. Hint: one Linear + ReLU per "
+            "hidden "
+            "width, then Linear(hidden[-1], n_classes); the input has canvas * canvas features.",
+        ),
     )
     gen = torch.Generator().manual_seed(canvas)
     a, b = (torch.randn(8, 1, canvas, canvas, generator=gen) for _ in range(2))
     out = check_forward(
-        model, a, (8, n_classes), desc, "Hint: Flatten() first, then the Linear layers."
+        model,
+        a,
+        (8, n_classes),
+        desc,
+        tagged("cnn.mlp_flatten", "Hint: Flatten() first, then the Linear layers."),
     )
     check_logits(out, f"{desc}(x)")
     with torch.no_grad():
@@ -339,10 +359,11 @@ def check_mlp_builder(
         affine_defect = (
             (model(a) + model(b) - model(a + b) - model(torch.zeros_like(a))).abs().max().item()
         )
-    assert affine_defect > 1e-3, (
+    assert affine_defect > 1e-3, tagged(
+        "cnn.mlp_relu",
         f"{desc} computes an affine map (f(a) + f(b) = f(a + b) + f(0) on random inputs): its "
         "Linear layers are "
-        "stacked without a non-linearity. Hint: a ReLU after every hidden Linear layer."
+        "stacked without a non-linearity. Hint: a ReLU after every hidden Linear layer.",
     )
     return model
 
@@ -365,12 +386,13 @@ def check_budget(
         cnn_param_count(canvas, channels, n_classes),
         mlp_param_count(canvas, hidden, n_classes),
     )
-    assert abs(n_mlp - n_cnn) <= 0.1 * n_cnn, (
+    assert abs(n_mlp - n_cnn) <= 0.1 * n_cnn, tagged(
+        "cnn.budget",
         f"make_mlp(hidden={hidden}) has {n_mlp:,} parameters, make_cnn() {n_cnn:,}: the budgets "
         "differ by "
         f"{abs(n_mlp - n_cnn) / n_cnn:.1%}, more than 10%. Hint: on the 16x16 canvas one hidden "
         "layer of width h has "
-        "(256 + 1) h + (h + 1) 10 = 267 h + 10 parameters."
+        "(256 + 1) h + (h + 1) 10 = 267 h + 10 parameters.",
     )
 
 
@@ -433,11 +455,12 @@ def check_batches_moved(loader: RecordingLoader, recorder: _MoveRecorder, desc: 
     assert loader.yielded, f"{desc} never iterated over the loader."
     for k, (x, y) in enumerate(loader.yielded):
         for name, t in (("x", x), ("y", y)):
-            assert id(t) in recorder.moved, (
+            assert id(t) in recorder.moved, tagged(
+                "cnn.batch_device",
                 f"{desc} did not move batch {k}'s {name} to `device` ({recorder.device}). Hint: "
                 "the loader yields CPU "
                 "tensors; start every step with x, y = x.to(device), y.to(device), so the loop "
-                "works on a GPU too."
+                "works on a GPU too.",
             )
 
 
@@ -532,11 +555,12 @@ def check_train_epoch(
             desc=desc,
             hint=LOOP_HINT,
         )
-    assert spy.calls > 0, (
+    assert spy.calls > 0, tagged(
+        "cnn.loss_fn_ignored",
         f"{desc} never called its loss_fn argument. Hint: compute loss = loss_fn(model(x), y) with "
         "the loss function "
         "you are given (it may not be plain cross-entropy), not F.cross_entropy or a new "
-        "nn.CrossEntropyLoss()."
+        "nn.CrossEntropyLoss().",
     )
     check_batches_moved(loader, moves, desc)
     batches = [(bx, by) for bx, by in loader.yielded]
@@ -559,20 +583,29 @@ def check_train_epoch(
         )
         if k > 0 and _close(applied, summed):
             raise AssertionError(
-                f"{where} the gradient was the sum of this batch's and the earlier batches' "
-                "gradients. "
-                "Hint: backward() adds into p.grad: call optimizer.zero_grad() before every "
-                "loss.backward()."
+                tagged(
+                    "cnn.zero_grad",
+                    f"{where} the gradient was the sum of this batch's and the earlier batches' "
+                    "gradients. "
+                    "Hint: backward() adds into p.grad: call optimizer.zero_grad() before every "
+                    "loss.backward().",
+                )
             )
         if _close(applied, _grads_at(net, at, bx, by, loss_fn, softmax_first=True)[1]):
             raise AssertionError(
-                f"{where} the gradient was that of loss_fn(softmax(logits), y). Hint: pass the raw "
-                "logits to the loss; nn.CrossEntropyLoss applies log-softmax itself."
+                tagged(
+                    "cnn.loss_on_softmax",
+                    f"{where} the gradient was that of loss_fn(softmax(logits), y). Hint: pass "
+                    "the raw logits to the loss; nn.CrossEntropyLoss applies log-softmax itself.",
+                )
             )
         if any(g is None for g in applied):
             raise AssertionError(
-                f"{where} some parameters had no gradient. Hint: call loss.backward() before "
-                "optimizer.step()."
+                tagged(
+                    "cnn.no_backward",
+                    f"{where} some parameters had no gradient. Hint: call loss.backward() before "
+                    "optimizer.step().",
+                )
             )
         names = [n for n, _ in model.named_parameters()]
         for name, g, e in zip(names, applied, grads, strict=True):
@@ -593,7 +626,11 @@ def check_train_epoch(
         sizes = ", ".join(str(n) for _, n in losses)
         mean_of_means = sum(v for v, _ in losses) / len(losses)
         why = (
-            "That is the mean of the batch means, which over-weights the smaller last batch. "
+            tagged(
+                "cnn.mean_of_batch_means",
+                "That is the mean of the batch means, which over-weights the smaller last batch.",
+            )
+            + " "
             if abs(loss - mean_of_means) <= LOSS_ATOL
             else ""
         )
@@ -632,10 +669,11 @@ def check_train_mode(train_one_epoch: Callable, *, seed: int, desc: str) -> None
         )
         for _ in range(25)
     ]
-    assert probe.calls and all(training for _, training, _ in probe.calls), (
+    assert probe.calls and all(training for _, training, _ in probe.calls), tagged(
+        "cnn.train_mode",
         "The model was in eval mode when train_one_epoch started and stayed there: dropout was off "
         "during training. "
-        "Hint: call model.train() at the start of train_one_epoch."
+        "Hint: call model.train() at the start of train_one_epoch.",
     )
     assert losses[-1] < 0.5 * losses[0], (
         "Training 25 epochs on one fixed batch of 8 examples (Adam, lr=0.02) should at least "
@@ -671,29 +709,36 @@ def check_evaluate(
             loader,
             torch.device("cpu"),
             desc=desc,
-            hint="Hint: model.eval(), then `with torch.no_grad():` a loop over the batches.",
+            hint=tagged(
+                "cnn.evaluate_formula",
+                "Hint: model.eval(), then `with torch.no_grad():` a loop over the batches.",
+            ),
         )
     assert isinstance(result, tuple) and len(result) == 2, (
         f"{desc} should return a tuple (mean_loss, accuracy), got {result!r:.80}"
     )
     assert probe.calls, f"{desc} never called the model"
-    assert not any(training for _, training, _ in probe.calls), (
+    assert not any(training for _, training, _ in probe.calls), tagged(
+        "cnn.eval_mode",
         f"{desc} ran the model in training mode, so dropout randomly zeroed activations. Hint: "
-        "call model.eval() before evaluating."
+        "call model.eval() before evaluating.",
     )
-    assert not any(grad for _, _, grad in probe.calls), (
+    assert not any(grad for _, _, grad in probe.calls), tagged(
+        "cnn.eval_no_grad",
         f"{desc} ran the model with gradients enabled: PyTorch built a graph for every batch. "
         "Hint: wrap the evaluation loop in `with torch.no_grad():` (and never call backward() or "
-        "optimizer.step() there)."
+        "optimizer.step() there).",
     )
     for (name, p), q in zip(model.named_parameters(), before.parameters(), strict=True):
-        assert torch.equal(p, q), (
+        assert torch.equal(p, q), tagged(
+            "cnn.eval_changed_params",
             f"{desc} changed parameter {name}. Hint: evaluation must not call backward() or "
-            "optimizer.step()."
+            "optimizer.step().",
         )
-        assert p.grad is not None and torch.equal(p.grad, torch.full_like(p, 0.25)), (
+        assert p.grad is not None and torch.equal(p.grad, torch.full_like(p, 0.25)), tagged(
+            "cnn.eval_changed_grads",
             f"{desc} changed the gradient of {name} (it was 0.25 everywhere). Hint: no "
-            "loss.backward() and no zero_grad() in evaluation."
+            "loss.backward() and no zero_grad() in evaluation.",
         )
     check_batches_moved(loader, moves, desc)
     loss, acc = (float(v) for v in result)
@@ -702,18 +747,20 @@ def check_evaluate(
     expected_loss = nn.functional.cross_entropy(logits, y, reduction="sum").item() / len(y)
     expected_acc = (logits.argmax(dim=1) == y).sum().item() / len(y)
     sizes = [len(y[i : i + batch_size]) for i in range(0, len(y), batch_size)]
-    assert abs(acc - expected_acc) <= ACCURACY_ATOL, (
+    assert abs(acc - expected_acc) <= ACCURACY_ATOL, tagged(
+        "cnn.eval_accuracy",
         f"{desc} returned accuracy {acc:.6f}, expected {expected_acc:.6f} on {len(y)} examples in "
         f"batches of {sizes} "
         f"(tolerance {ACCURACY_ATOL:g}). Hint: count (logits.argmax(dim=1) == y) over all batches "
-        "and divide by the number of examples."
+        "and divide by the number of examples.",
     )
-    assert abs(loss - expected_loss) <= LOSS_ATOL, (
+    assert abs(loss - expected_loss) <= LOSS_ATOL, tagged(
+        "cnn.eval_loss_mean",
         f"{desc} returned mean loss {loss:.6f}, expected {expected_loss:.6f}: cross-entropy summed "
         f"over all {len(y)} "
         f"examples (batches of {sizes}), divided by {len(y)} (tolerance {LOSS_ATOL:g}). Hint: "
         "F.cross_entropy(logits, y, "
-        "reduction='sum') per batch; a mean of the batch means over-weights a smaller last batch."
+        "reduction='sum') per batch; a mean of the batch means over-weights a smaller last batch.",
     )
 
 
@@ -750,19 +797,21 @@ def check_loaders(
         f"{desc}: training images should have shape (1, {canvas}, {canvas}), got "
         f"{tuple(X.shape[1:])}"
     )
-    assert len(X) == len(X_train), (
+    assert len(X) == len(X_train), tagged(
+        "cnn.loader_train_split",
         f"{desc}: one pass over the training loader should give the {len(X_train)} training "
         f"digits, got {len(X)}. "
         "Hint: build the training loader from the 'train' split; the 'test' split is only for "
-        "evaluation."
+        "evaluation.",
     )
     assert sizes[0] == batch_size and all(s == batch_size for s in sizes[:-1]), (
         f"{desc}: training batches should hold {batch_size} digits, got sizes {sizes[:4]}..."
     )
     test_images = {bytes(x.numpy()) for x in X_test}
-    assert not any(bytes(x.numpy()) in test_images for x in X), (
+    assert not any(bytes(x.numpy()) in test_images for x in X), tagged(
+        "cnn.loader_test_images",
         f"{desc}: the training loader yields images of the test split. Hint: never train on the "
-        "test set."
+        "test set.",
     )
     pairs = collections.Counter((bytes(a.numpy()), int(b)) for a, b in zip(X, y, strict=True))
     expected_pairs = collections.Counter(
@@ -772,19 +821,25 @@ def check_loaders(
         images = collections.Counter(bytes(a.numpy()) for a in X)
         if images == collections.Counter(bytes(a.numpy()) for a in X_train):
             raise AssertionError(
-                f"{desc}: the training loader holds the right images, but "
-                f"{sum((pairs - expected_pairs).values())} "
-                "of them come with a label that is not their own. Hint: keep each image with its "
-                "own label: pass X_train "
-                "and y_train unchanged to make_loader."
+                tagged(
+                    "cnn.labels_shifted",
+                    f"{desc}: the training loader holds the right images, but "
+                    f"{sum((pairs - expected_pairs).values())} "
+                    "of them come with a label that is not their own. Hint: keep each image with "
+                    "its own label: pass X_train "
+                    "and y_train unchanged to make_loader.",
+                )
             )
         raise AssertionError(
-            f"{desc}: the training loader should hold the 'train' split on a {canvas}x{canvas} "
-            "canvas "
-            f"(shifted={shifted}). Hint: pass canvas and shifted to load_digits_data."
+            tagged(
+                "cnn.loader_canvas",
+                f"{desc}: the training loader should hold the 'train' split on a {canvas}x{canvas} "
+                "canvas "
+                f"(shifted={shifted}). Hint: pass canvas and shifted to load_digits_data.",
+            )
         )
-    assert not torch.equal(y, y_train), (
-        f"{desc}: the training loader should be shuffled (shuffle=True)."
+    assert not torch.equal(y, y_train), tagged(
+        "cnn.loader_shuffle", f"{desc}: the training loader should be shuffled (shuffle=True)."
     )
     orders = [
         torch.cat(
@@ -802,18 +857,21 @@ def check_loaders(
         )
         for s in (seed, seed, seed + 1)
     ]
-    assert torch.equal(orders[0], orders[1]), (
-        f"Two calls of {desc} should give the same batch order. Hint: make_loader(..., seed=seed)."
+    assert torch.equal(orders[0], orders[1]), tagged(
+        "cnn.loader_seed",
+        f"Two calls of {desc} should give the same batch order. Hint: make_loader(..., seed=seed).",
     )
-    assert not torch.equal(orders[0], orders[2]), (
+    assert not torch.equal(orders[0], orders[2]), tagged(
+        "cnn.loader_seed_passed",
         f"make_loaders with seeds {seed} and {seed + 1} gave the same batch order. Hint: pass "
-        "`seed` to make_loader."
+        "`seed` to make_loader.",
     )
     test_batches = list(test_loader)
     X_t, y_t = torch.cat([x for x, _ in test_batches]), torch.cat([b for _, b in test_batches])
-    assert torch.equal(X_t, X_test) and torch.equal(y_t, y_test), (
+    assert torch.equal(X_t, X_test) and torch.equal(y_t, y_test), tagged(
+        "cnn.test_loader_order",
         f"{desc}: the test loader should yield the 'test' split in its original order "
-        "(shuffle=False), each image with its label."
+        "(shuffle=False), each image with its label.",
     )
     assert len(test_batches[0][1]) == min(256, len(y_test)), (
         f"{desc}: the test loader should use batches of 256, got {len(test_batches[0][1])}."
@@ -886,8 +944,11 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
             lr=lr,
             device="meta",
             desc=desc,
-            hint="Hint: call train_one_epoch(model, train_loader, loss_fn, optimizer, device) and "
-            "evaluate(model, test_loader, device) once per epoch.",
+            hint=tagged(
+                "cnn.experiment_formula",
+                "Hint: call train_one_epoch(model, train_loader, loss_fn, optimizer, device) and "
+                "evaluate(model, test_loader, device) once per epoch.",
+            ),
         )
     trains = [args for kind, args, _ in spies.log if kind == "train"]
     evaluations = [
@@ -896,9 +957,10 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
         if kind == "evaluate" and args["loader"] is test_loader
     ]
     never_train = "the test set must never be used for training"
-    assert all(args["loader"] is not test_loader for args in trains), (
+    assert all(args["loader"] is not test_loader for args in trains), tagged(
+        "cnn.trained_on_test",
         f"{desc} called train_one_epoch on the test loader: {never_train}. Hint: "
-        "train_one_epoch(model, train_loader, ...)."
+        "train_one_epoch(model, train_loader, ...).",
     )
     assert len(trains) == epochs and all(args["loader"] is train_loader for args in trains), (
         f"{desc} called train_one_epoch {len(trains)} times (on the training loader: "
@@ -919,19 +981,21 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
     assert (
         all(p.device.type == "meta" for p in first["model"].parameters())
         and first["model"] is model
-    ), (
+    ), tagged(
+        "cnn.model_device",
         f"When {desc} first called train_one_epoch, the model's parameters were on "
         f"{sorted({str(p.device) for p in first['model'].parameters()})}. Hint: model.to(device) "
-        "before training."
+        "before training.",
     )
     assert all(torch.device(a["device"]) == torch.device("meta") for a in trains) and all(
         torch.device(a["device"]) == torch.device("meta") for a, _ in evaluations
     ), f"{desc} should pass its `device` on to train_one_epoch and evaluate."
     optimizer = first["optimizer"]
-    assert all(a["optimizer"] is optimizer for a in trains), (
+    assert all(a["optimizer"] is optimizer for a in trains), tagged(
+        "cnn.optimizer_per_epoch",
         f"{desc} gave train_one_epoch a new optimizer in some epochs. Hint: make one optimizer "
         "before the loop over epochs, "
-        "so that Adam's running averages carry over from epoch to epoch."
+        "so that Adam's running averages carry over from epoch to epoch.",
     )
     assert isinstance(optimizer, torch.optim.Adam), (
         f"{desc} should train with torch.optim.Adam, got {type(optimizer).__name__}"
@@ -951,7 +1015,7 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
         got,
         nn.functional.cross_entropy(logits, target),
         name="loss_fn(logits, y) passed to train_one_epoch",
-        hint="Hint: loss_fn = nn.CrossEntropyLoss().",
+        hint=tagged("cnn.experiment_loss", "Hint: loss_fn = nn.CrossEntropyLoss()."),
     )
     assert isinstance(history, dict) and set(history) == {"train_loss", "test_loss", "test_acc"}, (
         f"{desc} should return a dict with keys 'train_loss', 'test_loss', 'test_acc', got "
@@ -993,10 +1057,11 @@ def check_final_numbers(
     )
     for key in EXPERIMENT_KEYS:
         last = float(histories[key]["test_acc"][-1])
-        assert abs(float(final_acc[key]) - last) <= ACCURACY_ATOL, (
+        assert abs(float(final_acc[key]) - last) <= ACCURACY_ATOL, tagged(
+            "cnn.final_acc_last",
             f"final_acc[{key}] is {float(final_acc[key]):.4f}, but the last entry of "
             f"histories[{key}]['test_acc'] is {last:.4f}. "
-            "Hint: take the accuracy after the last epoch."
+            "Hint: take the accuracy after the last epoch.",
         )
     for name, value, data in (
         ("gap_shifted", gap_shifted, "shifted"),
@@ -1008,7 +1073,7 @@ def check_final_numbers(
             f"{name} should be the CNN's minus the MLP's final accuracy on {data} digits, "
             f"{expected:+.4f}; got {float(value):+.4f}."
             + (
-                " Hint: CNN minus MLP, not the other way round."
+                tagged("cnn.gap_sign", " Hint: CNN minus MLP, not the other way round.")
                 if abs(float(value) + expected) <= 2 * ACCURACY_ATOL
                 else ""
             )
@@ -1096,17 +1161,21 @@ def check_claim(acc: Mapping, where: str, *, runs: str) -> None:
 def check_shift(shift: Callable, x: torch.Tensor, dy: int, dx: int, expected: torch.Tensor) -> None:
     desc = f"shift(x, {dy}, {dx}) for x of shape {tuple(x.shape)}"
     original = x.clone()
-    hint = (
+    hint = tagged(
+        "cnn.shift_formula",
         "Hint: out = torch.zeros_like(x), then copy the part of x that stays on the canvas; moving "
         "down by dy "
         "means out[..., dy:, :] = x[..., :H - dy, :]. torch.roll would wrap the pixels around "
-        "instead of filling with zeros."
+        "instead of filling with zeros.",
     )
     out = call(shift, x, dy, dx, desc=desc, hint=hint)
-    assert torch.equal(x, original), f"{desc} modified its input x in place: return a new tensor."
-    assert isinstance(out, torch.Tensor) and out.dtype == x.dtype, (
+    assert torch.equal(x, original), tagged(
+        "cnn.shift_in_place", f"{desc} modified its input x in place: return a new tensor."
+    )
+    assert isinstance(out, torch.Tensor) and out.dtype == x.dtype, tagged(
+        "cnn.shift_dtype",
         f"{desc} should return a tensor of x's dtype {x.dtype}, got "
-        f"{getattr(out, 'dtype', type(out).__name__)}. Hint: torch.zeros_like(x)."
+        f"{getattr(out, 'dtype', type(out).__name__)}. Hint: torch.zeros_like(x).",
     )
     assert_close(out, expected, name=desc, rtol=0, atol=0, hint=hint)
 
@@ -1125,12 +1194,16 @@ def check_gap(
     desc = (
         f"equivariance_gap({what}, x, {dy}, {dx}, margin={margin}) for x of shape {tuple(x.shape)}"
     )
-    hint = (
+    hint = tagged(
+        "cnn.gap_formula",
         "Hint: f(shift(x)) - shift(f(x)), cropped [..., margin:H - margin, margin:W - margin], "
-        "then the max of its absolute value."
+        "then the max of its absolute value.",
     )
     if margin == 0:
-        hint += " With margin=0, x[..., 0:-0] would be empty: slice up to H - margin."
+        hint += tagged(
+            "cnn.gap_margin_zero",
+            " With margin=0, x[..., 0:-0] would be empty: slice up to H - margin.",
+        )
     with torch.no_grad():
         gap = call(equivariance_gap, f, x, dy, dx, margin, desc=desc, hint=hint)
     assert isinstance(gap, float), (
@@ -1140,7 +1213,10 @@ def check_gap(
         return
     why = ""
     if expected > 0 and abs(gap) < 1e-12:
-        why = " The differences here are all <= 0: take the absolute value before the max."
+        why = tagged(
+            "cnn.gap_abs",
+            " The differences here are all <= 0: take the absolute value before the max.",
+        )
     raise AssertionError(
         f"{desc} should be {expected:.6g}, got {gap:.6g} (relative tolerance 1e-9).{why} {hint}"
     )
@@ -1164,9 +1240,10 @@ def patches_expected(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 CONVOLUTIONS = ("torch.nn.functional.conv2d", "torch.conv2d")
-PATCH_HINT = (
+PATCH_HINT = tagged(
+    "cnn.patch_order",
     "Hint: patch (i, j) is x[n, :, i:i+k, j:j+k] flattened in (C, k, k) order, channel first, "
-    "and the conv weight is linear.weight.reshape(C_out, C, k, k) in that same order."
+    "and the conv weight is linear.weight.reshape(C_out, C, k, k) in that same order.",
 )
 
 
@@ -1201,11 +1278,12 @@ def check_linear_to_conv(
     )
     assert (
         conv.weight.dtype == linear.weight.dtype and conv.weight.device == linear.weight.device
-    ), (
+    ), tagged(
+        "cnn.conv_device",
         f"{desc} should be on the Linear layer's device and dtype ({linear.weight.device}, "
         f"{linear.weight.dtype}), got "
         f"{conv.weight.device}, {conv.weight.dtype}. Hint: nn.Conv2d(..., "
-        "device=linear.weight.device, dtype=linear.weight.dtype)."
+        "device=linear.weight.device, dtype=linear.weight.dtype).",
     )
     if linear.weight.device.type == "meta":
         return

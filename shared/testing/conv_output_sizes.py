@@ -30,6 +30,7 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
+from shared.testing import check_defined, tagged
 
 # Bound at import: q6 forbids the public names of these functions while the student's code runs,
 # and the oracles that stand in for earlier answers must keep working there.
@@ -107,6 +108,7 @@ def call(
     ``hint`` is a string or a function of the exception that returns one (so the hint can depend
     on what went wrong). A ``None``/``...`` result fails as an untouched stub.
     """
+    check_defined(fn, label)
     try:
         out = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any crash of student code becomes a test failure
@@ -121,9 +123,12 @@ def expect_int(value: Any, label: str) -> int:
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     raise AssertionError(
-        f"{label} should return an int, got {value!r} of type {type(value).__name__}. "
-        "Hint: integer division // gives an int; math.floor and math.ceil return ints too, "
-        "but / alone, np.floor and torch sizes do not."
+        tagged(
+            "conv.size_int",
+            f"{label} should return an int, got {value!r} of type {type(value).__name__}. "
+            "Hint: integer division // gives an int; math.floor and math.ceil return ints too, "
+            "but / alone, np.floor and torch sizes do not.",
+        )
     )
 
 
@@ -353,23 +358,43 @@ def conv_size_hint(case: ConvCase, got: int) -> str:
     hints = []
     if got == -(-span // s) + 1:
         hints.append(
-            "you round up (ceil); PyTorch rounds down (floor, //): a window that would stick "
-            "out past the padded input is not computed"
+            tagged(
+                "conv.size_ceil",
+                "you round up (ceil); PyTorch rounds down (floor, //): a window that would stick "
+                "out past the padded input is not computed",
+            )
         )
     if d > 1 and got == (n + 2 * p - k) // s + 1:
         hints.append(
-            "the dilation is ignored: a kernel of size k with dilation d spans d(k-1)+1 inputs"
+            tagged(
+                "conv.size_dilation",
+                "the dilation is ignored: a kernel of size k with dilation d spans d(k-1)+1 inputs",
+            )
         )
     if p > 0 and got == (n + p - d * (k - 1) - 1) // s + 1:
-        hints.append("padding is added on both sides, so the padded length is n + 2P")
+        hints.append(
+            tagged(
+                "conv.size_padding_once",
+                "padding is added on both sides, so the padded length is n + 2P",
+            )
+        )
     if got == span // s:
-        hints.append("you forgot the + 1 that counts the first window")
+        hints.append(
+            tagged("conv.size_plus_one", "you forgot the + 1 that counts the first window")
+        )
     if s > 1 and got == span + 1:
-        hints.append("the stride is ignored: the window moves S positions at a time")
+        hints.append(
+            tagged(
+                "conv.size_stride", "the stride is ignored: the window moves S positions at a time"
+            )
+        )
     return "Hint: " + (
         "; ".join(hints)
         if hints
-        else "out = floor((n + 2P - d(k-1) - 1) / S) + 1, with integer division //."
+        else tagged(
+            "conv.size_formula",
+            "out = floor((n + 2P - d(k-1) - 1) / S) + 1, with integer division //.",
+        )
     )
 
 
@@ -421,27 +446,37 @@ def check_conv_errors(
         try:
             got = conv_output_size(**kwargs)
         except ValueError as err:
-            assert any(name in str(err) for name in names), (
+            assert any(name in str(err) for name in names), tagged(
+                "conv.size_error_names",
                 f"{label} raised ValueError({str(err)!r}); the message should name the bad "
                 f"argument ({' or '.join(repr(x) for x in names)}). Hint: say which argument is "
-                f'wrong, e.g. raise ValueError(f"{names[0]} must be ..., got {names[0]}=...").'
+                f'wrong, e.g. raise ValueError(f"{names[0]} must be ..., got {names[0]}=...").',
             )
             continue
         except Exception as err:  # noqa: BLE001 - a crash of student code is a test failure
             raise AssertionError(
-                f"{label} raised {type(err).__name__}({err}) instead of ValueError. PyTorch "
-                f"refuses this layer: {torch_says}. Hint: check the arguments first and raise "
-                "ValueError before computing anything."
+                tagged(
+                    "conv.size_error_type",
+                    f"{label} raised {type(err).__name__}({err}) instead of ValueError. PyTorch "
+                    f"refuses this layer: {torch_says}. Hint: check the arguments first and raise "
+                    "ValueError before computing anything.",
+                )
             ) from None
+        hint_id, when = {
+            "stride": ("conv.refuse_stride", "stride < 1."),
+            "padding": ("conv.refuse_padding", "padding < 0."),
+            "dilation": ("conv.refuse_dilation", "dilation < 1."),
+            "kernel": (
+                "conv.refuse_kernel",
+                "kernel < 1 or the effective kernel d(k-1)+1 is larger than n + 2P.",
+            ),
+        }[names[0]]
         raise AssertionError(
-            f"{label} returned {got!r}, but this layer is impossible and PyTorch refuses it: "
-            f"{torch_says}. Hint: raise ValueError naming {names[0]!r} when "
-            + {
-                "stride": "stride < 1.",
-                "padding": "padding < 0.",
-                "dilation": "dilation < 1.",
-                "kernel": "kernel < 1 or the effective kernel d(k-1)+1 is larger than n + 2P.",
-            }[names[0]]
+            tagged(
+                hint_id,
+                f"{label} returned {got!r}, but this layer is impossible and PyTorch refuses it: "
+                f"{torch_says}. Hint: raise ValueError naming {names[0]!r} when {when}",
+            )
         )
     for kwargs in fits:
         full = {"stride": 1, "padding": 0, "dilation": 1} | kwargs
@@ -453,8 +488,11 @@ def check_conv_errors(
             conv_output_size,
             **kwargs,
             label=label,
-            hint=f"this layer just fits (PyTorch gives {expected}): it is impossible only when "
-            "d(k-1)+1 > n + 2P, strictly.",
+            hint=tagged(
+                "conv.size_just_fits",
+                f"this layer just fits (PyTorch gives {expected}): it is impossible only when "
+                "d(k-1)+1 > n + 2P, strictly.",
+            ),
         )
         assert got == expected, (
             f"{label} should be {expected} (the kernel just fits), got {got!r}. "
@@ -479,15 +517,20 @@ def check_ceil_counterexample(ceil_counterexample: Callable[[], Any]) -> None:
         torch_size = torch_conv_size(n, k, s, p)
     except RuntimeError as err:
         raise AssertionError(
-            f"ceil_counterexample() returned n={n}, kernel={k}, stride={s}, padding={p}, which is "
-            f"not a valid layer (PyTorch: {str(err).splitlines()[0]}). Hint: the kernel must fit "
-            "into the padded input, k <= n + 2P, the stride be at least 1 and the padding >= 0."
+            tagged(
+                "conv.counterexample_invalid",
+                f"ceil_counterexample() returned n={n}, kernel={k}, stride={s}, padding={p}, "
+                f"which is not a valid layer (PyTorch: {str(err).splitlines()[0]}). Hint: the "
+                "kernel must fit into the padded input, k <= n + 2P, the stride be at least 1 and "
+                "the padding >= 0.",
+            )
         ) from None
     slide = math.ceil((n - k + 2 * p) / s) + 1
-    assert slide != torch_size, (
+    assert slide != torch_size, tagged(
+        "conv.counterexample_agrees",
         f"For n={n}, kernel={k}, stride={s}, padding={p} the slide's ceiling formula gives "
         f"{slide} and PyTorch also gives {torch_size}: not a counterexample. Hint: the two agree "
-        "whenever S divides n + 2P - k; try stride 2 with an odd n + 2P - k."
+        "whenever S divides n + 2P - k; try stride 2 with an odd n + 2P - k.",
     )
 
 
@@ -568,22 +611,39 @@ def pool_size_hint(case: PoolCase, got: int) -> str:
     span = n + 2 * p - d * (k - 1) - 1
     hints = []
     if s is None and got == span + 1:
-        hints.append("stride=None means the stride defaults to kernel_size, not 1")
+        hints.append(
+            tagged(
+                "conv.pool_stride_default",
+                "stride=None means the stride defaults to kernel_size, not 1",
+            )
+        )
     if ceil and got == -(-span // step) + 1:
         hints.append(
-            "PyTorch's last-window rule: in ceil_mode the last window must start inside the "
-            "input or the left padding; if (out - 1) * stride >= n + padding, drop it"
+            tagged(
+                "conv.pool_last_window",
+                "PyTorch's last-window rule: in ceil_mode the last window must start inside the "
+                "input or the left padding; if (out - 1) * stride >= n + padding, drop it",
+            )
         )
     if ceil and got == span // step + 1:
-        hints.append("ceil_mode=True rounds the division up")
+        hints.append(tagged("conv.pool_ceil_mode", "ceil_mode=True rounds the division up"))
     if not ceil and got == -(-span // step) + 1:
-        hints.append("without ceil_mode pooling rounds down, like a convolution")
+        hints.append(
+            tagged("conv.pool_floor", "without ceil_mode pooling rounds down, like a convolution")
+        )
     if d > 1 and got in (torch_size_or_none(n, k, s, p, 1, ceil),):
-        hints.append("the dilation is ignored: the window spans d(k-1)+1 inputs")
+        hints.append(
+            tagged(
+                "conv.pool_dilation", "the dilation is ignored: the window spans d(k-1)+1 inputs"
+            )
+        )
     return "Hint: " + (
         "; ".join(hints)
         if hints
-        else "out = floor (or, with ceil_mode, ceil) of (n + 2P - d(k-1) - 1) / S, plus 1."
+        else tagged(
+            "conv.pool_formula",
+            "out = floor (or, with ceil_mode, ceil) of (n + 2P - d(k-1) - 1) / S, plus 1.",
+        )
     )
 
 
@@ -663,17 +723,29 @@ def transpose_size_hint(case: TransposeCase, got: int, expected: int) -> str:
     n, k, s, p, op, d = case
     hints = []
     if op and got == expected - op:
-        hints.append("you left out output_padding")
+        hints.append(tagged("conv.transpose_output_padding", "you left out output_padding"))
     if d > 1 and got == expected - (d - 1) * (k - 1):
-        hints.append("you left out the dilation: the kernel spans d(k-1)+1 outputs")
+        hints.append(
+            tagged(
+                "conv.transpose_dilation",
+                "you left out the dilation: the kernel spans d(k-1)+1 outputs",
+            )
+        )
     if p and got == expected + p:
-        hints.append("padding is removed on both sides: -2P")
+        hints.append(tagged("conv.transpose_padding_once", "padding is removed on both sides: -2P"))
     if p and got == expected + 4 * p:
-        hints.append("a transposed convolution removes the padding (-2P), it does not add it")
+        hints.append(
+            tagged(
+                "conv.transpose_padding_sign",
+                "a transposed convolution removes the padding (-2P), it does not add it",
+            )
+        )
     if s > 1 and got == expected - (n - 1) * (s - 1):
-        hints.append("the inputs are placed S apart: (n - 1)S")
+        hints.append(tagged("conv.transpose_stride", "the inputs are placed S apart: (n - 1)S"))
     return "Hint: " + (
-        "; ".join(hints) if hints else "out = (n - 1)S - 2P + d(k-1) + output_padding + 1."
+        "; ".join(hints)
+        if hints
+        else tagged("conv.transpose_formula", "out = (n - 1)S - 2P + d(k-1) + output_padding + 1.")
     )
 
 
@@ -777,25 +849,46 @@ def conv_params_hint(case: ConvParamCase, got: Any, want: int) -> str:
     weights = want - biases
     hints = []
     if got == 2 * want:
-        hints.append("your count is exactly twice PyTorch's: something is counted twice")
+        hints.append(
+            tagged(
+                "conv.params_twice",
+                "your count is exactly twice PyTorch's: something is counted twice",
+            )
+        )
     if bias and got == weights:
-        hints.append("count the bias: one per output channel (filter)")
+        hints.append(tagged("conv.params_bias", "count the bias: one per output channel (filter)"))
     if not bias and got == want + c_out:
-        hints.append("with bias=False the layer has no bias")
+        hints.append(tagged("conv.params_no_bias", "with bias=False the layer has no bias"))
     if bias and got == weights + 1:
-        hints.append("one bias per filter (C_out of them), not one in total")
+        hints.append(
+            tagged("conv.params_bias_once", "one bias per filter (C_out of them), not one in total")
+        )
     if c_in // groups != 1 and got == (kh * kw) * c_out + biases:
         hints.append(
-            "each filter spans C_in / groups input channels: leaving C_in out counts a single "
-            "channel"
+            tagged(
+                "conv.params_c_in",
+                "each filter spans C_in / groups input channels: leaving C_in out counts a single "
+                "channel",
+            )
         )
     if groups > 1 and got == weights * groups + biases:
-        hints.append("with groups=g each filter reads only C_in / g channels")
+        hints.append(
+            tagged("conv.params_groups", "with groups=g each filter reads only C_in / g channels")
+        )
     per_tap = weights // (kh * kw)  # C_in / groups * C_out
     if kh != kw and got in (kh * kh * per_tap + biases, kw * kw * per_tap + biases):
-        hints.append("a (k_h, k_w) kernel has k_h * k_w taps: use both entries")
+        hints.append(
+            tagged(
+                "conv.params_kernel_pair",
+                "a (k_h, k_w) kernel has k_h * k_w taps: use both entries",
+            )
+        )
     return "Hint: " + (
-        "; ".join(hints) if hints else "(k_h k_w C_in / groups + 1) C_out, the +1 only with bias."
+        "; ".join(hints)
+        if hints
+        else tagged(
+            "conv.params_formula", "(k_h k_w C_in / groups + 1) C_out, the +1 only with bias."
+        )
     )
 
 
@@ -804,17 +897,30 @@ def linear_params_hint(case: LinearParamCase, got: Any, want: int) -> str:
     n_in, n_out, bias = case
     hints = []
     if got == 2 * want:
-        hints.append("your count is exactly twice PyTorch's: something is counted twice")
+        hints.append(
+            tagged(
+                "conv.dense_twice",
+                "your count is exactly twice PyTorch's: something is counted twice",
+            )
+        )
     if bias and got == want - n_out:
-        hints.append("count the biases: one per output unit")
+        hints.append(tagged("conv.dense_bias", "count the biases: one per output unit"))
     if not bias and got == want + n_out:
-        hints.append("with bias=False the layer has no biases")
+        hints.append(tagged("conv.dense_no_bias", "with bias=False the layer has no biases"))
     if bias and n_out > 1 and got == want - n_out + 1:
-        hints.append("one bias per output unit (n_out of them), not one in total")
+        hints.append(
+            tagged(
+                "conv.dense_bias_once", "one bias per output unit (n_out of them), not one in total"
+            )
+        )
     if bias and n_in != n_out and got == want - n_out + n_in:
-        hints.append("one bias per output unit: n_out biases, not n_in")
+        hints.append(
+            tagged("conv.dense_bias_n_in", "one bias per output unit: n_out biases, not n_in")
+        )
     return "Hint: " + (
-        "; ".join(hints) if hints else "(n_in + 1) n_out with a bias, n_in n_out without."
+        "; ".join(hints)
+        if hints
+        else tagged("conv.dense_formula", "(n_in + 1) n_out with a bias, n_in n_out without.")
     )
 
 
@@ -1050,29 +1156,50 @@ def trace_hint(
     if isinstance(layer, SPATIAL) and len(want) == 3 and len(got) == 3:
         if got == (want[0], want[1], want[1]) and want[1] != want[2]:
             hints.append(
-                "the width is computed like the height: height and width are separate: use "
-                "kernel_size[1], stride[1], padding[1], ... for W"
+                tagged(
+                    "conv.trace_width",
+                    "the width is computed like the height: height and width are separate: use "
+                    "kernel_size[1], stride[1], padding[1], ... for W",
+                )
             )
         if got == (want[0], want[2], want[1]) and want[1] != want[2]:
-            hints.append("height and width are swapped: shapes are (C, H, W)")
+            hints.append(
+                tagged("conv.trace_swapped", "height and width are swapped: shapes are (C, H, W)")
+            )
         if got[0] != want[0]:
             hints.append(
-                "a convolution outputs out_channels channels"
-                if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d))
-                else "pooling keeps the number of channels"
+                tagged(
+                    "conv.trace_channels",
+                    "a convolution outputs out_channels channels"
+                    if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d))
+                    else "pooling keeps the number of channels",
+                )
             )
         if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
             if layer.ceil_mode and got == _shape_with(layer, before, ceil_mode=False):
-                hints.append("pass the layer's ceil_mode to pool_output_size")
+                hints.append(
+                    tagged("conv.trace_ceil_mode", "pass the layer's ceil_mode to pool_output_size")
+                )
             if isinstance(layer, nn.MaxPool2d) and got == _shape_with(layer, before, dilation=1):
-                hints.append("pass the layer's dilation to pool_output_size")
+                hints.append(
+                    tagged(
+                        "conv.trace_pool_dilation", "pass the layer's dilation to pool_output_size"
+                    )
+                )
         if isinstance(layer, nn.Conv2d) and got == _shape_with(layer, before, dilation=(1, 1)):
-            hints.append("pass the layer's dilation to conv_output_size")
+            hints.append(
+                tagged("conv.trace_dilation", "pass the layer's dilation to conv_output_size")
+            )
         if isinstance(layer, nn.ConvTranspose2d):
             if any(layer.output_padding) and got == _shape_with(
                 layer, before, output_padding=(0, 0)
             ):
-                hints.append("pass the layer's output_padding to conv_transpose_output_size")
+                hints.append(
+                    tagged(
+                        "conv.trace_output_padding",
+                        "pass the layer's output_padding to conv_transpose_output_size",
+                    )
+                )
             as_conv = _shape_with(
                 nn.Conv2d(
                     layer.in_channels,
@@ -1085,17 +1212,25 @@ def trace_hint(
                 before,
             )
             if got == as_conv:
-                hints.append("a ConvTranspose2d grows its input: use conv_transpose_output_size")
+                hints.append(
+                    tagged(
+                        "conv.trace_transpose",
+                        "a ConvTranspose2d grows its input: use conv_transpose_output_size",
+                    )
+                )
     elif isinstance(layer, nn.Flatten):
-        hints.append("Flatten gives (C * H * W,)")
+        hints.append(tagged("conv.trace_flatten", "Flatten gives (C * H * W,)"))
     elif isinstance(layer, nn.Linear):
-        hints.append("a Linear layer gives (out_features,)")
+        hints.append(tagged("conv.trace_linear", "a Linear layer gives (out_features,)"))
     elif not isinstance(layer, SPATIAL):
-        hints.append("this layer does not change the shape")
+        hints.append(tagged("conv.trace_unchanged", "this layer does not change the shape"))
     if not hints:
         hints.append(
-            "height and width are separate: use kernel_size[0], stride[0], ... for H and [1] for "
-            "W with the function of q1 or q2 that fits the layer"
+            tagged(
+                "conv.trace_formula",
+                "height and width are separate: use kernel_size[0], stride[0], ... for H and [1] "
+                "for W with the function of q1 or q2 that fits the layer",
+            )
         )
     return "Hint: " + "; ".join(hints) + "."
 
@@ -1125,11 +1260,14 @@ def check_trace(
             )
             before = shape if bad == 1 else stack.shapes[bad - 2]
             raise AssertionError(
-                f"{label} raised {type(err).__name__}: {err}\nThe first layer that fails is layer "
-                f"{bad - 1}, {_describe_layer(layers[bad - 1])}, whose input has shape {before}; "
-                f"PyTorch runs it and gives {stack.shapes[bad - 1]}. Hint: only a layer that does "
-                "not fit its input should raise ValueError.\n(the stack: "
-                f"{layers})"
+                tagged(
+                    "conv.trace_valid_refused",
+                    f"{label} raised {type(err).__name__}: {err}\nThe first layer that fails is "
+                    f"layer {bad - 1}, {_describe_layer(layers[bad - 1])}, whose input has shape "
+                    f"{before}; PyTorch runs it and gives {stack.shapes[bad - 1]}. Hint: only a "
+                    "layer that does not fit its input should raise ValueError.",
+                )
+                + f"\n(the stack: {layers})"
             ) from None
         check_implemented(shapes, label)
         try:
@@ -1138,9 +1276,10 @@ def check_trace(
             raise AssertionError(
                 f"{label} should return a list of shape tuples, got {shapes!r}"
             ) from None
-        assert len(got) == len(layers), (
+        assert len(got) == len(layers), tagged(
+            "conv.trace_shape_count",
             f"{label} returned {len(got)} shapes for {len(layers)} layers. Hint: one shape per "
-            "layer, in order, the output shape of each."
+            "layer, in order, the output shape of each.",
         )
         for index, (layer, mine, want) in enumerate(zip(layers, got, stack.shapes, strict=True)):
             before = shape if index == 0 else stack.shapes[index - 1]
@@ -1177,16 +1316,34 @@ def count_hint(layers: Sequence[nn.Module], got: Any, want: int) -> str:
     )
     hints = []
     if got == 2 * want:
-        hints.append("your count is exactly twice PyTorch's: something is counted twice")
+        hints.append(
+            tagged(
+                "conv.count_twice",
+                "your count is exactly twice PyTorch's: something is counted twice",
+            )
+        )
     if biases and got == want - biases:
-        hints.append("count the biases (layer.bias is not None tells whether a layer has one)")
+        hints.append(
+            tagged(
+                "conv.count_bias",
+                "count the biases (layer.bias is not None tells whether a layer has one)",
+            )
+        )
     if missing and got == want + missing:
-        hints.append("a layer with bias=False has no bias: check layer.bias is not None")
+        hints.append(
+            tagged(
+                "conv.count_no_bias",
+                "a layer with bias=False has no bias: check layer.bias is not None",
+            )
+        )
     if not hints:
         hints.append(
-            "add conv2d_params (for Conv2d and ConvTranspose2d, with the layer's groups) and "
-            "linear_params of every layer; ReLU, pooling, Dropout, BatchNorm without affine and "
-            "Flatten have no parameters"
+            tagged(
+                "conv.count_layers",
+                "add conv2d_params (for Conv2d and ConvTranspose2d, with the layer's groups) and "
+                "linear_params of every layer; ReLU, pooling, Dropout, BatchNorm without affine "
+                "and Flatten have no parameters",
+            )
         )
     return "Hint: " + "; ".join(hints) + "."
 
@@ -1225,15 +1382,21 @@ def check_trace_refuses(
             continue
         except Exception as err:  # noqa: BLE001
             raise AssertionError(
-                f"{label} raised {type(err).__name__}({err}) instead of ValueError ({why}). Hint: "
-                "compare in_channels / in_features with the incoming shape, check that a Linear "
-                "gets a flat input and a Conv2d a (C, H, W) one, and let conv_output_size's "
-                "ValueError through."
+                tagged(
+                    "conv.refuse_crash",
+                    f"{label} raised {type(err).__name__}({err}) instead of ValueError ({why}). "
+                    "Hint: compare in_channels / in_features with the incoming shape, check that a "
+                    "Linear gets a flat input and a Conv2d a (C, H, W) one, and let "
+                    "conv_output_size's ValueError through.",
+                )
             ) from None
         raise AssertionError(
-            f"{label} returned {got} but should raise ValueError: {why}. Hint: compare "
-            "layer.in_channels / layer.in_features with the incoming shape, and check that a "
-            "Linear gets a flat input and a Conv2d a (C, H, W) one."
+            tagged(
+                "conv.refuse_missing",
+                f"{label} returned {got} but should raise ValueError: {why}. Hint: compare "
+                "layer.in_channels / layer.in_features with the incoming shape, and check that a "
+                "Linear gets a flat input and a Conv2d a (C, H, W) one.",
+            )
         )
 
 
@@ -1290,20 +1453,39 @@ def receptive_field_hint(
     hints = []
     if got[0] != want[0] and got[0] == without["jump"][0]:
         hints.append(
-            "each layer widens the field by d(k-1) times the accumulated stride (the jump) of "
-            "the layers before it, not by d(k-1)"
+            tagged(
+                "conv.rf_jump",
+                "each layer widens the field by d(k-1) times the accumulated stride (the jump) of "
+                "the layers before it, not by d(k-1)",
+            )
         )
     if got[0] != want[0] and got[0] == without["dilation"][0]:
-        hints.append("a dilated kernel spans d(k-1)+1 units: the dilation is missing")
+        hints.append(
+            tagged(
+                "conv.rf_dilation", "a dilated kernel spans d(k-1)+1 units: the dilation is missing"
+            )
+        )
     if len(convs_only) < len(geom) and got == without["pooling"]:
         hints.append(
-            "a pooling layer widens the field like a convolution of the same size, and "
-            "multiplies the jump by its stride"
+            tagged(
+                "conv.rf_pooling",
+                "a pooling layer widens the field like a convolution of the same size, and "
+                "multiplies the jump by its stride",
+            )
         )
     elif got[1] != want[1]:
-        hints.append("the jump is the product of the strides of all layers, pooling included")
+        hints.append(
+            tagged(
+                "conv.rf_jump_product",
+                "the jump is the product of the strides of all layers, pooling included",
+            )
+        )
     return "Hint: " + (
-        "; ".join(hints) if hints else "r += d(k-1) * j, then j *= S, layer by layer (pooling too)."
+        "; ".join(hints)
+        if hints
+        else tagged(
+            "conv.rf_formula", "r += d(k-1) * j, then j *= S, layer by layer (pooling too)."
+        )
     )
 
 
@@ -1519,25 +1701,39 @@ def conv2d_hint(
     hints = []
     if kh * kw > 1 and _close(out, _CONV2D(x, w.flip((-2, -1)), b, s, p, d)):
         hints.append(
-            "you flipped the kernel (a true convolution); PyTorch's conv2d is a "
-            "cross-correlation and uses w as it is, with no flip"
+            tagged(
+                "conv.conv2d_flipped",
+                "you flipped the kernel (a true convolution); PyTorch's conv2d is a "
+                "cross-correlation and uses w as it is, with no flip",
+            )
         )
     channels_last = w.permute(0, 2, 3, 1).reshape(c_out, c_in, kh, kw)
     if c_in > 1 and _close(out, _CONV2D(x, channels_last, b, s, p, d)):
         hints.append(
-            "the weights are flattened in another order than the patches: unfold's patches are "
-            "flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1)"
+            tagged(
+                "conv.conv2d_weight_order",
+                "the weights are flattened in another order than the patches: unfold's patches are "
+                "flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1)",
+            )
         )
     if kh == kw > 1 and _close(out, _CONV2D(x, w.transpose(-2, -1), b, s, p, d)):
         hints.append(
-            "the kernel is transposed: w[o, c, u, v] multiplies row u and column v of a patch"
+            tagged(
+                "conv.conv2d_kernel_transposed",
+                "the kernel is transposed: w[o, c, u, v] multiplies row u and column v of a patch",
+            )
         )
     if b is not None and _close(out, _CONV2D(x, w, None, s, p, d)):
-        hints.append("add the bias b[o] to every position of output channel o")
+        hints.append(
+            tagged("conv.conv2d_bias", "add the bias b[o] to every position of output channel o")
+        )
     if not hints:
         hints.append(
-            "out[n, o] = sum over (c, u, v) of w[o, c, u, v] * patch[c, u, v] + b[o]; unfold's "
-            "patches are flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1)"
+            tagged(
+                "conv.conv2d_formula",
+                "out[n, o] = sum over (c, u, v) of w[o, c, u, v] * patch[c, u, v] + b[o]; unfold's "
+                "patches are flattened in (C_in, k_h, k_w) order, like w.reshape(C_out, -1)",
+            )
         )
     return "Hint: " + "; ".join(hints) + "."
 
@@ -1549,10 +1745,19 @@ def conv2d_shape_hint(
     x = torch.zeros(x_shape, dtype=torch.float64)
     hints = []
     for what, (s2, p2, d2) in (
-        ("the stride is ignored", ((1, 1), p, d)),
-        ("the padding is ignored", (s, (0, 0), d)),
-        ("the dilation is ignored: the window spans d(k-1)+1 inputs", (s, p, (1, 1))),
-        ("height and width settings are swapped", (s[::-1], p[::-1], d[::-1])),
+        (tagged("conv.conv2d_size_stride", "the stride is ignored"), ((1, 1), p, d)),
+        (tagged("conv.conv2d_size_padding", "the padding is ignored"), (s, (0, 0), d)),
+        (
+            tagged(
+                "conv.conv2d_size_dilation",
+                "the dilation is ignored: the window spans d(k-1)+1 inputs",
+            ),
+            (s, p, (1, 1)),
+        ),
+        (
+            tagged("conv.conv2d_size_swapped", "height and width settings are swapped"),
+            (s[::-1], p[::-1], d[::-1]),
+        ),
     ):
         if (s2, p2, d2) != (s, p, d):
             try:
@@ -1564,8 +1769,11 @@ def conv2d_shape_hint(
             if other == got:
                 hints.append(what)
     hints.append(
-        "H_out and W_out are conv_output_size of H and W with the height's and the width's "
-        "settings; reshape the (N, C_out, L) product to (N, C_out, H_out, W_out)"
+        tagged(
+            "conv.conv2d_size_formula",
+            "H_out and W_out are conv_output_size of H and W with the height's and the width's "
+            "settings; reshape the (N, C_out, L) product to (N, C_out, H_out, W_out)",
+        )
     )
     return "Hint: " + "; ".join(hints) + "."
 
@@ -1575,18 +1783,20 @@ def _crash_hint(exc: BaseException) -> str:
     if "asks you to implement this yourself" in text:
         return ""
     if "expanded size" in text or "must match the size" in text or "invalid for input" in text:
-        return (
+        return tagged(
+            "conv.conv2d_shapes_mismatch",
             "two tensors' sizes do not fit together: after unfold the patches are "
             "(N, C_in*k_h*k_w, L) with L = H_out*W_out, the weights reshape to "
-            "(C_out, C_in*k_h*k_w), and the bias broadcasts as (1, C_out, 1) or (1, C_out, 1, 1)."
+            "(C_out, C_in*k_h*k_w), and the bias broadcasts as (1, C_out, 1) or (1, C_out, 1, 1).",
         )
     if "reduction dim" in text or "zero-size" in text or "non-zero size" in text:
-        return (
+        return tagged(
+            "conv.unfold_empty",
             "a window dimension is empty: unfold each spatial dimension with size = the (dilated) "
-            "kernel and step = the stride (stride=None means kernel_size), after padding."
+            "kernel and step = the stride (stride=None means kernel_size), after padding.",
         )
     if "dtype" in text or "Double" in text or "Float" in text:
-        return "keep every tensor you create in x's dtype (dtype=x.dtype)."
+        return tagged("conv.dtype", "keep every tensor you create in x's dtype (dtype=x.dtype).")
     return "run this call in your notebook to see where it fails."
 
 
@@ -1649,17 +1859,33 @@ def max_pool2d_hint(x: torch.Tensor, case: PoolCase2d, out: torch.Tensor) -> str
         zero_padded = torch.nn.functional.pad(x, (p[1], p[1], p[0], p[0]))
         if _close(out, _MAX_POOL2D(zero_padded, k, s, (0, 0), 1, False)):
             hints.append(
-                "the padding wins the max: pad with -inf (F.pad(x, (pw, pw, ph, ph), "
-                "value=float('-inf'))), never with zeros"
+                tagged(
+                    "conv.maxpool_pad_inf",
+                    "the padding wins the max: pad with -inf (F.pad(x, (pw, pw, ph, ph), "
+                    "value=float('-inf'))), never with zeros",
+                )
             )
     if _close(out, -_MAX_POOL2D(-x, k, s, p, 1, False)):
-        hints.append("that is the minimum of each window; max-pooling keeps the largest value")
+        hints.append(
+            tagged(
+                "conv.maxpool_min",
+                "that is the minimum of each window; max-pooling keeps the largest value",
+            )
+        )
     if not any(p) and _close(out, _AVG_POOL2D(x, k, s, p, False, True)):
-        hints.append("that is the mean of each window; max-pooling keeps the largest value")
+        hints.append(
+            tagged(
+                "conv.maxpool_mean",
+                "that is the mean of each window; max-pooling keeps the largest value",
+            )
+        )
     if not hints:
         hints.append(
-            "unfold the padded height (dim 2) and width (dim 3) with size = kernel and step = "
-            "stride, then take amax over the last two dimensions"
+            tagged(
+                "conv.maxpool_formula",
+                "unfold the padded height (dim 2) and width (dim 3) with size = kernel and step = "
+                "stride, then take amax over the last two dimensions",
+            )
         )
     return "Hint: " + "; ".join(hints) + "."
 
@@ -1693,9 +1919,10 @@ def check_max_pool2d(
                 else ""
             )
         )
-        shape_hint = (
+        shape_hint = tagged(
+            "conv.maxpool_size",
             "Hint: stride=None means stride=kernel_size; the size is pool_output_size of H and "
-            "W, each with its own settings."
+            "W, each with its own settings.",
         )
         assert_shape(out, tuple(expected.shape), case.label, hint=shape_hint)
         out = out.detach().cpu().double()
@@ -1758,11 +1985,12 @@ def check_no_position_loop(
                 ) from None
         check_implemented(result, label)
         counts.append(lines)
-    assert counts[1] <= counts[0] + LOOP_SLACK, (
+    assert counts[1] <= counts[0] + LOOP_SLACK, tagged(
+        "conv.loop_over_positions",
         f"{name} ran {counts[0]} lines of your Python code for a {small}x{small} input and "
         f"{counts[1]} for a {large}x{large} one, with the same batch, channels and kernel: a "
         "Python loop over output positions. Hint: the question asks for a vectorised version: "
-        "build all windows at once with unfold and combine them with one matrix product (or amax)."
+        "build all windows at once with unfold and combine them with one matrix product (or amax).",
     )
 
 

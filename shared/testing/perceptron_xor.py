@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from shared.checks import assert_close, check_implemented
-from shared.forbid import forbid
+from shared.forbid import ForbiddenCallError, forbid
+from shared.testing import check_defined, tagged
 
 # Elementwise activations and softmax are compared at float32 precision: a result computed in
 # float32 or float64, by any textbook formula, passes; a wrong formula is off by far more.
@@ -45,10 +46,11 @@ LIBRARY_SIGMOID = (
     "scipy.special.expit",
 )
 
-MODIFIED_INPUT_HINT = (
+MODIFIED_INPUT_HINT = tagged(
+    "xor.modified_input",
     "Hint: return a new array and leave the arguments as they were. np.asarray does not copy an "
     "array that is already float64, so `z[z < 0] = 0`, `z -= ...` or `out=z` write into the "
-    "caller's array; use np.maximum(z, 0.0), z - m, ... instead."
+    "caller's array; use np.maximum(z, 0.0), z - m, ... instead.",
 )
 
 
@@ -66,13 +68,17 @@ def call(fn: Callable[..., Any], *args: Any, label: str, hint: str = "", **kwarg
     exception and ``hint``; a ``None``/``...`` result fails as an untouched stub; a NumPy array
     argument that comes back changed fails (no function of the assignment may modify its inputs).
     """
+    check_defined(fn, label)
     named = [(f"argument {i + 1}", a) for i, a in enumerate(args)]
     named += [(f"argument `{k}`", v) for k, v in kwargs.items()]
     before = [(where, a, a.copy()) for where, a in named if isinstance(a, np.ndarray)]
     try:
         out = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any crash of student code becomes a test failure
-        raise AssertionError(_hinted(f"{label} raised {type(exc).__name__}: {exc}", hint)) from exc
+        message = _hinted(f"{label} raised {type(exc).__name__}: {exc}", hint)
+        if isinstance(exc, ForbiddenCallError):  # a library function where the prompt forbids it
+            message = tagged("xor.library_call", message)
+        raise AssertionError(message) from exc
     check_implemented(out, label)
     for where, array, snapshot in before:
         if array.shape != snapshot.shape or not np.array_equal(array, snapshot, equal_nan=True):
@@ -92,8 +98,11 @@ def _as_float_array(out: Any, label: str) -> np.ndarray:
     if isinstance(out, (np.ndarray, np.generic)):
         kind = f"a NumPy array of dtype {np.asarray(out).dtype}"
     raise AssertionError(
-        f"{label} should return a float NumPy array, got {kind}. Hint: keep the stub's first "
-        "line, z = np.asarray(z, dtype=float), and compute with NumPy."
+        tagged(
+            "xor.float_array",
+            f"{label} should return a float NumPy array, got {kind}. Hint: keep the stub's first "
+            "line, z = np.asarray(z, dtype=float), and compute with NumPy.",
+        )
     )
 
 
@@ -124,18 +133,28 @@ def sigmoid_hint(out: Any, z: np.ndarray) -> str:
     """The hint a wrong sigmoid deserves, judged from its output on ``z``."""
     got = np.asarray(out, dtype=np.float64)
     if got.shape == z.shape and np.allclose(got, 1.0 / (1.0 + np.exp(np.clip(z, -700, 700)))):
-        return "Hint: sigmoid(z) = 1 / (1 + exp(-z)); you computed sigma(-z): mind the minus sign."
-    return "Hint: sigmoid(z) = 1 / (1 + exp(-z)); mind the minus sign in the exponent."
+        return tagged(
+            "xor.sigmoid_sign",
+            "Hint: sigmoid(z) = 1 / (1 + exp(-z)); you computed sigma(-z): mind the minus sign.",
+        )
+    return tagged(
+        "xor.sigmoid_formula",
+        "Hint: sigmoid(z) = 1 / (1 + exp(-z)); mind the minus sign in the exponent.",
+    )
 
 
 def relu_hint(out: Any, z: np.ndarray) -> str:
     """The hint a wrong ReLU deserves: a reduction (shape lost) or a wrong elementwise rule."""
     if np.shape(out) != z.shape:
-        return (
+        return tagged(
+            "xor.relu_reduces",
             "Hint: ReLU is elementwise, np.maximum(z, 0.0); np.max(z, 0) reduces along an axis "
-            "instead, which changes the shape."
+            "instead, which changes the shape.",
         )
-    return "Hint: ReLU keeps positive entries and sets the others to 0: np.maximum(z, 0.0)."
+    return tagged(
+        "xor.relu_formula",
+        "Hint: ReLU keeps positive entries and sets the others to 0: np.maximum(z, 0.0).",
+    )
 
 
 def check_sigmoid(sigmoid: Callable[..., Any], z: np.ndarray, *, label: str) -> None:
@@ -179,15 +198,17 @@ def _softmax_with_shift(z: np.ndarray, axis: int, shift: np.ndarray) -> np.ndarr
 
 def softmax_hint(out: Any, z: np.ndarray, axis: int) -> str:
     """The hint a wrong softmax deserves, judged from its output on ``z`` along ``axis``."""
-    generic = (
+    generic = tagged(
+        "xor.softmax_formula",
         "Hint: subtract the max along `axis` (np.max(z, axis=axis, keepdims=True)) before "
-        "np.exp, then divide by the sum along the same `axis` (keepdims=True)."
+        "np.exp, then divide by the sum along the same `axis` (keepdims=True).",
     )
     got = np.asarray(out, dtype=np.float64)
     if got.shape != z.shape:
-        return (
+        return tagged(
+            "xor.softmax_keepdims",
             "Hint: softmax keeps the shape of z; use keepdims=True in np.max and np.sum so they "
-            "broadcast back along `axis`."
+            "broadcast back along `axis`.",
         )
     axis = axis % z.ndim
     if not np.all(np.isfinite(got)):
@@ -195,20 +216,23 @@ def softmax_hint(out: Any, z: np.ndarray, axis: int) -> str:
         if not np.all(np.isfinite(global_shift)) and np.array_equal(
             np.isfinite(global_shift), np.isfinite(got)
         ):
-            return (
+            return tagged(
+                "xor.softmax_global_max",
                 "Hint: subtract the max of each slice along `axis` (np.max(z, axis=axis, "
                 "keepdims=True)), not the max of the whole array: a row around -1000 beside a row "
-                "around 1000 then underflows to 0 / 0 = nan."
+                "around 1000 then underflows to 0 / 0 = nan.",
             )
-        return (
+        return tagged(
+            "xor.softmax_overflow",
             "Hint: exp(1000) overflows to inf and inf / inf is nan; subtract the max along `axis` "
-            "(np.max(z, axis=axis, keepdims=True)) before np.exp."
+            "(np.max(z, axis=axis, keepdims=True)) before np.exp.",
         )
     for other in range(z.ndim):
         if other != axis and z.shape[other] > 1 and np.allclose(got.sum(axis=other), 1.0):
-            return (
+            return tagged(
+                "xor.softmax_axis",
                 f"Hint: your result sums to 1 along axis {other}, not along axis={axis} as asked: "
-                "pass the same `axis` to np.max and np.sum (keepdims=True)."
+                "pass the same `axis` to np.max and np.sum (keepdims=True).",
             )
     return generic
 
@@ -241,34 +265,42 @@ def check_softmax(
 # --------------------------------------------------------------------------------------------
 # q3: the perceptron
 
-PERCEPTRON_RULE = (
+PERCEPTRON_RULE = tagged(
+    "xor.perceptron_rule",
     "Hint: visit the examples one at a time in the order rng.permutation(N); update only on "
     "mistakes (y_hat != y): w += lr * (y - y_hat) * x and the bias b += lr * (y - y_hat); stop "
-    "after the first epoch with no mistakes."
+    "after the first epoch with no mistakes.",
 )
 # What a run that equals one of these mistakes' runs gets told (grader_only builds the runs).
-BATCH_HINT = (
+BATCH_HINT = tagged(
+    "xor.perceptron_batch",
     "Hint: Rosenblatt's rule is online: update w and b right after each misclassified example, "
     "so the next examples of the same epoch already see the new weights (not one batch update "
-    "per epoch)."
+    "per epoch).",
 )
-RESEED_HINT = (
+RESEED_HINT = tagged(
+    "xor.perceptron_reseed",
     "Hint: make rng = np.random.default_rng(seed) once, before the first epoch; a new rng every "
-    "epoch repeats the same order."
+    "epoch repeats the same order.",
 )
-FIXED_ORDER_HINT = (
+FIXED_ORDER_HINT = tagged(
+    "xor.perceptron_fixed_order",
     "Hint: visit the examples in the order rng.permutation(N), drawn anew each epoch, not "
-    "0, 1, ..., N-1."
+    "0, 1, ..., N-1.",
 )
-SHUFFLE_HINT = (
+SHUFFLE_HINT = tagged(
+    "xor.perceptron_shuffle",
     "Hint: visit the examples in the order rng.permutation(N) each epoch; rng.shuffle of one "
-    "index array kept across epochs gives other orders from the second epoch on."
+    "index array kept across epochs gives other orders from the second epoch on.",
 )
-STRICT_HINT = (
+STRICT_HINT = tagged(
+    "xor.perceptron_strict",
     "Hint: predict 1 where X @ w + b >= 0 (a point exactly on the boundary is class 1), also "
-    "during training."
+    "during training.",
 )
-NO_EARLY_STOP_HINT = "Hint: stop after the first epoch with no mistakes."
+NO_EARLY_STOP_HINT = tagged(
+    "xor.perceptron_early_stop", "Hint: stop after the first epoch with no mistakes."
+)
 
 PerceptronRun = tuple[np.ndarray, float, list[int]]
 
@@ -403,13 +435,18 @@ def check_predict(
         return
     ties = a == 0
     if np.array_equal(got[~ties], expected[~ties]) and ties.any():
-        hint = (
-            "Hint: a point exactly on the boundary (X @ w + b == 0) is class 1: use >= 0, not > 0."
+        hint = tagged(
+            "xor.predict_boundary",
+            "Hint: a point exactly on the boundary (X @ w + b == 0) is class 1: use >= 0, not > 0.",
         )
     elif np.array_equal(got, (X @ w >= 0).astype(np.float64)):
-        hint = "Hint: include the bias: predict 1.0 where X @ w + b >= 0."
+        hint = tagged(
+            "xor.predict_bias", "Hint: include the bias: predict 1.0 where X @ w + b >= 0."
+        )
     else:
-        hint = "Hint: predict 1.0 where X @ w + b >= 0 and 0.0 elsewhere."
+        hint = tagged(
+            "xor.predict_formula", "Hint: predict 1.0 where X @ w + b >= 0 and 0.0 elsewhere."
+        )
     raise AssertionError(
         _hinted(
             f"{label} returned {got.tolist()} but should return {expected.tolist()} "
@@ -427,17 +464,22 @@ def best_linear_hint(best: float, n_points: int, perfect: float) -> str:
     """The hint a wrong best_linear_accuracy deserves (``perfect``: the right best value)."""
     fraction = abs(best * n_points - round(best * n_points)) <= 1e-9
     if best < perfect:
-        return (
+        return tagged(
+            "xor.best_linear_max",
             "Hint: return the best classifier's accuracy, the max (not the mean) over trials of "
             "each column's accuracy."
-            + ("" if fraction else " Yours is not a multiple of 1/N: an average over trials?")
+            + ("" if fraction else " Yours is not a multiple of 1/N: an average over trials?"),
         )
     if not fraction:
-        return (
+        return tagged(
+            "xor.best_linear_fraction",
             f"Hint: an accuracy is a fraction of the {n_points} points, a multiple of "
-            f"1/{n_points}: compare predictions with y[:, None] and average over axis 0 (points)."
+            f"1/{n_points}: compare predictions with y[:, None] and average over axis 0 (points).",
         )
-    return "Hint: classify with the step rule (X @ W.T + B >= 0) and compare with y[:, None]."
+    return tagged(
+        "xor.best_linear_formula",
+        "Hint: classify with the step rule (X @ W.T + B >= 0) and compare with y[:, None].",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,9 +546,10 @@ def check_forward(
     return out
 
 
-MLP_HINT = (
+MLP_HINT = tagged(
+    "xor.mlp_formula",
     "Hint: Linear(2, hidden) -> the activation -> Linear(hidden, 1) -> Sigmoid; the non-linear "
-    "activation between the Linear layers is what lets the network solve XOR."
+    "activation between the Linear layers is what lets the network solve XOR.",
 )
 
 
@@ -523,16 +566,26 @@ def mlp_hint(
             candidates = [
                 (
                     torch.sigmoid(second(first(x))),
-                    "Hint: there is no non-linear activation between the two Linear layers, so "
-                    "they collapse into one linear map, and a line cannot solve XOR.",
+                    tagged(
+                        "xor.mlp_no_activation",
+                        "Hint: there is no non-linear activation between the two Linear layers, so "
+                        "they collapse into one linear map, and a line cannot solve XOR.",
+                    ),
                 ),
                 (
                     torch.sigmoid(second(acts[other](first(x)))),
-                    f'Hint: activation="{activation}" asks for {activation}; you applied {other}.',
+                    tagged(
+                        "xor.mlp_wrong_activation",
+                        f'Hint: activation="{activation}" asks for {activation}; '
+                        f"you applied {other}.",
+                    ),
                 ),
                 (
                     second(acts[activation](first(x))),
-                    "Hint: end with nn.Sigmoid(), so the outputs are probabilities in (0, 1).",
+                    tagged(
+                        "xor.mlp_sigmoid",
+                        "Hint: end with nn.Sigmoid(), so the outputs are probabilities in (0, 1).",
+                    ),
                 ),
             ]
         if isinstance(out, torch.Tensor) and tuple(out.shape) == (x.shape[0], 1):
@@ -566,33 +619,53 @@ def count_hint(module: nn.Module, got: Any) -> str:
     try:
         got = int(got)
     except (TypeError, ValueError):
-        return "Hint: return a Python int: sum(p.numel() for p in ... ) is one."
+        return tagged(
+            "xor.count_int", "Hint: return a Python int: sum(p.numel() for p in ... ) is one."
+        )
     candidates = [
         (
             sum(p.numel() for p in params),
-            "Hint: count only trainable parameters, those with p.requires_grad; frozen ones "
-            "(requires_grad=False) are not trained.",
+            tagged(
+                "xor.count_frozen",
+                "Hint: count only trainable parameters, those with p.requires_grad; frozen ones "
+                "(requires_grad=False) are not trained.",
+            ),
         ),
         (
             sum(p.numel() for p in trainable if p.dim() > 1),
-            "Hint: include the biases (and every other 1-D parameter, such as a norm's scale).",
+            tagged(
+                "xor.count_biases",
+                "Hint: include the biases (and every other 1-D parameter, such as a norm's scale).",
+            ),
         ),
-        (len(trainable), "Hint: count scalars, p.numel(), not parameter tensors."),
+        (
+            len(trainable),
+            tagged("xor.count_tensors", "Hint: count scalars, p.numel(), not parameter tensors."),
+        ),
         (
             sum(p.numel() for m in module.modules() for p in m.parameters() if p.requires_grad),
-            "Hint: some parameters were counted more than once: module.modules() already visits "
-            "every sub-module and m.parameters() includes its children again; sum over "
-            "module.parameters() once.",
+            tagged(
+                "xor.count_twice_modules",
+                "Hint: some parameters were counted more than once: module.modules() already "
+                "visits every sub-module and m.parameters() includes its children again; sum "
+                "over module.parameters() once.",
+            ),
         ),
         (
             2 * right,
-            "Hint: your count is exactly twice the right one: each parameter counted twice.",
+            tagged(
+                "xor.count_twice",
+                "Hint: your count is exactly twice the right one: each parameter counted twice.",
+            ),
         ),
     ]
     for value, hint in candidates:
         if value != right and got == value:
             return hint
-    return "Hint: sum p.numel() over module.parameters() that have p.requires_grad."
+    return tagged(
+        "xor.count_formula",
+        "Hint: sum p.numel() over module.parameters() that have p.requires_grad.",
+    )
 
 
 def check_count(count_parameters: Callable[..., Any], module: nn.Module, *, label: str) -> None:
@@ -601,8 +674,11 @@ def check_count(count_parameters: Callable[..., Any], module: nn.Module, *, labe
     expected = sum(p.numel() for p in module.parameters() if p.requires_grad)
     if not isinstance(got, numbers.Integral) or isinstance(got, bool):
         raise AssertionError(
-            f"{label} should return an int, got {got!r:.100} ({type(got).__name__}). "
-            "Hint: p.numel() is an int, and so is a sum of them."
+            tagged(
+                "xor.count_int_type",
+                f"{label} should return an int, got {got!r:.100} ({type(got).__name__}). "
+                "Hint: p.numel() is an int, and so is a sum of them.",
+            )
         )
     if int(got) != expected:
         raise AssertionError(
@@ -613,9 +689,10 @@ def check_count(count_parameters: Callable[..., Any], module: nn.Module, *, labe
 # --------------------------------------------------------------------------------------------
 # q6: the training loop
 
-TRAIN_HINT = (
+TRAIN_HINT = tagged(
+    "xor.train_formula",
     "Hint: each step is optimizer.zero_grad(); loss = nn.BCELoss()(model(X), y); loss.backward(); "
-    "optimizer.step(), recording loss.item() of that forward pass."
+    "optimizer.step(), recording loss.item() of that forward pass.",
 )
 
 
@@ -653,8 +730,11 @@ def unpack_losses(losses: Any, epochs: int, *, label: str) -> list[float]:
     if not all(isinstance(v, float) for v in losses):
         kinds = sorted({type(v).__name__ for v in losses})
         raise AssertionError(
-            f"{label} should return Python floats, got {', '.join(kinds)}. Hint: append "
-            "loss.item(), which also detaches the value from the graph."
+            tagged(
+                "xor.train_item",
+                f"{label} should return Python floats, got {', '.join(kinds)}. Hint: append "
+                "loss.item(), which also detaches the value from the graph.",
+            )
         )
     return losses
 
@@ -673,16 +753,21 @@ def training_hint(
         return abs(a - b) <= TRAINING_ATOL + TRAINING_RTOL * abs(b)
 
     if first_mse is not None and losses and close(losses[0], first_mse):
-        return "Hint: the loss should be the binary cross-entropy, nn.BCELoss(), not MSE."
+        return tagged(
+            "xor.train_bce",
+            "Hint: the loss should be the binary cross-entropy, nn.BCELoss(), not MSE.",
+        )
     if after_first_step is not None and losses and close(losses[0], after_first_step):
-        return (
+        return tagged(
+            "xor.train_loss_after_step",
             "Hint: record each step's loss before optimizer.step(), from that step's forward "
-            "pass; yours are the losses after each update."
+            "pass; yours are the losses after each update.",
         )
     if losses and expected and close(losses[0], expected[0]):
-        return (
+        return tagged(
+            "xor.train_zero_grad",
             "Hint: the first step is right and the later ones are not: call optimizer.zero_grad() "
-            "in every step, or backward() adds this step's gradient to all earlier ones."
+            "in every step, or backward() adds this step's gradient to all earlier ones.",
         )
     return TRAIN_HINT
 

@@ -298,12 +298,13 @@ def test_neuron_public(neuron):
     import numpy as np
 
     from shared.checks import assert_close
+    from shared.testing import tagged
     from shared.testing.perceptron_xor import ACTIVATION_ATOL, ACTIVATION_RTOL, call
 
     x = np.array([[0.0, 0.0], [1.0, 2.0], [-1.0, 0.5]])
     w = np.array([0.5, -1.0])
     b = 0.25
-    hint = "Hint: the output is activation(x @ w + b); did you forget the bias b, or multiply in the wrong order?"
+    hint = tagged("xor.neuron_bias", "Hint: the output is activation(x @ w + b); did you forget the bias b, or multiply in the wrong order?")
     for act_name, activation in [("identity", lambda a: a), ("np.tanh", np.tanh)]:
         label = f"neuron(x={x.tolist()}, w={w.tolist()}, b={b}, activation={act_name})"
         out = call(neuron, x, w, b, activation, label=label, hint=hint)
@@ -318,9 +319,10 @@ def test_neuron_hidden(neuron):
     import numpy as np
 
     from shared.checks import assert_close
+    from shared.testing import tagged
     from shared.testing.perceptron_xor import ACTIVATION_ATOL, ACTIVATION_RTOL, call
 
-    hint = "Hint: the output is activation(x @ w + b), one value per row of x; include the bias b."
+    hint = tagged("xor.neuron_bias", "Hint: the output is activation(x @ w + b), one value per row of x; include the bias b.")
     rng = np.random.default_rng(303)
     for n, d, b in [(7, 1, -1.5), (5, 4, 2.0), (1, 3, 0.75)]:
         x = rng.normal(size=(n, d))
@@ -639,12 +641,14 @@ def test_xor_limit_public(xor_accuracy, w_xor, b_xor, perceptron_predict, best_l
     import numpy as np
 
     from shared.data import logic_gate
+    from shared.testing import tagged
     from shared.testing.perceptron_xor import best_linear_hint, call
 
     X, y = logic_gate("xor")
-    assert np.ndim(xor_accuracy) == 0 and float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), (
+    assert np.ndim(xor_accuracy) == 0 and float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), tagged(
+        "xor.accuracy_fraction",
         f"xor_accuracy should be the fraction of the 4 XOR points classified correctly (0, 0.25, 0.5 or 0.75), "
-        f"got {xor_accuracy!r}. Hint: np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor)."
+        f"got {xor_accuracy!r}. Hint: np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor).",
     )
     pred = np.asarray(call(perceptron_predict, X, w_xor, b_xor, label="perceptron_predict(X_xor, w_xor, b_xor)"), dtype=float)
     fraction = float(np.mean(pred.ravel() == y)) if pred.size == 4 else None
@@ -1135,6 +1139,7 @@ def test_count_parameters_public(count_parameters):
 def test_make_2817_net_public(make_2817_net):
     import torch
 
+    from shared.testing import tagged
     from shared.testing.perceptron_xor import call, check_forward, linear_layers
 
     torch.manual_seed(0)
@@ -1143,7 +1148,7 @@ def test_make_2817_net_public(make_2817_net):
     total = sum(p.numel() for p in net.parameters())
     assert total == 2817, f"make_2817_net() has {total} parameters instead of 704 + 2,080 + 33 = 2,817. Hint: keep the biases, and add no other layers with parameters."
     check_forward(net, lambda x: l3(torch.relu(l2(torch.relu(l1(x))))), torch.randn(3, 10), label="make_2817_net()",
-                  hint="Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last.")
+                  hint=tagged("xor.net_2817_layers", "Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last."))
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1173,6 +1178,7 @@ hidden: true
 def test_make_2817_net_hidden(make_2817_net):
     import torch
 
+    from shared.testing import tagged
     from shared.testing.perceptron_xor import call, check_forward, linear_layers
 
     torch.manual_seed(1)
@@ -1181,7 +1187,7 @@ def test_make_2817_net_hidden(make_2817_net):
     per_layer = [sum(p.numel() for p in m.parameters()) for m in (l1, l2, l3)]
     assert per_layer == [704, 2080, 33], f"The three Linear layers should have 704, 2,080 and 33 parameters, got {per_layer}. Hint: keep the biases."
     check_forward(net, lambda x: l3(torch.relu(l2(torch.relu(l1(x))))), torch.randn(6, 10) * 3, label="make_2817_net()",
-                  hint="Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last.")
+                  hint=tagged("xor.net_2817_layers", "Hint: Linear(10, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 1): a ReLU after each of the first two Linear layers, nothing after the last."))
 
 # %% [raw]
 # # END TESTS

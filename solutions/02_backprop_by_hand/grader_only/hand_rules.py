@@ -7,6 +7,7 @@ show (and no hint appears when none fits).
 
 from __future__ import annotations
 
+from shared.testing import tagged
 from shared.testing.backprop_by_hand import HAND_NETWORK as N
 from shared.testing.backprop_by_hand import Rule
 
@@ -39,24 +40,24 @@ def loss_rules(v: dict[str, float]) -> list[Rule]:
             "loss",
             (y - t) ** 2,
             f"loss = (y - t)^2 with your y = {y:.6g} and t = 1",
-            ((0.5 * (y - t) ** 2, "Hint: no factor 1/2 here: the loss is (y - t)**2."),
-             (abs(y - t), "Hint: square the error: (y - t)**2.")),
+            ((0.5 * (y - t) ** 2, tagged("bp.hand_loss_half", "Hint: no factor 1/2 here: the loss is (y - t)**2.")),
+             (abs(y - t), tagged("bp.hand_loss_square", "Hint: square the error: (y - t)**2."))),
         ),
         Rule(
             "dL_dy",
             2 * (y - t),
             f"dL/dy = 2 (y - t) with your y = {y:.6g}",
-            ((y - t, "Hint: the derivative of (y - t)**2 keeps the factor 2: 2 (y - t)."),
-             (2 * (t - y), "Hint: mind the sign: d/dy (y - t)**2 = 2 (y - t), negative here since y < t.")),
+            ((y - t, tagged("bp.hand_dl_dy_factor_two", "Hint: the derivative of (y - t)**2 keeps the factor 2: 2 (y - t).")),
+             (2 * (t - y), tagged("bp.hand_dl_dy_sign", "Hint: mind the sign: d/dy (y - t)**2 = 2 (y - t), negative here since y < t."))),
         ),
         Rule(
             "delta_out",
             v["dL_dy"] * y * (1 - y),
             f"delta_out = dL_dy * y (1 - y) with your dL_dy = {v['dL_dy']:.6g}, y = {y:.6g}",
-            ((v["dL_dy"], "Hint: delta_out = dL/dy * g'(a_out): the output activation's derivative belongs in the delta, "
-                          "and the sigmoid's slope is y (1 - y)."),
-             (v["dL_dy"] * _sig(y) * (1 - _sig(y)), "Hint: y is already sigma(a_out), so g'(a_out) = y (1 - y); "
-                                                   "sigma(y) (1 - sigma(y)) applies the sigmoid twice.")),
+            ((v["dL_dy"], tagged("bp.hand_delta_out_derivative", "Hint: delta_out = dL/dy * g'(a_out): the output activation's derivative belongs in the delta, "
+                          "and the sigmoid's slope is y (1 - y).")),
+             (v["dL_dy"] * _sig(y) * (1 - _sig(y)), tagged("bp.hand_delta_out_sigmoid_twice", "Hint: y is already sigma(a_out), so g'(a_out) = y (1 - y); "
+                                                   "sigma(y) (1 - sigma(y)) applies the sigmoid twice."))),
         ),
     ]  # fmt: skip
 
@@ -70,9 +71,9 @@ def delta_rules(v: dict[str, float]) -> list[Rule]:
                 "delta" + j,
                 f * (1 - f) * vj * d,
                 f"delta{j} = f{j} (1 - f{j}) v{j} delta_out with your f{j} = {f:.6g}, v{j} = {vj} and your delta_out = {d:.6g}",
-                ((vj * d, f"Hint: multiply by the neuron's own slope f'(a{j}) = f{j} (1 - f{j})."),
-                 (f * (1 - f) * d, f"Hint: the output's delta reaches neuron {j} through its weight v{j} = {vj}."),
-                 (f * (1 - f) * N["v" + other] * d, f"Hint: neuron {j} feeds the output through v{j}, not v{other}.")),
+                ((vj * d, tagged("bp.hand_delta_slope", f"Hint: multiply by the neuron's own slope f'(a{j}) = f{j} (1 - f{j}).")),
+                 (f * (1 - f) * d, tagged("bp.hand_delta_weight", f"Hint: the output's delta reaches neuron {j} through its weight v{j} = {vj}.")),
+                 (f * (1 - f) * N["v" + other] * d, tagged("bp.hand_delta_other_weight", f"Hint: neuron {j} feeds the output through v{j}, not v{other}."))),
             )
         )  # fmt: skip
     return rules
@@ -85,7 +86,7 @@ def output_gradient_rules(v: dict[str, float]) -> list[Rule]:
             f"dL_dv{j}",
             d * v["f" + j],
             f"dL/dv{j} = delta_out * f{j} with your delta_out = {d:.6g}, f{j} = {v['f' + j]:.6g}",
-            ((d * v["a" + j], f"Hint: v{j} multiplies the activation f{j}, not the pre-activation a{j}."),),
+            ((d * v["a" + j], tagged("bp.hand_dl_dv_activation", f"Hint: v{j} multiplies the activation f{j}, not the pre-activation a{j}.")),),
         )
         for j in "12"
     ]  # fmt: skip
@@ -94,7 +95,7 @@ def output_gradient_rules(v: dict[str, float]) -> list[Rule]:
             "dL_dc",
             d,
             f"dL/dc = delta_out = {d:.6g}",
-            ((1.0, "Hint: a bias's input is 1, so dL/dc = delta_out."),),
+            ((1.0, tagged("bp.hand_dl_dc", "Hint: a bias's input is 1, so dL/dc = delta_out.")),),
         )
     )
     return rules
@@ -110,7 +111,7 @@ def hidden_gradient_rules(v: dict[str, float]) -> list[Rule]:
                     f"dL_dw{j}{i}",
                     v["delta" + j] * x[i],
                     f"dL/dw{j}{i} = delta{j} * x{i} with your delta{j} = {v['delta' + j]:.6g}, x{i} = {x[i]}",
-                    ((v["delta" + j] * x[other], f"Hint: w{j}{i} connects input {i} to hidden neuron {j}: multiply delta{j} by x{i}."),),
+                    ((v["delta" + j] * x[other], tagged("bp.hand_dl_dw_input", f"Hint: w{j}{i} connects input {i} to hidden neuron {j}: multiply delta{j} by x{i}.")),),
                 )
             )  # fmt: skip
         rules.append(
@@ -118,7 +119,7 @@ def hidden_gradient_rules(v: dict[str, float]) -> list[Rule]:
                 f"dL_db{j}",
                 v["delta" + j],
                 f"dL/db{j} = delta{j} = {v['delta' + j]:.6g}",
-                ((v["delta" + j] * x["1"], "Hint: a bias's input is 1, so dL/db_j = delta_j."),),
+                ((v["delta" + j] * x["1"], tagged("bp.hand_dl_db", "Hint: a bias's input is 1, so dL/db_j = delta_j.")),),
             )
         )
     return rules
@@ -136,8 +137,8 @@ def update_rules(v: dict[str, float]) -> list[Rule]:
                 key,
                 w - eta * g,
                 f"{name} - eta dL/d{name} = {w} - {eta} * {g:.6g}",
-                ((w + eta * g, "Hint: gradient descent moves against the gradient: w <- w - eta * dL/dw."),
-                 (w - g, f"Hint: scale the step by the learning rate eta = {eta}.")),
+                ((w + eta * g, tagged("bp.hand_update_sign", "Hint: gradient descent moves against the gradient: w <- w - eta * dL/dw.")),
+                 (w - g, tagged("bp.hand_update_lr", f"Hint: scale the step by the learning rate eta = {eta}."))),
             )
         )  # fmt: skip
     return rules
