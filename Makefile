@@ -14,6 +14,9 @@ S ?=
 G ?=
 NAMES ?=
 PYTEST_ARGS ?=
+# Test workers: the slow tests keep about 1.3 of 2 cores busy on their own, so two workers
+# (slowest tests first, see tests/conftest.py) fill the machine. TEST_JOBS=0 runs in-process.
+TEST_JOBS ?= 2
 
 .PHONY: venv dist verify test lint format grade report bench clean
 
@@ -34,7 +37,7 @@ verify: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

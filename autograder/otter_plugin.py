@@ -383,10 +383,19 @@ class GradingGuard(AbstractOtterPlugin):
                 except Exception as error:
                     # A dead or hung kernel, or one whose messages broke (a notebook can corrupt
                     # its own channels): grade again without what was running, or keep what the
-                    # record holds. Errors before the guard ran are Otter's own: raise them.
-                    if not isinstance(error, (DeadKernelError, CellTimeoutError)) and not any(
-                        event.get("event") == "installed" for event in self.events()
+                    # record holds. Errors before the guard ran are Otter's own: raise them,
+                    # except a kernel that died while starting (another kernel took its port
+                    # between jupyter_client choosing it and the kernel binding it), which no
+                    # code of the notebook has touched yet: start another.
+                    installed = any(event.get("event") == "installed" for event in self.events())
+                    if (
+                        not installed
+                        and kernel_start_failed(error)
+                        and attempt < attempts - 1
+                        and self.time_left() >= MIN_ATTEMPT
                     ):
+                        continue
+                    if not isinstance(error, (DeadKernelError, CellTimeoutError)) and not installed:
                         raise
                     where = self.progress_path.read_text() if self.progress_path.is_file() else ""
                     hung = isinstance(error, CellTimeoutError)
@@ -467,6 +476,14 @@ class GradingGuard(AbstractOtterPlugin):
             self.crashes.append({"test": value, "question": value, "hung": hung})
             return True
         return False
+
+
+def kernel_start_failed(error: BaseException) -> bool:
+    """Whether ``error`` is nbclient giving up on a kernel that never came up."""
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "before replying to kernel_info" in text or "didn't respond" in text
+    )
 
 
 def refused_log_server():

@@ -41,3 +41,30 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory):
         patch.setattr(catalog, "DIST", root / "dist")
         built = build(catalog.Assignment("00_tiny"), root / "staging")
     return built
+
+
+# The slowest tests first, so that on two xdist workers (`make test`) neither finishes its
+# share long before the other; tests sharing an expensive module fixture (an assignment's red
+# team, the Gradescope simulation of all references) stay on one worker.
+LONGEST_FIRST = (
+    "test_verify.py::test_assignment_verifies_and_its_committed_record_holds",
+    "test_redteam.py::test_redteam_case",
+    "test_verify.py::test_the_fast_path_gives_the_scores_of_full_gradings",
+    "test_gradescope_sim.py::test_the_reference_scores_on_gradescope",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> tuple[int, int]:
+        kind = next((i for i, key in enumerate(LONGEST_FIRST) if key in item.nodeid), 99)
+        # verifying a later assignment costs more (they train networks): those first
+        return kind, -items.index(item) if kind == 0 else 0
+
+    ranks = {id(item): rank(item) for item in items}
+    items.sort(key=lambda item: ranks[id(item)])  # stable: otherwise the usual order
+    for item in items:
+        if "test_redteam.py::test_redteam_case" in item.nodeid:
+            assignment = item.callspec.params["assignment"]
+            item.add_marker(pytest.mark.xdist_group(f"redteam-{assignment}"))
+        elif "test_gradescope_sim.py::test_the_reference_scores_on_gradescope" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("gradescope-simulation"))

@@ -245,3 +245,29 @@ def test_a_library_function_of_another_name_in_a_comparison_s_place_is_tampering
     module.allclose = np.iterable  # numpy's own code, but True for any array
     assert snapshot.restore() == ["comparisons_issue17.allclose"]
     assert module.allclose is np.allclose
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch):
+    """A kernel that never came up (its port taken by another kernel meanwhile) ran no code of
+    the notebook: grading starts another instead of failing the submission."""
+    from autograder import otter_plugin
+
+    monkeypatch.setattr(otter_plugin, "end_descendants", lambda: None)
+    guard = GradingGuard(None, {}, {})
+    tries = []
+
+    def original():
+        tries.append(1)
+        if len(tries) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "graded"
+
+    assert guard._grade_with_restarts(original) == "graded" and len(tries) == 2
+
+    def broken():  # Otter's own failure before the guard ran is still raised
+        raise RuntimeError("no notebook found")
+
+    with pytest.raises(RuntimeError, match="no notebook found"):
+        guard._grade_with_restarts(broken)
+    assert otter_plugin.kernel_start_failed(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert not otter_plugin.kernel_start_failed(ValueError("Kernel died before replying"))
