@@ -44,13 +44,17 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory):
 
 
 # The slowest tests first, so that on two xdist workers (`make test`) neither finishes its
-# share long before the other; tests sharing an expensive module fixture (an assignment's red
-# team, the Gradescope simulation of all references) stay on one worker.
+# share long before the other. Each assignment's verification runs on whichever worker is free;
+# every other test runs on the worker that runs the rest of its module (or, in the red team, of
+# its assignment), so that a module-scoped fixture (a graded class, a red team's gradings, the
+# Gradescope simulation) is computed once, not once per worker. (xdist's own loadgroup cannot
+# do this with pytest 9, whose node ids no longer take its group suffix.)
 LONGEST_FIRST = (
     "test_verify.py::test_assignment_verifies_and_its_committed_record_holds",
     "test_redteam.py::test_redteam_case",
     "test_verify.py::test_the_fast_path_gives_the_scores_of_full_gradings",
-    "test_gradescope_sim.py::test_the_reference_scores_on_gradescope",
+    "test_report.py",
+    "test_gradescope_sim.py",
 )
 
 
@@ -62,9 +66,27 @@ def pytest_collection_modifyitems(config, items):
 
     ranks = {id(item): rank(item) for item in items}
     items.sort(key=lambda item: ranks[id(item)])  # stable: otherwise the usual order
-    for item in items:
-        if "test_redteam.py::test_redteam_case" in item.nodeid:
-            assignment = item.callspec.params["assignment"]
-            item.add_marker(pytest.mark.xdist_group(f"redteam-{assignment}"))
-        elif "test_gradescope_sim.py::test_the_reference_scores_on_gradescope" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("gradescope-simulation"))
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work one xdist worker takes whole (see above)."""
+    module, _, test = nodeid.partition("::")
+    if test.startswith("test_redteam_case["):
+        return "redteam " + test.removeprefix("test_redteam_case[").split("-", 1)[0]
+    if module.endswith("test_verify.py"):
+        return nodeid
+    return module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadscope``: scopes from :func:`scope_of`, in collection order."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep the slowest first
+    return ByScope(config, log)
