@@ -59,13 +59,13 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(config, items):
-    def rank(item) -> tuple[int, int]:
+    def rank(position_and_item) -> tuple[int, int]:
+        position, item = position_and_item
         kind = next((i for i, key in enumerate(LONGEST_FIRST) if key in item.nodeid), 99)
         # verifying a later assignment costs more (they train networks): those first
-        return kind, -items.index(item) if kind == 0 else 0
+        return kind, -position if kind == 0 else 0
 
-    ranks = {id(item): rank(item) for item in items}
-    items.sort(key=lambda item: ranks[id(item)])  # stable: otherwise the usual order
+    items[:] = [item for _, item in sorted(enumerate(items), key=rank)]  # stable otherwise
 
 
 def scope_of(nodeid: str) -> str:

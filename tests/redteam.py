@@ -155,17 +155,20 @@ def _move_solution_to_end(reference, stub):
     return notebook
 
 
-def _slow_when_tested(reference, stub):
+def _replace_first_function(reference, body: str):
+    """The reference whose first function is replaced by one running ``body`` (where
+    ``_original`` is the function it replaces); returns the notebook and the edited cell."""
     notebook = copy.deepcopy(reference)
     cell = solution_cell(notebook, needs_def=True)[1]
     name = DEF.findall(cell.source)[-1]
-    cell.source += (
-        f"\n_real_{name} = {name}\n"
-        f"def {name}(*args, **kwargs):\n"
-        "    import time\n"
-        "    time.sleep(10_000)\n"
+    cell.source += f"\n_original_{name} = {name}\ndef {name}(*args, **kwargs):\n" + body.replace(
+        "_original", f"_original_{name}"
     )
-    return notebook
+    return notebook, cell
+
+
+def _slow_when_tested(reference, stub):
+    return _replace_first_function(reference, "    import time\n    time.sleep(10_000)\n")[0]
 
 
 def _overwrite_tests(reference, stub):
@@ -447,19 +450,14 @@ CASES = [
 
 def _wrong_first_answer(reference):
     """The reference whose first function answers wrongly (its value plus one, or None)."""
-    notebook = copy.deepcopy(reference)
-    cell = solution_cell(notebook, needs_def=True)[1]
-    name = DEF.findall(cell.source)[-1]
-    cell.source += (
-        f"\n_right_{name} = {name}\n"
-        f"def {name}(*args, **kwargs):\n"
-        f"    out = _right_{name}(*args, **kwargs)\n"
+    return _replace_first_function(
+        reference,
+        "    out = _original(*args, **kwargs)\n"
         "    try:\n"
         "        return out + 1\n"
         "    except Exception:\n"
-        "        return None\n"
+        "        return None\n",
     )
-    return notebook, cell
 
 
 def wrong_answer_then(*codes: str):

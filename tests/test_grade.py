@@ -31,6 +31,23 @@ def looping(reference: Path, destination: Path) -> Path:
     return destination
 
 
+def _grade_folder(tiny, tiny_build, folder: Path, out: Path, *, sandbox: bool):
+    """Grade ``folder`` for the tiny assignment, one submission at a time."""
+    from autograder.grade import grade_batch
+
+    return grade_batch(
+        tiny,
+        tiny_build.autograder_zip,
+        [folder],
+        out,
+        questions=["q1", "q2"],
+        jobs=1,
+        timeout=300,
+        progress=False,
+        sandbox=sandbox,
+    )
+
+
 @pytest.fixture
 def submissions(tiny_build, tmp_path) -> Path:
     folder = tmp_path / "submissions"
@@ -201,7 +218,6 @@ def test_nothing_a_submission_starts_outlives_it(tiny, tiny_build, tmp_path, san
     import time
 
     from autograder import sandbox
-    from autograder.grade import grade_batch
 
     if sandboxed and not sandbox.available()[0]:
         pytest.skip(f"no sandbox here: {sandbox.available()[1]}")
@@ -215,17 +231,7 @@ def test_nothing_a_submission_starts_outlives_it(tiny, tiny_build, tmp_path, san
         f"touch {marker}'], start_new_session=True, close_fds=False)\n"
     )
     _with_cell(tiny_build.solution_notebook, folder / "mallory.ipynb", code)
-    rows = grade_batch(
-        tiny,
-        tiny_build.autograder_zip,
-        [folder],
-        out,
-        questions=["q1", "q2"],
-        jobs=1,
-        timeout=300,
-        progress=False,
-        sandbox=sandboxed,
-    )
+    rows = _grade_folder(tiny, tiny_build, folder, out, sandbox=sandboxed)
     assert rows["mallory.ipynb"]["score"] == "3", rows
     time.sleep(8)
     assert rows_of(out)["mallory.ipynb"]["score"] == "3"
@@ -234,7 +240,6 @@ def test_nothing_a_submission_starts_outlives_it(tiny, tiny_build, tmp_path, san
 
 def test_sandbox_keeps_a_submission_inside_its_folder(tiny, tiny_build, tmp_path):
     from autograder import sandbox
-    from autograder.grade import grade_batch
 
     usable, why_not = sandbox.available()
     if not usable:
@@ -249,16 +254,6 @@ def test_sandbox_keeps_a_submission_inside_its_folder(tiny, tiny_build, tmp_path
         f"    open({str(outside)!r} + '.net', 'w').write('x')\nexcept OSError:\n    pass\n"
     )
     _with_cell(tiny_build.solution_notebook, folder / "eve.ipynb", code)
-    rows = grade_batch(
-        tiny,
-        tiny_build.autograder_zip,
-        [folder],
-        out,
-        questions=["q1", "q2"],
-        jobs=1,
-        timeout=300,
-        progress=False,
-        sandbox=True,
-    )
+    rows = _grade_folder(tiny, tiny_build, folder, out, sandbox=True)
     assert rows["eve.ipynb"]["score"] == "3", rows
     assert not outside.exists(), "the sandbox let a submission write outside its folder"

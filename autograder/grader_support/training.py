@@ -12,12 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from shared.training import predict, progress_bar
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    first = next(iter(model.parameters()), None)
-    return first.device if first is not None else torch.device("cpu")
+from shared.training import _model_device, predict, progress_bar
 
 
 def fit(
