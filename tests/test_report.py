@@ -22,6 +22,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from autograder import catalog
 from autograder.mutants import Edit, Mutant, hint_ids
 from autograder.report import analyse, build_report, fewest_diagnoses, load_class, parse_cases
 from shared.testing import tagged
@@ -173,10 +174,7 @@ def written_hint_ids(*paths: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "assignment",
-    ["01_perceptron_xor", "02_backprop_by_hand", "03_conv_output_sizes", "04_cnn_vs_mlp"],
-)
+@pytest.mark.parametrize("assignment", [a.name for a in catalog.all_assignments()])
 def test_every_catalogued_hint_id_is_written_by_a_hint(assignment):
     """A typo in mutants.yml fails here, before verify grades anything."""
     import yaml

@@ -541,3 +541,16 @@ def test_diagnoses_carry_their_hint_tag():
     x = bh.activation_input(rng, (3, 4), 2.0)
     message = _fails(bh.check_activation, ReLUAtZeroOne, "ReLU", x, rng.normal(size=x.shape))
     assert "[hint: bp.relu_mask_at_zero]" in message
+
+
+@pytest.mark.parametrize("kind", ["Sigmoid", "Tanh", "ReLU"])
+def test_the_case_search_shortcut_picks_the_case_the_full_search_picks(kind):
+    for seed in range(0, 200, 25):
+        fast = bh.gradient_check_case(kind, (6, 4), seed)
+        full = bh.gradient_check_case(kind, (6, 4), seed, _prefilter=False)
+        assert (fast.seed, fast.threshold, fast.smallest) == (
+            full.seed,
+            full.threshold,
+            full.smallest,
+        )
+        np.testing.assert_array_equal(fast.x, full.x)
