@@ -7,12 +7,15 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
 - ``shared.checks``    -- :func:`assert_close`, :func:`assert_shape`, ...
 - ``shared.data``      -- offline data generated in code (logic gates, Gaussian blobs).
 - ``shared.forbid``    -- :func:`forbid`: run code with named library functions disabled.
-- ``shared.plotting``  -- decision boundaries, curves, image grids, attention maps
-  (matplotlib is imported only when a plotting function is called).
+- ``shared.plotting``  -- decision boundaries, curves, image grids, attention maps,
+  reconstruction grids, latent scatters, score histograms (matplotlib is imported only when a
+  plotting function is called).
 - ``shared.digits``    -- scikit-learn's 8x8 digits, centred or pasted at random places on a
-  larger canvas, with fixed train / test splits (and a held-out one only the autograder loads).
-- ``shared.training``  -- seeded loaders, a progress bar that can be switched off, and batched
-  predictions.
+  larger canvas or enlarged to 28x28 (``load_digits_upsampled``), with fixed train / test
+  splits (and a held-out one only the autograder loads).
+- ``shared.sequences`` -- seeded sequence data (oscillators, memory tasks), padding, sequence plots.
+- ``shared.training``  -- seeded loaders (labelled or not), a progress bar that can be switched
+  off, and batched predictions.
 - ``shared.notebook``  -- :func:`explain_stub_errors`: cells broken by an unfinished stub say so.
 - ``shared.testing``   -- each assignment's test logic (what public and hidden tests call).
 - ``shared.timing``    -- :func:`stopwatch`, a context manager that measures wall time.

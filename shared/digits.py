@@ -175,3 +175,46 @@ def _load(
         raise ValueError(f"canvas must be at least {DIGIT_SIZE} (one digit), got {canvas}.")
     X, y = _canvases(split, canvas, bool(shifted), int(seed) if shifted else 0)
     return X.clone(), y.clone()
+
+
+#: Side of the upsampled digits that stand in for MNIST (assignment 05 onwards).
+MNIST_SIZE = 28
+
+
+@lru_cache(maxsize=8)
+def _upsampled(split: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = _digit_images(split)
+    # Bilinear weights are convex combinations, so the pixels stay in [0, 1].
+    X = torch.nn.functional.interpolate(
+        images[:, None], size=(size, size), mode="bilinear", align_corners=False
+    )
+    return X.clamp_(0.0, 1.0), labels
+
+
+def load_digits_upsampled(
+    split: str = "train", *, size: int = MNIST_SIZE
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Digits of ``split`` enlarged from 8x8 to ``size`` x ``size`` by bilinear interpolation.
+
+    With the default ``size=28`` each image has 784 pixels, MNIST's size, so models written for
+    MNIST (a 784-input autoencoder, say) run unchanged on data that ships with scikit-learn.
+
+    Args:
+        split: "train" (1,200 digits) or "test" (300); see the module docstring.
+        size: side of the square output image, at least 8.
+
+    Returns:
+        ``X`` float32 of shape (N, 1, size, size) with values in [0, 1], and ``y`` int64 of
+        shape (N,) with labels 0..9. Fresh CPU tensors: changing them does not touch the cache.
+        Flatten with ``X.flatten(1)`` for (N, size * size) vectors.
+    """
+    return _load_upsampled(_public(split), size=size)
+
+
+def _load_upsampled(split: str, *, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    _check_split(split)
+    size = int(size)
+    if size < DIGIT_SIZE:
+        raise ValueError(f"size must be at least {DIGIT_SIZE} (one digit), got {size}.")
+    X, y = _upsampled(split, size)
+    return X.clone(), y.clone()

@@ -214,3 +214,112 @@ def attention_map(
     if title:
         ax.set_title(title)
     return ax
+
+
+def reconstruction_grid(
+    originals: Any,
+    reconstructions: Any,
+    *,
+    inputs: Any | None = None,
+    side: int | None = None,
+    n: int = 8,
+    fig: Figure | None = None,
+) -> Figure:
+    """Originals above their reconstructions (and, if given, the model's inputs in between).
+
+    Args:
+        originals, reconstructions: (N, D) vectors of square images (D = side**2), or
+            (N, H, W) / (N, 1, H, W) images, numpy or torch; the first ``n`` are shown.
+        inputs: what the model saw, e.g. noisy images for a denoiser; a middle row if given.
+        side: the images' side when they are flat vectors (default: sqrt(D)).
+
+    Returns the figure; rows are titled "original", "input", "reconstruction".
+    """
+    rows = [("original", originals)]
+    if inputs is not None:
+        rows.append(("input", inputs))
+    rows.append(("reconstruction", reconstructions))
+    images = []
+    for _, batch in rows:
+        arr = _numpy(batch)[:n].astype(np.float64)
+        if arr.ndim == 2:
+            s = side or int(round(arr.shape[1] ** 0.5))
+            if s * s != arr.shape[1]:
+                raise ValueError(
+                    f"reconstruction_grid: {arr.shape[1]} values are not a square image."
+                )
+            arr = arr.reshape(len(arr), s, s)
+        elif arr.ndim == 4 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 3:
+            raise ValueError(
+                f"reconstruction_grid needs (N, D) or (N, H, W) images, got {arr.shape}."
+            )
+        images.append(arr)
+    if len({a.shape for a in images}) != 1:
+        raise ValueError(f"reconstruction_grid: rows differ in shape {[a.shape for a in images]}.")
+    count = len(images[0])
+    labels = [name if i == 0 else "" for name, _ in rows for i in range(count)]
+    return image_grid(np.concatenate(images), labels=labels, ncols=count, fig=fig)
+
+
+def latent_scatter(
+    codes: Any,
+    labels: Any | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    s: float = 8.0,
+) -> Axes:
+    """Scatter 2-D latent codes (N, 2), coloured by ``labels`` (N,) with a colour bar if given."""
+    plt = _pyplot()
+    z = _numpy(codes).astype(np.float64)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"latent_scatter needs codes of shape (N, 2), got {z.shape}.")
+    if ax is None:
+        _, ax = plt.subplots()
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=s)
+    else:
+        c = _numpy(labels).ravel()
+        if len(c) != len(z):
+            raise ValueError(f"latent_scatter got {len(c)} labels for {len(z)} codes.")
+        points = ax.scatter(z[:, 0], z[:, 1], c=c, cmap="tab10", s=s)
+        ax.figure.colorbar(points, ax=ax)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def score_histogram(
+    groups: Mapping[str, Any],
+    *,
+    threshold: float | None = None,
+    bins: int = 30,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str = "score",
+) -> Axes:
+    """Overlaid histograms of scores, one per named group, e.g. ``{"normal": s0, "anomaly": s1}``.
+
+    All groups share the same bins; ``threshold`` draws a dashed vertical line.
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots()
+    values = {name: _numpy(v).astype(np.float64).ravel() for name, v in groups.items()}
+    everything = np.concatenate([*values.values(), np.zeros(0)])
+    edges = np.histogram_bin_edges(everything, bins=bins) if everything.size else bins
+    for name, v in values.items():
+        ax.hist(v, bins=edges, alpha=0.5, label=name)
+    if threshold is not None:
+        ax.axvline(float(threshold), color="black", linestyle="--", label="threshold")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    if title:
+        ax.set_title(title)
+    if values:
+        ax.legend()
+    return ax

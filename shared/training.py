@@ -102,3 +102,26 @@ def predict(
     finally:
         model.train(was_training)
     return torch.cat(chunks) if chunks else torch.empty(0, dtype=torch.int64)
+
+
+#: The label every batch of :func:`make_unlabeled_loader` carries: "no label here".
+NO_LABEL = -1
+
+
+def make_unlabeled_loader(
+    X: Any, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0
+) -> DataLoader:
+    """A loader for unsupervised models: ``(x, y)`` batches of ``X``, every ``y`` ``NO_LABEL``.
+
+    Loops written for ``(x, y)`` batches run on it unchanged, and a loop that uses the labels
+    by mistake gets -1 everywhere instead of a plausible class. Shuffling is seeded as in
+    :func:`make_loader`; batches stay on the CPU.
+    """
+    X = torch.as_tensor(X)
+    return make_loader(
+        X,
+        torch.full((len(X),), NO_LABEL, dtype=torch.int64),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+    )

@@ -115,3 +115,36 @@ def test_errors_name_the_problem():
 def test_notebooks_cannot_load_the_held_out_digits(load):
     with pytest.raises(ValueError, match="kept for the autograder's hidden tests"):
         load("heldout")
+
+
+def test_upsampled_digits_are_28x28_in_the_unit_interval_and_match_the_splits():
+    from autograder.grader_support.heldout import load_heldout_upsampled
+    from shared.digits import MNIST_SIZE, load_digits_upsampled
+
+    for split, load in (
+        ("train", lambda: load_digits_upsampled("train")),
+        ("test", lambda: load_digits_upsampled("test")),
+        ("heldout", load_heldout_upsampled),
+    ):
+        X, y = load()
+        raw, labels = _digit_images(split)
+        assert (
+            X.shape == (SPLIT_SIZES[split], 1, MNIST_SIZE, MNIST_SIZE) and X.dtype == torch.float32
+        )
+        assert torch.equal(y, labels) and 0.0 <= X.min() and X.max() <= 1.0
+        # averaging each 28x28 image back down gives (about) the 8x8 digit it came from
+        down = torch.nn.functional.interpolate(X, size=(8, 8), mode="area")[:, 0]
+        assert (down - raw).abs().mean() < 0.12  # measured 0.08: blurred, not moved
+    X, _ = load_digits_upsampled("train")
+    X[:] = 0  # a copy, not a view of the cache
+    assert load_digits_upsampled("train")[0].sum() > 0
+    assert load_digits_upsampled("test", size=12)[0].shape == (300, 1, 12, 12)
+
+
+def test_upsampled_digits_keep_the_held_out_split_for_the_autograder():
+    from shared.digits import load_digits_upsampled
+
+    with pytest.raises(ValueError, match="kept for the autograder's hidden tests"):
+        load_digits_upsampled("heldout")
+    with pytest.raises(ValueError, match="size must be at least 8"):
+        load_digits_upsampled("train", size=5)

@@ -91,3 +91,35 @@ def test_image_grid_shows_one_channel_filters_as_grey_images():
     fig = image_grid(filters, ncols=4)
     shapes = [ax.images[0].get_array().shape for ax in fig.axes if ax.images]
     assert shapes == [(3, 3)] * 4, shapes
+
+
+def test_reconstruction_grid_rows_and_shapes():
+    from shared.plotting import reconstruction_grid
+
+    originals, outputs = torch.rand(5, 16), torch.rand(5, 16)
+    fig = reconstruction_grid(originals, outputs, n=4)
+    assert len(fig.axes) == 8
+    assert [ax.get_title() for ax in fig.axes[::4]] == ["original", "reconstruction"]
+    fig = reconstruction_grid(originals, outputs, inputs=torch.rand(5, 1, 4, 4), n=3)
+    assert [ax.get_title() for ax in fig.axes[::3]] == ["original", "input", "reconstruction"]
+    with pytest.raises(ValueError, match="not a square image"):
+        reconstruction_grid(torch.rand(2, 15), torch.rand(2, 15))
+
+
+def test_latent_scatter_and_score_histogram():
+    from shared.plotting import latent_scatter, score_histogram
+
+    ax = latent_scatter(torch.randn(20, 2), torch.arange(20) % 10, title="codes")
+    assert ax.get_title() == "codes" and len(ax.collections[0].get_offsets()) == 20
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        latent_scatter(np.zeros((4, 3)))
+    ax = score_histogram(
+        {"normal": np.arange(10.0), "anomaly": torch.arange(5.0) + 8}, threshold=7.5
+    )
+    labels = [h.get_label() for h in ax.get_legend().legend_handles]
+    assert labels == ["threshold", "normal", "anomaly"] or set(labels) == {
+        "threshold",
+        "normal",
+        "anomaly",
+    }
+    assert ax.get_lines()[0].get_xdata()[0] == 7.5

@@ -125,3 +125,17 @@ def test_stopwatch():
     done = clock.seconds
     assert 0.0 < running <= done and done >= 0.01
     assert clock.seconds == done, "the reading is frozen after the block"
+
+
+def test_make_unlabeled_loader_yields_every_image_with_no_label():
+    from shared.training import NO_LABEL, make_unlabeled_loader
+
+    X, _ = _data(10)
+    loader = make_unlabeled_loader(X, batch_size=4, shuffle=False)
+    batches = list(loader)
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    assert torch.equal(torch.cat([x for x, _ in batches]), X)
+    assert all((y == NO_LABEL).all() and y.dtype == torch.int64 for _, y in batches)
+    first = [x for x, _ in make_unlabeled_loader(X, batch_size=4, seed=3)]
+    again = [x for x, _ in make_unlabeled_loader(X, batch_size=4, seed=3)]
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))

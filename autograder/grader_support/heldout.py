@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from shared.digits import _load
+from shared.digits import _load, _load_upsampled
 
 
 def load_heldout_digits(
@@ -17,3 +17,8 @@ def load_heldout_digits(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The 297 held-out digits, as ``shared.digits.load_digits_data`` lays out the others."""
     return _load("heldout", canvas=canvas, shifted=shifted, seed=seed)
+
+
+def load_heldout_upsampled(*, size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 297 held-out digits, enlarged as ``shared.digits.load_digits_upsampled`` does."""
+    return _load_upsampled("heldout", size=size)

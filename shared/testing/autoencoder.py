@@ -1,0 +1,1638 @@
+"""Test logic of assignment 05 (autoencoders), shared by its public and hidden tests.
+
+Models are checked by behaviour: parameter counts from formulas, output shapes, a decoder whose
+parameters are all zero (it must output exactly sigmoid(0) = 0.5), codes that can be negative (a
+linear bottleneck), outputs compared with reference layers holding the student's weights (the
+references live in the assignment's ``grader_only/``). The training loop is checked step by
+step with :class:`~shared.testing.cnn_vs_mlp.StepRecorder`: every ``step()`` must apply the
+gradient of the given ``loss_fn`` for its own batch, with garbage labels in the loader. PCA is
+checked on data built with known components and singular values, the AUC against scikit-learn,
+the KL term against ``torch.distributions``, reparameterised gradients exactly for one draw and
+in expectation over many. Claims about trained networks are judged only when the functions they
+were trained with pass their own public checks (:func:`passes_upstream`), so one mistake costs
+one question.
+
+Nothing here answers a graded question: public tests pass their own small expectations in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from shared.checks import assert_close, assert_shape, check_implemented
+from shared.testing import tagged
+from shared.testing.cnn_vs_mlp import (
+    Probe,
+    RecordingLoader,
+    StepRecorder,
+    call,
+    recording_moves,
+)
+
+LECTURE_PARAMS = (784 + 1) * 128 + (128 + 1) * 32 + (32 + 1) * 128 + (128 + 1) * 784
+# float64 comparisons of exact formulas
+EXACT_RTOL, EXACT_ATOL = 1e-10, 1e-12
+# float32 training steps: gradients and losses recomputed from the recorded parameters
+TRAIN_RTOL, TRAIN_ATOL = 1e-4, 1e-6
+# errors a test recomputes from a student's trained model (float32 sums over 784 pixels)
+REPORTED_RTOL = 1e-3
+
+SIGMOID_HINT = tagged(
+    "ae.sigmoid",
+    "Hint: the decoder ends with exactly one Sigmoid (Linear -> ReLU -> Linear -> Sigmoid), so "
+    "every output is in (0, 1).",
+)
+LOOP_HINT = tagged(
+    "ae.loop",
+    "Hint: per batch (x, _): x = x.to(device); inputs = corrupt(x) if corrupt else x; "
+    "optimizer.zero_grad(); loss = loss_fn(model(inputs), x); loss.backward(); optimizer.step().",
+)
+
+
+def _float(value: Any, name: str) -> float:
+    check_implemented(value, name)
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    assert isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
+        value, bool
+    ), f"`{name}` should be a number (a Python float), got {type(value).__name__}."
+    assert math.isfinite(float(value)), f"`{name}` is {value}, not a finite number."
+    return float(value)
+
+
+# --------------------------------------------------------------------------- q1: the modules
+
+
+def _n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _dense_count(*widths: int) -> int:
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def _module(value: Any, desc: str) -> nn.Module:
+    check_implemented(value, desc)
+    assert isinstance(value, nn.Module), (
+        f"{desc} should be an nn.Module, got {type(value).__name__}."
+    )
+    return value
+
+
+def _zero_parameters(module: nn.Module) -> None:
+    with torch.no_grad():
+        for p in module.parameters():
+            p.zero_()
+
+
+def check_sigmoid_output(decoder: nn.Module, z: torch.Tensor, desc: str) -> None:
+    """With every parameter zero, each Linear gives 0, so the output must be sigmoid(0) = 0.5."""
+    decoder = copy.deepcopy(decoder)
+    _zero_parameters(decoder)
+    with torch.no_grad():
+        out = call(decoder, z, desc=f"{desc} with all parameters set to zero", hint=SIGMOID_HINT)
+    out = out.detach().double()
+    if torch.allclose(out, torch.full_like(out, 0.5), atol=1e-7):
+        return
+    value = float(out.flatten()[0])
+    why = ""
+    if abs(value) < 1e-7:
+        why = tagged("ae.sigmoid_missing", " It outputs 0: the final Sigmoid is missing.")
+    elif abs(value - 1 / (1 + math.exp(-0.5))) < 1e-6:
+        why = tagged(
+            "ae.sigmoid_twice",
+            " It outputs sigmoid(sigmoid(0)) = 0.622: the Sigmoid is applied twice.",
+        )
+    raise AssertionError(
+        f"{desc} with all parameters set to zero should output sigmoid(0) = 0.5 everywhere, got "
+        f"{value:.4f}.{why} {SIGMOID_HINT}"
+    )
+
+
+def check_linear_bottleneck(encoder: nn.Module, x: torch.Tensor, desc: str) -> None:
+    with torch.no_grad():
+        codes = call(encoder, x, desc=f"{desc} on x of shape {tuple(x.shape)}")
+    assert (codes < 0).any(), tagged(
+        "ae.bottleneck_relu",
+        f"{desc} gives no negative code for {len(x)} random inputs: the bottleneck has an "
+        "activation. Hint: the encoder ends with Linear(hidden, latent) and nothing after it "
+        "(a linear bottleneck), so codes can take any real value.",
+    )
+
+
+def check_autoencoder_classes(
+    Encoder: Any,
+    Decoder: Any,
+    Autoencoder: Any,
+    *,
+    in_dim: int,
+    hidden: int,
+    latent: int,
+    seed: int,
+) -> nn.Module:
+    """Counts, shapes, a linear bottleneck and a sigmoid output for one set of sizes."""
+    torch.manual_seed(seed)
+    sizes = f"in_dim={in_dim}, hidden={hidden}, latent={latent}"
+    desc_e = f"Encoder({sizes})"
+    desc_d = f"Decoder(latent={latent}, hidden={hidden}, out_dim={in_dim})"
+    desc_a = f"Autoencoder({sizes})"
+    encoder = _module(
+        call(Encoder, in_dim=in_dim, hidden=hidden, latent=latent, desc=desc_e), desc_e
+    )
+    decoder = _module(
+        call(Decoder, latent=latent, hidden=hidden, out_dim=in_dim, desc=desc_d), desc_d
+    )
+    model = _module(
+        call(Autoencoder, in_dim=in_dim, hidden=hidden, latent=latent, desc=desc_a), desc_a
+    )
+    bias_hint = tagged(
+        "ae.count", "Hint: nn.Linear(a, b) has (a + 1) * b parameters; keep every bias."
+    )
+    for desc, module, widths in (
+        (desc_e, encoder, (in_dim, hidden, latent)),
+        (desc_d, decoder, (latent, hidden, in_dim)),
+        (desc_a, model, (in_dim, hidden, latent, hidden, in_dim)),
+    ):
+        expected = _dense_count(*widths[:3]) + (
+            _dense_count(*widths[2:]) if len(widths) == 5 else 0
+        )
+        got = _n_params(module)
+        assert got == expected, (
+            f"{desc} has {got:,} parameters instead of {expected:,} (Linear layers "
+            f"{' -> '.join(map(str, widths))}). {bias_hint}"
+        )
+    for name, cls in (("encoder", Encoder), ("decoder", Decoder)):
+        part = getattr(model, name, None)
+        assert isinstance(part, nn.Module) and (
+            not isinstance(cls, type) or isinstance(part, cls)
+        ), (
+            f"{desc_a} should have an attribute `{name}` holding a {cls.__name__}, got "
+            f"{type(part).__name__}."
+        )
+    x = torch.rand(64, in_dim)
+    check_linear_bottleneck(encoder, x, desc_e)
+    check_sigmoid_output(decoder, torch.randn(5, latent), desc_d)
+    shape_hint = tagged("ae.shapes", f"Hint: (N, {in_dim}) -> (N, {latent}) -> (N, {in_dim}).")
+    with torch.no_grad():
+        codes = call(encoder, x, desc=f"{desc_e} on x of shape (64, {in_dim})", hint=shape_hint)
+        assert_shape(
+            codes, (64, latent), f"{desc_e}(x) for x of shape (64, {in_dim})", hint=shape_hint
+        )
+        out = call(
+            decoder, codes, desc=f"{desc_d} on codes of shape (64, {latent})", hint=shape_hint
+        )
+        assert_shape(
+            out, (64, in_dim), f"{desc_d}(z) for z of shape (64, {latent})", hint=shape_hint
+        )
+        rebuilt = call(model, x, desc=f"{desc_a} on x of shape (64, {in_dim})", hint=shape_hint)
+        assert_shape(
+            rebuilt, (64, in_dim), f"{desc_a}(x) for x of shape (64, {in_dim})", hint=shape_hint
+        )
+        assert_close(
+            rebuilt,
+            model.decoder(model.encoder(x)),
+            name=f"{desc_a}(x) compared with model.decoder(model.encoder(x))",
+            hint="Hint: forward returns self.decoder(self.encoder(x)).",
+        )
+        assert ((rebuilt > 0) & (rebuilt < 1)).all(), (
+            f"{desc_a}(x) has values outside (0, 1) (min {float(rebuilt.min()):.3f}, max "
+            f"{float(rebuilt.max()):.3f}). {SIGMOID_HINT}"
+        )
+    return model
+
+
+def check_lecture_numbers(lecture_params: Any, compression_ratio: Any) -> None:
+    check_implemented(lecture_params, "lecture_params")
+    assert isinstance(lecture_params, (int, np.integer)) and lecture_params == LECTURE_PARAMS, (
+        tagged(
+            "ae.lecture_count",
+            "lecture_params should be the lecture autoencoder's parameter count "
+            f"{LECTURE_PARAMS:,}, "
+            "got "
+            f"{lecture_params!r}. Hint: Linear(784, 128): 100,480, Linear(128, 32): 4,128, "
+            "Linear(32, 128): 4,224, Linear(128, 784): 101,136 (weights and biases).",
+        )
+    )
+    ratio = _float(compression_ratio, "compression_ratio")
+    assert abs(ratio - 784 / 32) < 1e-9, tagged(
+        "ae.ratio",
+        f"compression_ratio should be {784 / 32} (784 values in, 32 in the code), got {ratio!r}."
+        + (
+            " Hint: image size over code size, not the other way round."
+            if abs(ratio - 32 / 784) < 1e-9
+            else ""
+        ),
+    )
+
+
+def _load_part(part: nn.Module, reference: list[nn.Parameter], desc: str) -> None:
+    want = [tuple(p.shape) for p in reference]
+    got = {tuple(p.shape): p for p in part.parameters()}
+    assert sorted(got) == sorted(want) and len(got) == len(want), (
+        f"{desc} should hold parameters of shapes {want} (in any order), got "
+        f"{[tuple(p.shape) for p in part.parameters()]}."
+    )
+    with torch.no_grad():
+        for q in reference:
+            q.copy_(got[tuple(q.shape)])
+
+
+def check_autoencoder_matches(
+    Autoencoder: Any, reference: nn.Sequential, in_dim: int, hidden: int, latent: int, *, seed: int
+) -> None:
+    """The student's model computes the reference layers' function with the student's weights.
+
+    ``reference`` is Linear, ReLU, Linear | Linear, ReLU, Linear, Sigmoid; encoder and decoder are
+    loaded separately by shape (within each, every shape differs when in_dim, hidden and latent do).
+    """
+    torch.manual_seed(seed)
+    desc = f"Autoencoder({in_dim}, {hidden}, {latent})"
+    model = _module(call(Autoencoder, in_dim=in_dim, hidden=hidden, latent=latent, desc=desc), desc)
+    params = list(reference.parameters())
+    _load_part(model.encoder, params[:4], f"{desc}.encoder")
+    _load_part(model.decoder, params[4:], f"{desc}.decoder")
+    x = torch.rand(6, in_dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    model, reference = model.double().eval(), reference.double().eval()
+    hint = tagged(
+        "ae.layers",
+        "Hint: encoder Linear -> ReLU -> Linear (nothing after it), decoder Linear -> ReLU -> "
+        "Linear -> Sigmoid.",
+    )
+    with torch.no_grad():
+        assert_close(
+            call(model.encoder, x, desc=f"{desc}.encoder(x)", hint=hint),
+            reference[:3](x),
+            name=f"{desc}.encoder(x) compared with reference layers holding your weights",
+            rtol=EXACT_RTOL,
+            atol=EXACT_ATOL,
+            hint=hint,
+        )
+        assert_close(
+            call(model, x, desc=f"{desc}(x)", hint=hint),
+            reference(x),
+            name=f"{desc}(x) compared with reference layers holding your weights",
+            rtol=EXACT_RTOL,
+            atol=EXACT_ATOL,
+            hint=hint,
+        )
+
+
+def check_device_free(
+    make: Callable[[], nn.Module], desc: str, x_shape: tuple, out_shape: tuple
+) -> None:
+    hint = tagged(
+        "ae.device_free",
+        "Hint: do not choose a device inside a model (no .cpu(), .cuda() or device=...); move it "
+        "later with model.to(device).",
+    )
+    with torch.device("meta"):
+        model = call(make, desc=f"{desc} under `with torch.device('meta')`", hint=hint)
+    devices = sorted({str(p.device) for p in model.parameters()})
+    assert devices == ["meta"], (
+        f"Built under `with torch.device('meta')`, {desc} put parameters on {devices}. {hint}"
+    )
+    out = call(
+        model, torch.zeros(*x_shape, device="meta"), desc=f"{desc} on the meta device", hint=hint
+    )
+    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", (
+        f"{desc} on the meta device returned shape {tuple(out.shape)} on {out.device}, expected "
+        f"{out_shape} on meta. {hint}"
+    )
+
+
+# --------------------------------------------------------------------------- q2: the loss
+
+
+def check_loss_value(
+    reconstruction_loss: Callable, x_hat: torch.Tensor, x: torch.Tensor, expected: float
+) -> None:
+    """``reconstruction_loss(x_hat, x)`` is a 0-d tensor equal to ``expected`` with gradients."""
+    x_hat = x_hat.clone().requires_grad_(True)
+    desc = f"reconstruction_loss(x_hat, x) for shape {tuple(x.shape)}"
+    hint = tagged(
+        "ae.loss_formula",
+        "Hint: square the differences, sum over every dimension but the first (the pixels), then "
+        "average over the batch: ((x_hat - x) ** 2).flatten(1).sum(1).mean().",
+    )
+    loss = call(reconstruction_loss, x_hat, x, desc=desc, hint=hint)
+    assert isinstance(loss, torch.Tensor) and loss.ndim == 0, (
+        f"{desc} should return a 0-d tensor (so that loss.backward() works), got "
+        f"{type(loss).__name__} of shape {tuple(getattr(loss, 'shape', ()))}. {hint}"
+    )
+    value = float(loss.detach())
+    if abs(value - expected) > 1e-6 * max(1.0, abs(expected)):
+        n, pixels = x.shape[0], x[0].numel()
+        why = ""
+        if abs(value - expected / pixels) <= 1e-6 * max(1.0, abs(expected)):
+            why = tagged(
+                "ae.loss_mean_pixels",
+                f" That is {pixels} times too small: you averaged over the pixels (F.mse_loss "
+                "does), "
+                "but the lecture's ||x - x_hat||^2 sums them.",
+            )
+        elif abs(value - expected * n) <= 1e-6 * max(1.0, abs(expected * n)):
+            why = tagged(
+                "ae.loss_sum_batch",
+                f" That is {n} times too large: sum over the pixels, but average over the batch.",
+            )
+        raise AssertionError(f"{desc} should be {expected:.6g}, got {value:.6g}.{why} {hint}")
+    loss.backward()
+    assert x_hat.grad is not None and torch.isfinite(x_hat.grad).all(), (
+        f"{desc}: no gradient reached x_hat. Hint: compute it with torch operations on the tensors "
+        "(no .item(), no numpy)."
+    )
+
+
+# --------------------------------------------------------------------------- q3: the loop
+
+
+def _weighted_loss(dim: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """A loss that is not the reconstruction loss, so a loop must use the one it is given."""
+    weights = torch.linspace(0.5, 2.0, dim)
+
+    def loss_fn(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        diff = out - target
+        return (weights * diff**2).sum(dim=1).mean() + 0.1 * diff.abs().mean()
+
+    return loss_fn
+
+
+def _corruption(kind: str | None, dim: int) -> Callable | None:
+    if kind is None:
+        return None
+    if kind == "scale":
+        return lambda x: 0.5 * x + 0.25
+    keep = (torch.arange(dim) % 3 != 0).float()
+    return lambda x: x * keep
+
+
+class _Counting:
+    def __init__(self, fn: Callable) -> None:
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.fn(*args)
+
+
+def _grads(net: nn.Module, params: list[torch.Tensor], inputs, target, loss_fn):
+    with torch.no_grad():
+        for p, v in zip(net.parameters(), params, strict=True):
+            p.copy_(v)
+    loss = loss_fn(net(inputs), target)
+    return loss.item(), torch.autograd.grad(loss, list(net.parameters()))
+
+
+def _close(a, b) -> bool:
+    return all(
+        g is not None and torch.allclose(g, e, rtol=TRAIN_RTOL, atol=TRAIN_ATOL)
+        for g, e in zip(a, b, strict=True)
+    )
+
+
+def check_train_autoencoder(
+    train_autoencoder: Callable,
+    *,
+    seed: int,
+    n: int,
+    dim: int,
+    batch_size: int,
+    epochs: int,
+    corrupt: str | None,
+) -> None:
+    """Each step applies the gradient of loss_fn(model(corrupt(x)), x) for its batch; NaN labels."""
+    from shared.testing.cnn_vs_mlp import no_progress_bar
+
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, dim, generator=gen)
+    garbage = torch.full((n,), float("nan"))  # any use of the labels shows
+    torch.manual_seed(seed)
+    probe = Probe()
+    model = nn.Sequential(probe, nn.Linear(dim, 3), nn.Tanh(), nn.Linear(3, dim), nn.Sigmoid())
+    shadow = copy.deepcopy(model)
+    loss_fn = _Counting(_weighted_loss(dim))
+    corrupt_fn = _corruption(corrupt, dim)
+    counting_corrupt = _Counting(corrupt_fn) if corrupt_fn is not None else None
+    optimizer = StepRecorder(torch.optim.SGD(model.parameters(), lr=0.5), list(model.parameters()))
+    loader = RecordingLoader(X, garbage, batch_size)
+    with_corrupt = (
+        f", corrupt={'a fixed mask' if corrupt == 'mask' else 'lambda x: 0.5 * x + 0.25'}"
+        if corrupt
+        else ""
+    )
+    desc = (
+        f"train_autoencoder(model, loader of {n} examples with NaN labels (batch {batch_size}), "
+        f"SGD(lr=0.5), a weighted squared-error loss_fn, epochs={epochs}, "
+        f"device='cpu'{with_corrupt})"
+    )
+    with recording_moves("cpu") as recorder, no_progress_bar(desc):
+        history = call(
+            train_autoencoder,
+            model,
+            loader,
+            optimizer,
+            loss_fn,
+            epochs=epochs,
+            device="cpu",
+            corrupt=counting_corrupt,
+            progress=False,
+            desc=desc,
+            hint=LOOP_HINT,
+        )
+    batches = -(-n // batch_size) * epochs
+    assert loader.yielded, f"{desc} never iterated over the loader. {LOOP_HINT}"
+    assert len(optimizer.steps) == batches, (
+        f"{desc} called optimizer.step() {len(optimizer.steps)} times; expected one step per "
+        "batch, "
+        f"{batches} in {epochs} epoch(s). {LOOP_HINT}"
+    )
+    assert loss_fn.calls >= batches, (
+        f"{desc} called the given loss_fn {loss_fn.calls} times for {batches} batches: use the "
+        f"loss_fn it is given. {LOOP_HINT}"
+    )
+    if counting_corrupt is not None:
+        assert counting_corrupt.calls >= batches, (
+            f"{desc} called `corrupt` {counting_corrupt.calls} times for {batches} batches. "
+            "Hint: the model's input is corrupt(x) whenever corrupt is given."
+        )
+    assert probe.calls and all(mode for _, mode, _ in probe.calls), tagged(
+        "ae.train_mode", f"{desc} ran the model in evaluation mode. Hint: call model.train() first."
+    )
+    for k, (x, _) in enumerate(loader.yielded):
+        assert id(x) in recorder.moved, tagged(
+            "ae.batch_device",
+            f"{desc} did not move batch {k}'s x to `device` (cpu). Hint: the loader yields CPU "
+            "tensors; start each step with x = x.to(device), so the loop works on a GPU too.",
+        )
+    losses = []
+    previous = None
+    for k, ((x, _), (params, grads)) in enumerate(
+        zip(loader.yielded, optimizer.steps, strict=True)
+    ):
+        inputs = corrupt_fn(x) if corrupt_fn is not None else x
+        loss, expected = _grads(shadow, params, inputs, x, loss_fn.fn)
+        losses.append((loss, len(x)))
+        if _close(grads, expected):
+            previous = grads
+            continue
+        why = ""
+        if any(g is None or not torch.isfinite(g).all() for g in grads):
+            why = tagged(
+                "ae.labels_used",
+                " The gradients are missing or not finite, and this loader's labels are NaN: an "
+                "autoencoder never uses the labels; its target is x itself.",
+            )
+        elif corrupt_fn is not None and _close(
+            grads, _grads(shadow, params, inputs, inputs, loss_fn.fn)[1]
+        ):
+            why = tagged(
+                "ae.denoise_target",
+                " Your step used the gradient of loss_fn(model(corrupt(x)), corrupt(x)): the "
+                "target must be the clean x, not the corrupted input.",
+            )
+        elif previous is not None and _close(
+            grads, [e + p for e, p in zip(expected, previous, strict=True)]
+        ):
+            why = tagged(
+                "ae.zero_grad",
+                " The gradient is this batch's plus the previous step's: call "
+                "optimizer.zero_grad() "
+                "before backward(), which adds into p.grad.",
+            )
+        raise AssertionError(
+            f"{desc}: optimizer step {k} did not apply the gradient of loss_fn(model(inputs), "
+            "x) for "
+            f"batch {k} (recomputed at the parameters of that step, rtol {TRAIN_RTOL}).{why} "
+            f"{LOOP_HINT}"
+        )
+    assert isinstance(history, (list, tuple)) and len(history) == epochs, (
+        f"{desc} should return a list of {epochs} floats (one per epoch), got {history!r:.200}."
+    )
+    per_epoch = len(losses) // epochs
+    for e in range(epochs):
+        chunk = losses[e * per_epoch : (e + 1) * per_epoch]
+        mean = sum(loss * size for loss, size in chunk) / sum(size for _, size in chunk)
+        check_implemented(history[e], f"the loss of epoch {e}")
+        assert math.isfinite(float(history[e])), tagged(
+            "ae.labels_used",
+            f"{desc} returned a loss of {history[e]} for epoch {e}, and this loader's labels are "
+            "NaN: an autoencoder never uses the labels; its target is x itself.",
+        )
+        got = _float(history[e], f"the loss of epoch {e}")
+        assert abs(got - mean) <= 1e-5 * max(1.0, abs(mean)), tagged(
+            "ae.epoch_loss",
+            f"{desc} returned {got:.6g} for epoch {e}, but the mean loss per example over that "
+            "epoch "
+            f"was {mean:.6g}. Hint: add loss.item() * len(x) per batch and divide by the number of "
+            "examples (the last batch may be smaller).",
+        )
+
+
+def check_train_on_device(train_autoencoder: Callable, *, seed: int) -> None:
+    """Runs on shared.device() with progress=True and returns finite losses."""
+    import io
+
+    import shared
+    from shared.seeding import deterministic
+    from shared.training import make_unlabeled_loader
+
+    device = shared.device()
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.rand(10, 7, generator=gen)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(7, 2), nn.Linear(2, 7), nn.Sigmoid()).to(device)
+    desc = (
+        "train_autoencoder(model, make_unlabeled_loader(X), Adam, loss_fn, epochs=2, "
+        f"device={str(device)!r}, "
+        "progress=True)"
+    )
+    with deterministic(), contextlib.redirect_stderr(io.StringIO()):
+        history = call(
+            train_autoencoder,
+            model,
+            make_unlabeled_loader(X, batch_size=4, seed=seed),
+            torch.optim.Adam(model.parameters(), lr=0.01),
+            _weighted_loss(7),
+            epochs=2,
+            device=device,
+            progress=True,
+            desc=desc,
+            hint=LOOP_HINT,
+        )
+    assert (
+        isinstance(history, (list, tuple))
+        and len(history) == 2
+        and all(math.isfinite(float(h)) for h in history)
+    ), f"{desc} should return 2 finite floats, got {history!r:.200}."
+
+
+class _Shift(nn.Module):
+    """x -> dropout(x) + c: its squared error on any x is c^2 D per row, in evaluation mode."""
+
+    def __init__(self, c: float) -> None:
+        super().__init__()
+        self.probe = Probe()
+        self.dropout = nn.Dropout(0.5)
+        self.c = nn.Parameter(torch.tensor(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.probe(x)) + self.c
+
+
+def check_reconstruction_error(
+    reconstruction_error: Callable, *, n: int, dim: int, batch_size: int, seed: int
+) -> None:
+    X = torch.rand(n, dim, generator=torch.Generator().manual_seed(seed))
+    for c in (0.5, -0.25):
+        model = _Shift(c).train()
+        desc = (
+            f"reconstruction_error(model, X of shape ({n}, {dim}), device='cpu', "
+            f"batch_size={batch_size}) "
+            f"for a model x -> x + {c}"
+        )
+        hint = tagged(
+            "ae.error_formula",
+            "Hint: model.eval(); under torch.no_grad(), add ((model(x) - x) ** 2).sum() over the "
+            "batches and divide by len(X).",
+        )
+        got = _float(
+            call(
+                reconstruction_error,
+                model,
+                X,
+                device="cpu",
+                batch_size=batch_size,
+                desc=desc,
+                hint=hint,
+            ),
+            desc,
+        )
+        expected = c * c * dim
+        calls = model.probe.calls
+        assert calls and not any(mode for _, mode, _ in calls), tagged(
+            "ae.eval_mode", f"{desc} ran the model in training mode. Hint: call model.eval() first."
+        )
+        assert not any(grad for _, _, grad in calls), tagged(
+            "ae.no_grad", f"{desc} built a graph. Hint: evaluate under `with torch.no_grad():`."
+        )
+        assert abs(got - expected) <= 1e-5 * expected, (
+            f"{desc} should be {expected:.6g} (each of the {dim} pixels is off by "
+            f"{c}), got {got:.6g}."
+        ) + f" {hint}"
+
+
+# --------------------------------------------------------------------------- upstream
+
+
+def _q1(E, D, A, params, ratio):
+    check_autoencoder_classes(E, D, A, in_dim=20, hidden=7, latent=3, seed=1)
+    check_lecture_numbers(params, ratio)
+
+
+def _q2(loss):
+    check_loss_value(
+        loss, torch.ones(2, 3, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64), 3.0
+    )
+
+
+def _q3(train, error):
+    check_train_autoencoder(train, seed=0, n=10, dim=6, batch_size=4, epochs=2, corrupt=None)
+    check_train_autoencoder(train, seed=1, n=9, dim=5, batch_size=3, epochs=1, corrupt="scale")
+    check_reconstruction_error(error, n=7, dim=4, batch_size=3, seed=0)
+
+
+def _q5(fit, reconstruct):
+    data = low_rank_data(n=40, d=12, singular_values=(6.0, 4.0, 2.5, 1.0), seed=0)
+    check_pca(fit, reconstruct, data, 2)
+
+
+def _q7(add_noise):
+    check_noise(add_noise, "gaussian", 0.1, shape=(200, 100), seed=0)
+    check_noise(add_noise, "mask", 0.3, shape=(200, 100), seed=1)
+
+
+def _q9(scores, auc, threshold):
+    check_roc_auc(auc, n=40, levels=5, seed=0)
+    check_threshold(threshold, [3.0, 1.0, 2.0, 5.0, 4.0], 0.2, 4.0)
+    check_anomaly_scores(scores, n=6, dim=5, seed=0)
+
+
+def _q12(conv):
+    check_conv_autoencoder(conv, 16, 2, seed=0)
+
+
+UPSTREAM = {"q1": _q1, "q2": _q2, "q3": _q3, "q5": _q5, "q7": _q7, "q9": _q9, "q12": _q12}
+
+
+def passes_upstream(**questions: Any) -> bool:
+    """Whether the named questions' functions pass their public checks (``q1=(Encoder, ...)``).
+
+    A claim about a trained network is judged only then: a mistake in a function it was trained
+    with has cost points in that function's question already.
+    """
+    for name, args in questions.items():
+        try:
+            UPSTREAM[name](*(args if isinstance(args, tuple) else (args,)))
+        except AssertionError:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- q4: trained errors
+
+
+def check_given(**values: Any) -> None:
+    """Each named value is a finite number (not the stub's ``...``)."""
+    for name, value in values.items():
+        _float(value, name)
+
+
+def check_reported_error(value: Any, expected: float, name: str) -> None:
+    got = _float(value, name)
+    assert abs(got - expected) <= REPORTED_RTOL * max(1.0, abs(expected)), (
+        f"`{name}` is {got:.4f}, but the model it describes gives {expected:.4f} "
+        "(relative tolerance "
+        f"{REPORTED_RTOL}). Hint: compute it from the trained model with the per-image error, "
+        "summed over pixels and averaged over images."
+    )
+
+
+def check_mean_image_error(value: Any, X_train: torch.Tensor, X_test: torch.Tensor) -> None:
+    got = _float(value, "mean_image_error")
+    assert got > 0, f"mean_image_error should be positive, got {got}."
+
+
+def check_lecture_errors(
+    train_error: Any, test_error: Any, mean_image_error: Any, where: str
+) -> None:
+    train, test, base = (
+        _float(v, n)
+        for v, n in (
+            (train_error, "train_error"),
+            (test_error, "test_error"),
+            (mean_image_error, "mean_image_error"),
+        )
+    )
+    assert train > 0 and test > 0, (
+        f"Reconstruction errors are positive; got train {train}, test {test}."
+    )
+    assert test <= 0.55 * base, tagged(
+        "ae.lecture_claim",
+        f"On {where} the trained autoencoder's error is {test:.2f}, more than 0.55 times the "
+        f"error {base:.2f} of always answering the mean training image. Your functions "
+        "of questions "
+        "1 to 3 pass their checks, so look at the training cell (epochs, learning rate, the "
+        "loader).",
+    )
+
+
+# --------------------------------------------------------------------------- q5: PCA
+
+
+def low_rank_data(
+    *, n: int, d: int, singular_values: tuple[float, ...], seed: int
+) -> dict[str, torch.Tensor]:
+    """X = mean + U diag(S) V^T, U with orthonormal zero-mean columns, V (d, r) orthonormal.
+
+    Its PCA is known: the mean is ``mean``, the components are the columns of V (up to sign), in
+    order, and the rank-k error is the sum of the dropped S^2 over n.
+    """
+    rng = np.random.default_rng(seed)
+    r = len(singular_values)
+    A = rng.standard_normal((n, r))
+    A -= A.mean(axis=0)  # zero-mean columns, so the mean of X is exactly `mean`
+    U, _ = np.linalg.qr(A)
+    V, _ = np.linalg.qr(rng.standard_normal((d, r)))
+    mean = rng.standard_normal(d) * 2 + 1
+    S = np.asarray(singular_values, dtype=float)
+    X = mean + (U * S) @ V.T
+    return {
+        "X": torch.from_numpy(X),
+        "mean": torch.from_numpy(mean),
+        "V": torch.from_numpy(V.T.copy()),
+        "S": torch.from_numpy(S),
+    }
+
+
+def _pca_call(
+    pca_fit: Callable, X: torch.Tensor, k: int, hint: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    desc = f"pca_fit(X of shape {tuple(X.shape)}, k={k})"
+    out = call(pca_fit, X, k, desc=desc, hint=hint)
+    assert isinstance(out, (tuple, list)) and len(out) == 2, (
+        f"{desc} should return (mean, components), got {type(out).__name__}."
+    )
+    mean, components = out
+    shape_hint = tagged(
+        "ae.pca_u_v",
+        f"{hint} Hint: the components are the first k rows of Vh (right singular vectors, length "
+        "D), not columns of U (length N).",
+    )
+    assert_shape(mean, (X.shape[1],), f"the mean from {desc}", hint=hint)
+    assert_shape(components, (k, X.shape[1]), f"the components from {desc}", hint=shape_hint)
+    return mean, components
+
+
+PCA_HINT = tagged(
+    "ae.pca",
+    "Hint: mean = X.mean(0); U, S, Vh = torch.linalg.svd(X - mean, full_matrices=False); "
+    "components = Vh[:k]; reconstruct with mean + (X - mean) @ C.T @ C.",
+)
+
+
+def check_pca(
+    pca_fit: Callable, pca_reconstruct: Callable, data: dict[str, torch.Tensor], k: int
+) -> None:
+    X, true_mean, V, S = data["X"], data["mean"], data["V"], data["S"]
+    n, d = X.shape
+    mean, components = _pca_call(pca_fit, X.clone(), k, PCA_HINT)
+    desc = f"pca_fit(X of shape {(n, d)}, k={k})"
+    mean, components = mean.double(), components.double()
+    centring = tagged(
+        "ae.pca_centring",
+        "Hint: subtract the mean image before the SVD (PCA describes the data around its mean); "
+        "without centring the first component mostly points at the mean.",
+    )
+    assert_close(mean, true_mean, name=f"the mean from {desc}", rtol=1e-9, atol=1e-9, hint=centring)
+    assert_close(
+        components @ components.T,
+        torch.eye(k, dtype=torch.float64),
+        name=f"C @ C.T for the components C from {desc} (orthonormal rows)",
+        atol=1e-8,
+        rtol=0,
+        hint=PCA_HINT,
+    )
+    overlap = (components @ V[:k].T).abs()  # |cos| between found and true components, in order
+    assert torch.allclose(overlap, torch.eye(k, dtype=torch.float64), atol=1e-6), (
+        f"The components from {desc} are not the top-{k} principal directions in order (|C V^T| "
+        f"should be the identity; its diagonal is "
+        f"{[round(float(v), 4) for v in overlap.diagonal()]}). "
+        f"{centring} {PCA_HINT}"
+    )
+    rdesc = f"pca_reconstruct(X, mean, components) for k={k}"
+    rebuilt = call(pca_reconstruct, X.clone(), mean, components, desc=rdesc, hint=PCA_HINT)
+    assert_shape(rebuilt, (n, d), rdesc, hint=PCA_HINT)
+    error = float(((rebuilt.double() - X) ** 2).sum(dim=1).mean())
+    expected = float((S[k:] ** 2).sum() / n)
+    assert abs(error - expected) <= 1e-8 * max(1.0, expected), (
+        f"{rdesc} leaves an error of {error:.6g} per row; PCA's is the dropped squared singular "
+        f"values over n, {expected:.6g}. {PCA_HINT}"
+    )
+
+
+def check_pca_against(
+    pca_fit: Callable, pca_reconstruct: Callable, X: torch.Tensor, k: int, oracle
+) -> None:
+    mean, components = _pca_call(pca_fit, X.clone(), k, PCA_HINT)
+    true_mean, true_components = oracle
+    assert_close(
+        mean.double(),
+        true_mean,
+        name=f"the mean of X {tuple(X.shape)}",
+        rtol=1e-9,
+        atol=1e-9,
+        hint=PCA_HINT,
+    )
+    projector = components.double().T @ components.double()
+    assert_close(
+        projector,
+        true_components.T @ true_components,
+        name=f"C^T C for k={k} (the projector onto the components)",
+        rtol=0,
+        atol=1e-7,
+        hint=PCA_HINT,
+    )
+    rebuilt = call(
+        pca_reconstruct,
+        X.clone(),
+        mean,
+        components,
+        desc="pca_reconstruct(X, mean, components)",
+        hint=PCA_HINT,
+    )
+    assert_close(
+        rebuilt.double(),
+        true_mean + (X - true_mean) @ true_components.T @ true_components,
+        name="pca_reconstruct(X, mean, components)",
+        rtol=1e-8,
+        atol=1e-8,
+        hint=PCA_HINT,
+    )
+
+
+# --------------------------------------------------------------------------- q6: linear AE vs PCA
+
+
+def check_linear_autoencoder(
+    make_linear_autoencoder: Callable, in_dim: int, k: int, *, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    desc = f"make_linear_autoencoder({in_dim}, {k})"
+    model = _module(call(make_linear_autoencoder, in_dim, k, desc=desc), desc)
+    expected = (in_dim + 1) * k + (k + 1) * in_dim
+    assert _n_params(model) == expected, (
+        f"{desc} has {_n_params(model):,} parameters instead of {expected:,}: Linear({in_dim}, "
+        f"{k}) "
+        f"and Linear({k}, {in_dim}), with biases."
+    )
+    model = model.double()
+    gen = torch.Generator().manual_seed(seed)
+    a, b = (
+        torch.randn(4, in_dim, generator=gen, dtype=torch.float64),
+        torch.randn(4, in_dim, generator=gen, dtype=torch.float64),
+    )
+    with torch.no_grad():
+        fa = call(model, a, desc=f"{desc} on x of shape (4, {in_dim})")
+        assert_shape(fa, (4, in_dim), f"{desc}(x)")
+        gap = (model(a) + model(b) - model(torch.zeros_like(a)) - model(a + b)).abs().max().item()
+    assert gap < 1e-9, tagged(
+        "ae.linear_activation",
+        f"{desc} is not an affine map: f(a) + f(b) - f(0) differs from f(a + b) by {gap:.3g}. "
+        "Hint: no activation at all (no ReLU, no Sigmoid) in the linear autoencoder.",
+    )
+
+
+def check_pca_claims(
+    pca_train: Any, linear_train: Any, pca_test: Any, nonlinear_test: Any, where: str
+) -> None:
+    p_tr, l_tr, p_te, n_te = (
+        _float(v, n)
+        for v, n in (
+            (pca_train, "pca_train_error"),
+            (linear_train, "linear_train_error"),
+            (pca_test, "pca_test_error"),
+            (nonlinear_test, "nonlinear_test_error"),
+        )
+    )
+    assert l_tr >= p_tr * (1 - 1e-3), (
+        f"The linear autoencoder's training error {l_tr:.4f} is below PCA's {p_tr:.4f} on the same "
+        "data, which Eckart-Young rules out: check that both are computed on X_train with the same "
+        "per-image formula, and that the linear autoencoder has no activation."
+    )
+    assert l_tr <= 1.3 * p_tr, tagged(
+        "ae.linear_claim",
+        f"The linear autoencoder's training error {l_tr:.2f} is more than 1.3 times "
+        f"PCA's {p_tr:.2f}. "
+        "Your functions pass their checks, so look at the training cell (60 epochs, batches "
+        "of 32, lr 5e-3).",
+    )
+    assert n_te < p_te, tagged(
+        "ae.nonlinear_claim",
+        f"On {where} the non-linear autoencoder's error {n_te:.2f} does not beat PCA's {p_te:.2f} "
+        "at the "
+        "same k. Your functions pass their checks, so look at the training cell.",
+    )
+
+
+# --------------------------------------------------------------------------- q7: noise
+
+
+def _clipped_normal_std(sigma: float, centre: float) -> float:
+    """Standard deviation of clip(centre + sigma Z, 0, 1) for centre = 0.5 (symmetric clipping)."""
+    c = centre / sigma
+    phi = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    Phi = 0.5 * (1 + math.erf(c / math.sqrt(2)))
+    second = (2 * Phi - 1) - 2 * c * phi + 2 * c * c * (1 - Phi)
+    return sigma * math.sqrt(second)
+
+
+def check_noise(
+    add_noise: Callable, kind: str, level: float, *, shape: tuple, seed: int, dtype: str = "float32"
+) -> None:
+    torch_dtype = getattr(torch, dtype)
+    gen = torch.Generator().manual_seed(seed)
+    base = (
+        torch.full(shape, 0.5, dtype=torch_dtype)
+        if kind == "gaussian"
+        else torch.rand(shape, generator=gen, dtype=torch_dtype) * 0.9 + 0.1
+    )
+    x = base.clone()
+    desc = (
+        f"add_noise(x of shape {tuple(shape)}, {kind!r}, {level}, "
+        f"generator=torch.Generator().manual_seed({seed}))"
+    )
+    hint = tagged(
+        "ae.noise",
+        "Hint: gaussian: (x + level * torch.randn(x.shape, generator=generator, device=x.device, "
+        "dtype=x.dtype)).clamp(0, 1); mask: x * (torch.rand(x.shape, generator=generator, "
+        "device=x.device) >= level).",
+    )
+    state = torch.get_rng_state()
+    out = call(
+        add_noise,
+        x,
+        kind,
+        level,
+        generator=torch.Generator().manual_seed(seed),
+        desc=desc,
+        hint=hint,
+    )
+    assert torch.equal(torch.get_rng_state(), state), tagged(
+        "ae.noise_generator",
+        f"{desc} drew from torch's global generator although a generator was given. Hint: pass "
+        "generator=generator to torch.randn / torch.rand (torch.randn_like takes none).",
+    )
+    assert torch.equal(x, base), f"{desc} changed x in place: return a new tensor."
+    assert (
+        isinstance(out, torch.Tensor)
+        and tuple(out.shape) == tuple(shape)
+        and out.dtype == torch_dtype
+    ), (
+        f"{desc} should return a tensor of shape {tuple(shape)} and dtype {torch_dtype}, got "
+        f"{getattr(out, 'dtype', type(out).__name__)} of shape {tuple(getattr(out, 'shape', ()))}. "
+        f"{hint}"
+    )
+    again = call(
+        add_noise,
+        x,
+        kind,
+        level,
+        generator=torch.Generator().manual_seed(seed),
+        desc=desc,
+        hint=hint,
+    )
+    other = call(
+        add_noise,
+        x,
+        kind,
+        level,
+        generator=torch.Generator().manual_seed(seed + 1),
+        desc=desc,
+        hint=hint,
+    )
+    assert torch.equal(out, again), tagged(
+        "ae.noise_generator",
+        f"{desc} gave different noise for two generators with the same seed. Hint: draw every "
+        "random "
+        "number from `generator`.",
+    )
+    assert not torch.equal(out, other), (
+        f"{desc} gave the same noise for seeds {seed} and {seed + 1}. {hint}"
+    )
+    torch.manual_seed(seed)
+    first = call(
+        add_noise,
+        x,
+        kind,
+        level,
+        desc=desc.replace(f"torch.Generator().manual_seed({seed})", "None"),
+        hint=hint,
+    )
+    torch.manual_seed(seed)
+    second = add_noise(x, kind, level)
+    assert torch.equal(first, second), (
+        "With generator=None, add_noise should draw from torch's global generator (seeded alike, "
+        f"same noise). {hint}"
+    )
+    out = out.double()
+    m = out.numel()
+    if kind == "gaussian":
+        assert out.min() >= 0 and out.max() <= 1, tagged(
+            "ae.noise_clip",
+            f"{desc} has values outside [0, 1]. Hint: clamp(0, 1) after adding the noise.",
+        )
+        std = _clipped_normal_std(level, 0.5)
+        se_mean, se_std = std / math.sqrt(m), std / math.sqrt(2 * m)
+        assert abs(float(out.mean()) - 0.5) <= 5 * se_mean + 1e-6, (
+            f"{desc} on x = 0.5 everywhere should have mean 0.5 (within {5 * se_mean:.2g}), got "
+            f"{float(out.mean()):.4f}. {hint}"
+        )
+        assert abs(float(out.std()) - std) <= 5 * se_std + 1e-6, (
+            f"{desc} on x = 0.5 everywhere should have standard deviation {std:.4f} "
+            f"(level {level}, "
+            "after "
+            f"clipping; within {5 * se_std:.2g}), got {float(out.std()):.4f}. {hint}"
+        )
+        high = call(
+            add_noise,
+            torch.full(shape, 0.95, dtype=torch_dtype),
+            kind,
+            max(level, 0.1),
+            generator=torch.Generator().manual_seed(seed),
+            desc=desc,
+            hint=hint,
+        )
+        assert high.max() <= 1 and (high == 1).any(), tagged(
+            "ae.noise_clip",
+            "add_noise on x = 0.95 should clip some pixels at exactly 1. Hint: clamp(0, 1).",
+        )
+    else:
+        zeroed = out == 0
+        fraction = float(zeroed.double().mean())
+        se = math.sqrt(level * (1 - level) / m)
+        assert abs(fraction - level) <= 5 * se, (
+            f"{desc} zeroed a fraction {fraction:.4f} of the entries; expected {level} (within "
+            f"{5 * se:.2g}). {hint}"
+        )
+        assert torch.equal(out[~zeroed], base.double()[~zeroed]), (
+            f"{desc} changed entries it did not zero: masking keeps every other entry as it was. "
+            f"{hint}"
+        )
+    with contextlib.suppress(AssertionError):
+        call(add_noise, x, "salt", level, desc="add_noise(x, 'salt', ...)")
+        raise AssertionError(
+            tagged(
+                "ae.noise_kind",
+                "add_noise(x, 'salt', ...) should raise a ValueError for an unknown kind of noise.",
+            )
+        )
+    _raises_value_error(add_noise, x, level)
+
+
+def _raises_value_error(add_noise: Callable, x: torch.Tensor, level: float) -> None:
+    try:
+        add_noise(x, "salt", level)
+    except ValueError:
+        return
+    except Exception as err:  # noqa: BLE001 - any other error is the wrong kind
+        raise AssertionError(
+            tagged(
+                "ae.noise_kind",
+                (
+                    f"add_noise(x, 'salt', ...) raised {type(err).__name__}; it should "
+                    "raise a ValueError."
+                ),
+            )
+        ) from None
+    raise AssertionError(
+        tagged(
+            "ae.noise_kind",
+            "add_noise(x, 'salt', ...) should raise a ValueError for an unknown kind of noise.",
+        )
+    )
+
+
+def check_noisy_error(noisy_error: Any, X_noisy: torch.Tensor, X: torch.Tensor) -> None:
+    got = _float(noisy_error, "noisy_error")
+    assert got > 0, f"noisy_error should be positive, got {got}."
+
+
+def check_denoising(noisy_error: Any, denoised_error: Any, where: str) -> None:
+    noisy, denoised = _float(noisy_error, "noisy_error"), _float(denoised_error, "denoised_error")
+    assert denoised <= 0.6 * noisy, tagged(
+        "ae.denoise_claim",
+        f"On {where} the denoiser's outputs are {denoised:.2f} from the clean digits, more than "
+        "0.6 times "
+        f"the noisy inputs' {noisy:.2f}. Your functions pass their checks, so look at the training "
+        "cell "
+        "and at how the two errors are computed (both against the clean digits).",
+    )
+
+
+# --------------------------------------------------------------------------- q9: anomaly tools
+
+
+AUC_HINT = tagged(
+    "ae.auc",
+    "Hint: over every (anomaly, normal) pair, count 1 when the anomaly scores higher and 1/2 for a "
+    "tie, then divide by the number of pairs.",
+)
+
+
+def check_roc_auc(
+    roc_auc: Callable, *, n: int, levels: int, seed: int, as_numpy: bool = False
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from shared.forbid import forbid
+
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, size=n).astype(float)  # few levels: many ties
+    labels = rng.permutation(np.arange(n) < max(1, n // 3)).astype(int)
+    expected = float(roc_auc_score(labels, scores))
+    args = (
+        (scores, labels)
+        if as_numpy
+        else (torch.from_numpy(scores), torch.from_numpy(labels).bool())
+    )
+    kind = "numpy arrays" if as_numpy else "tensors (labels bool)"
+    desc = f"roc_auc(scores, labels) on {n} {kind} with scores in 0..{levels - 1}"
+    with forbid(
+        "sklearn.metrics.roc_auc_score",
+        "sklearn.metrics.roc_curve",
+        reason="Write the AUC from its formula.",
+    ):
+        got = _float(call(roc_auc, *args, desc=desc, hint=AUC_HINT), desc)
+    if abs(got - expected) <= 1e-9:
+        return
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    strict = float((positive[:, None] > negative[None, :]).mean())
+    why = ""
+    if abs(got - (1 - expected)) <= 1e-9:
+        why = tagged(
+            "ae.auc_inverted",
+            (
+                " That is 1 - AUC: anomalies must score *higher*; count pairs where the anomaly's "
+                "score is larger."
+            ),
+        )
+    elif (
+        abs(got - strict) <= 1e-9
+        or abs(got - (strict + float((positive[:, None] == negative[None, :]).mean()))) <= 1e-9
+    ):
+        why = tagged("ae.auc_ties", " Ties count one half each.")
+    raise AssertionError(
+        f"{desc} should be {expected:.6f} (sklearn.metrics.roc_auc_score), got {got:.6f}.{why} "
+        f"{AUC_HINT}"
+    )
+
+
+def check_threshold(
+    threshold_for_fpr: Callable, normal: list[float], fpr: float, expected: float
+) -> None:
+    desc = (
+        f"threshold_for_fpr({normal}, {fpr})"
+        if len(normal) <= 8
+        else f"threshold_for_fpr({len(normal)} scores, {fpr})"
+    )
+    hint = tagged(
+        "ae.threshold",
+        "Hint: go through the normal scores from the smallest up and return the first t with "
+        "(normal_scores > t).mean() <= fpr.",
+    )
+    got = _float(
+        call(
+            threshold_for_fpr, torch.tensor(normal, dtype=torch.float64), fpr, desc=desc, hint=hint
+        ),
+        desc,
+    )
+    assert abs(got - expected) <= 1e-12, f"{desc} should be {expected}, got {got}. {hint}"
+
+
+def check_anomaly_scores(anomaly_scores: Callable, *, n: int, dim: int, seed: int) -> None:
+    X = torch.rand(n, dim, generator=torch.Generator().manual_seed(seed))
+    model = _Shift(0.5).train()
+    desc = f"anomaly_scores(model, X of shape ({n}, {dim}), device='cpu') for a model x -> x + 0.5"
+    hint = tagged(
+        "ae.scores",
+        "Hint: model.eval(); under torch.no_grad(): ((model(X) - X) ** 2).sum(dim=1), on the CPU.",
+    )
+    out = call(anomaly_scores, model, X, device="cpu", desc=desc, hint=hint)
+    assert isinstance(out, torch.Tensor), (
+        f"{desc} should return a tensor, got {type(out).__name__}."
+    )
+    assert_shape(out, (n,), desc, hint=hint)
+    assert out.device.type == "cpu", f"{desc} should return a CPU tensor. {hint}"
+    calls = model.probe.calls
+    assert calls and not any(mode for _, mode, _ in calls), tagged(
+        "ae.eval_mode", f"{desc} ran the model in training mode. Hint: model.eval() first."
+    )
+    assert_close(out, torch.full((n,), 0.25 * dim), name=desc, rtol=1e-6, atol=1e-6, hint=hint)
+
+
+# --------------------------------------------------------------------------- q10: anomaly numbers
+
+
+def check_anomaly_numbers(
+    threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, truth, *, check_auc=True
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    t = _float(threshold, "threshold")
+    check_implemented(test_scores, "test_scores")
+    scores = torch.as_tensor(test_scores).detach().cpu().double()
+    assert_shape(scores, (len(truth),), "test_scores")
+    flags = torch.as_tensor(is_anomaly).cpu()
+    assert flags.dtype == torch.bool and torch.equal(flags, torch.as_tensor(truth).cpu()), (
+        "is_anomaly should be the boolean tensor y_test == ANOMALY."
+    )
+    auc = _float(anomaly_auc, "anomaly_auc")
+    expected = float(roc_auc_score(flags.numpy().astype(int), scores.numpy()))
+    if not check_auc:  # roc_auc fails its own checks: that costs question 9, not this one
+        expected = auc
+    assert abs(auc - expected) <= 1e-6, (
+        f"anomaly_auc is {auc:.6f}, but the AUC of test_scores for is_anomaly is {expected:.6f}."
+    )
+    for name, value, group in (("test_fpr", test_fpr, ~flags), ("test_tpr", test_tpr, flags)):
+        rate = float((scores[group] > t).double().mean())
+        assert abs(_float(value, name) - rate) <= 1e-6, (
+            f"{name} is {_float(value, name):.4f}, but a fraction {rate:.4f} of those test scores "
+            "is above threshold."
+        )
+
+
+def check_anomaly_claims(auc: Any, fpr: Any, where: str) -> None:
+    auc, fpr = _float(auc, "anomaly_auc"), _float(fpr, "test_fpr")
+    assert auc >= 0.9, tagged(
+        "ae.anomaly_claim",
+        f"On {where} the detector's AUC is {auc:.3f}, below 0.9. Your functions pass their checks, "
+        "so "
+        "look at the training cell: train on the normal digits only.",
+    )
+    assert fpr <= 0.12, tagged(
+        "ae.anomaly_fpr",
+        f"On {where} the threshold flags a fraction {fpr:.3f} of the normal digits, more than "
+        "0.12 for a "
+        "target of 0.05. Hint: pick the threshold on the normal validation digits.",
+    )
+
+
+# --------------------------------------------------------------------------- q11: VAE
+
+
+NO_GRAD = tagged(
+    "ae.no_reparam",
+    "Gradients do not reach mu and log_var: sampling z directly (torch.normal, "
+    "Normal(...).sample()) cuts the graph. Write z = mu + std * eps so that the randomness sits "
+    "in eps.",
+)
+REPARAM_HINT = tagged(
+    "ae.reparam",
+    "Hint: std = torch.exp(0.5 * log_var); eps = torch.randn(mu.shape, generator=generator, "
+    "device=mu.device, dtype=mu.dtype); return mu + std * eps.",
+)
+
+
+def check_reparameterize(reparameterize: Callable, *, shape: tuple, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed + 100)
+    draws = []
+    for scale in (1.0, 2.0):
+        mu = (torch.randn(shape, generator=gen, dtype=torch.float64) * scale).requires_grad_(True)
+        log_var = (torch.randn(shape, generator=gen, dtype=torch.float64) * scale).requires_grad_(
+            True
+        )
+        desc = (
+            f"reparameterize(mu, log_var, torch.Generator().manual_seed({seed})) for shape "
+            f"{tuple(shape)}"
+        )
+        z = call(
+            reparameterize,
+            mu,
+            log_var,
+            torch.Generator().manual_seed(seed),
+            desc=desc,
+            hint=REPARAM_HINT,
+        )
+        assert isinstance(z, torch.Tensor), f"{desc} should return a tensor. {REPARAM_HINT}"
+        assert_shape(z, tuple(shape), desc, hint=REPARAM_HINT)
+        assert z.requires_grad, (
+            f"{desc} returned a z that is not connected to mu and log_var. {NO_GRAD}"
+        )
+        draws.append((mu, log_var, z))
+    eps = [((z - mu) / torch.exp(0.5 * lv)).detach() for mu, lv, z in draws]
+    if not torch.allclose(eps[0], eps[1], rtol=1e-9, atol=1e-9):
+        why = ""
+        ratio = [((z - mu) / lv).detach() for mu, lv, z in draws]
+        variance = [((z - mu) / torch.exp(lv)).detach() for mu, lv, z in draws]
+        if torch.allclose(ratio[0], ratio[1], rtol=1e-9, atol=1e-9):
+            why = tagged(
+                "ae.std_log_var",
+                (
+                    " Your z is mu + log_var * eps: the standard deviation is exp(0.5 * log_var), "
+                    "not log_var."
+                ),
+            )
+        elif torch.allclose(variance[0], variance[1], rtol=1e-9, atol=1e-9):
+            why = tagged(
+                "ae.std_variance",
+                (
+                    " Your z is mu + exp(log_var) * eps: that is the variance; the standard "
+                    "deviation "
+                    "is exp(0.5 * log_var)."
+                ),
+            )
+        raise AssertionError(
+            "With the same generator seed, (z - mu) / exp(0.5 * log_var) should be the same "
+            "eps for any mu and "
+            f"log_var, but it is not.{why} {REPARAM_HINT}"
+        )
+    mu, log_var, z = draws[0]
+    z.sum().backward()
+    no_grad = NO_GRAD
+    assert mu.grad is not None and log_var.grad is not None, (
+        f"After reparameterize(...).sum().backward(): {no_grad}"
+    )
+    assert_close(
+        mu.grad,
+        torch.ones_like(mu),
+        name="d sum(z) / d mu",
+        rtol=1e-9,
+        atol=1e-12,
+        hint=REPARAM_HINT,
+    )
+    assert_close(
+        log_var.grad,
+        0.5 * torch.exp(0.5 * log_var.detach()) * eps[0],
+        name="d sum(z) / d log_var (= 0.5 * std * eps)",
+        rtol=1e-9,
+        atol=1e-12,
+        hint=REPARAM_HINT,
+    )
+    # in expectation: many draws of one (mu, log_var) pair
+    m = 20000
+    mu0 = torch.tensor([0.7, -0.4], dtype=torch.float64, requires_grad=True)
+    lv0 = torch.tensor([0.2, -0.6], dtype=torch.float64, requires_grad=True)
+    z = call(
+        reparameterize,
+        mu0.expand(m, 2),
+        lv0.expand(m, 2),
+        torch.Generator().manual_seed(seed + 1),
+        desc=f"reparameterize on {m} copies of one (mu, log_var)",
+        hint=REPARAM_HINT,
+    )
+    sigma = torch.exp(0.5 * lv0.detach())
+    assert (z.detach().mean(0) - mu0.detach()).abs().max() <= 5 * sigma.max() / math.sqrt(m), (
+        f"The mean of {m} samples is {z.detach().mean(0).tolist()}, not mu = {mu0.tolist()} "
+        "(within "
+        f"5 standard errors). {REPARAM_HINT}"
+    )
+    var = z.detach().var(0)
+    assert ((var - sigma**2).abs() <= 5 * sigma**2 * math.sqrt(2 / m)).all(), (
+        f"The variance of {m} samples is {var.tolist()}, not exp(log_var) = {(sigma**2).tolist()} "
+        f"(within 5 standard errors). {REPARAM_HINT}"
+    )
+    (z**2).mean(0).sum().backward()
+    assert mu0.grad is not None and lv0.grad is not None, no_grad
+    tol = 5 * (2 * sigma * (mu0.detach().abs() + sigma) + 0.05) / math.sqrt(m)
+    assert ((mu0.grad - 2 * mu0.detach()).abs() <= tol).all() and (
+        (lv0.grad - sigma**2).abs() <= tol
+    ).all(), (
+        f"Averaged over {m} draws, d E[z^2]/d mu should be 2 mu = {(2 * mu0.detach()).tolist()} "
+        "and d E[z^2]/d log_var should be "
+        f"exp(log_var) = {(sigma**2).tolist()}; got {mu0.grad.tolist()} and {lv0.grad.tolist()} "
+        f"(tolerance {tol.max():.2g}). {REPARAM_HINT}"
+    )
+
+
+KL_HINT = tagged(
+    "ae.kl",
+    (
+        "Hint: per row, -0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(dim=1); then the mean "
+        "over "
+        "rows."
+    ),
+)
+
+
+def _kl_expected(mu: torch.Tensor, log_var: torch.Tensor) -> float:
+    from torch.distributions import Normal, kl_divergence
+
+    q = Normal(mu, torch.exp(0.5 * log_var))
+    p = Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return float(kl_divergence(q, p).sum(dim=1).mean())
+
+
+def check_kl(kl_divergence: Callable, *, n: int, d: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    mu = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    log_var = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    desc = f"kl_divergence(mu, log_var) for shape ({n}, {d})"
+    out = call(kl_divergence, mu, log_var, desc=desc, hint=KL_HINT)
+    assert isinstance(out, torch.Tensor) and out.ndim == 0, (
+        f"{desc} should be a 0-d tensor, got {type(out).__name__} "
+        f"{tuple(getattr(out, 'shape', ()))}. "
+        f"{KL_HINT}"
+    )
+    got, expected = float(out), _kl_expected(mu, log_var)
+    if abs(got - expected) > 1e-9 * max(1.0, abs(expected)):
+        why = ""
+        if abs(got + expected) <= 1e-9 * max(1.0, expected):
+            why = tagged(
+                "ae.kl_sign",
+                (
+                    " That is minus the KL (which is never negative): check the sign in front of "
+                    "the sum."
+                ),
+            )
+        elif n > 1 and abs(got - n * expected) <= 1e-9 * n * max(1.0, expected):
+            why = tagged(
+                "ae.kl_batch_sum",
+                f" That is {n} times too large: average over the rows (the batch), do not sum.",
+            )
+        elif abs(got - expected / d) <= 1e-9 * max(1.0, expected):
+            why = tagged(
+                "ae.kl_latent_mean",
+                (
+                    f" That is {d} times too small: sum over the latent dimensions, average over "
+                    "the rows."
+                ),
+            )
+        raise AssertionError(
+            f"{desc} should be {expected:.8g} (torch.distributions.kl_divergence, summed over "
+            f"dimensions, averaged over rows), got {got:.8g}.{why} {KL_HINT}"
+        )
+    zero = call(
+        kl_divergence,
+        torch.zeros(n, d, dtype=torch.float64),
+        torch.zeros(n, d, dtype=torch.float64),
+        desc="kl_divergence(0, 0)",
+        hint=KL_HINT,
+    )
+    assert abs(float(zero)) <= 1e-12, (
+        f"kl_divergence(0, 0) should be 0 (N(0, I) against itself), got {float(zero)}. {KL_HINT}"
+    )
+
+
+def check_vae_loss(vae_loss: Callable, *, n: int, dim: int, d: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    hint = tagged(
+        "ae.vae_loss",
+        (
+            "Hint: vae_loss = reconstruction_loss(x_hat, x) + kl_divergence(mu, log_var), both "
+            "averaged "
+            "over the batch."
+        ),
+    )
+    zeros = torch.zeros(n, d, dtype=torch.float64)
+    x = torch.zeros(n, dim, dtype=torch.float64)
+    base = call(
+        vae_loss,
+        torch.full((n, dim), 0.5, dtype=torch.float64),
+        x,
+        zeros,
+        zeros,
+        desc=f"vae_loss(x_hat = 0.5, x = 0, mu = 0, log_var = 0) for {n} images of {dim} pixels",
+        hint=hint,
+    )
+    expected_base = 0.25 * dim
+    own = getattr(vae_loss, "__globals__", {}).get("reconstruction_loss")
+    if callable(own):  # judge the KL part and the sum; a wrong loss of q2 costs q2 alone
+        with contextlib.suppress(Exception):
+            value = own(torch.full((n, dim), 0.5, dtype=torch.float64), x)
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                expected_base = float(value)
+    assert abs(float(base) - expected_base) <= 1e-9 * dim, (
+        "vae_loss(x_hat = 0.5, x = 0, mu = 0, log_var = 0) should be the reconstruction term "
+        f"alone, 0.25 * {dim} = {0.25 * dim} "
+        f"(summed over pixels, averaged over images; the KL is 0), got {float(base):.6g}. {hint}"
+    )
+    x_hat, x = (
+        torch.rand(n, dim, generator=gen, dtype=torch.float64),
+        torch.rand(n, dim, generator=gen, dtype=torch.float64),
+    )
+    mu = torch.randn(n, d, generator=gen, dtype=torch.float64).requires_grad_(True)
+    log_var = torch.randn(n, d, generator=gen, dtype=torch.float64).requires_grad_(True)
+    full = call(vae_loss, x_hat, x, mu, log_var, desc="vae_loss(x_hat, x, mu, log_var)", hint=hint)
+    recon = call(vae_loss, x_hat, x, zeros, zeros, desc="vae_loss(x_hat, x, 0, 0)", hint=hint)
+    kl = float(full.detach()) - float(recon)
+    expected = _kl_expected(mu.detach(), log_var.detach())
+    assert abs(kl - expected) <= 1e-9 * max(1.0, expected), (
+        "vae_loss(x_hat, x, mu, log_var) - vae_loss(x_hat, x, 0, 0) should be the "
+        f"KL term {expected:.8g}, "
+        f"got {kl:.8g}. {hint}"
+    )
+    full.backward()
+    assert mu.grad is not None and log_var.grad is not None, (
+        f"No gradient reached mu and log_var through vae_loss. {hint}"
+    )
+
+
+def check_vae_module(VAE: Any, *, in_dim: int, hidden: int, latent: int, seed: int) -> None:
+    torch.manual_seed(seed)
+    desc = f"VAE(in_dim={in_dim}, hidden={hidden}, latent={latent})"
+    model = _module(call(VAE, in_dim=in_dim, hidden=hidden, latent=latent, desc=desc), desc)
+    expected = (
+        (in_dim + 1) * hidden
+        + 2 * (hidden + 1) * latent
+        + (latent + 1) * hidden
+        + (hidden + 1) * in_dim
+    )
+    assert _n_params(model) == expected, (
+        f"{desc} has {_n_params(model):,} parameters instead of {expected:,}: Linear({in_dim}, "
+        f"{hidden}), two heads "
+        f"Linear({hidden}, {latent}), and the decoder Linear({latent}, {hidden}), Linear({hidden}, "
+        f"{in_dim})."
+    )
+    decoder = getattr(model, "decoder", None)
+    assert isinstance(decoder, nn.Module), f"{desc} should have an attribute `decoder` (a Decoder)."
+    x = torch.rand(5, in_dim, generator=torch.Generator().manual_seed(seed))
+    hint = tagged(
+        "ae.vae_forward",
+        "Hint: h = body(x); mu, log_var = two heads of h; z = reparameterize(mu, "
+        "log_var, generator); "
+        "return self.decoder(z), mu, log_var.",
+    )
+    with torch.no_grad():
+        out = call(
+            model, x, torch.Generator().manual_seed(seed), desc=f"{desc}(x, generator)", hint=hint
+        )
+        assert isinstance(out, (tuple, list)) and len(out) == 3, (
+            f"{desc}(x, generator) should return (x_hat, mu, log_var). {hint}"
+        )
+        x_hat, mu, log_var = out
+        assert_shape(x_hat, (5, in_dim), f"x_hat from {desc}", hint=hint)
+        assert_shape(mu, (5, latent), f"mu from {desc}", hint=hint)
+        assert_shape(log_var, (5, latent), f"log_var from {desc}", hint=hint)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed), dtype=mu.dtype)
+        assert_close(
+            x_hat,
+            decoder(mu + torch.exp(0.5 * log_var) * eps),
+            name=(
+                f"x_hat from {desc}, compared with model.decoder(mu + exp(0.5 log_var) * eps) "
+                "for the generator's eps"
+            ),
+            rtol=1e-5,
+            atol=1e-6,
+            hint=hint,
+        )
+        again = model(x, torch.Generator().manual_seed(seed))[0]
+        assert torch.equal(again, x_hat), (
+            f"{desc}(x, generator) differs for two generators with the same seed. {hint}"
+        )
+
+
+# --------------------------------------------------------------------------- q12-13: conv AE
+
+
+def check_conv_autoencoder(ConvAutoencoder: Any, c1: int, c2: int, *, seed: int) -> None:
+    torch.manual_seed(seed)
+    desc = f"ConvAutoencoder(c1={c1}, c2={c2})"
+    model = _module(call(ConvAutoencoder, c1=c1, c2=c2, desc=desc), desc)
+    expected = 10 * c1 + (9 * c1 + 1) * c2 + (9 * c2 + 1) * c1 + 9 * c1 + 1
+    assert _n_params(model) == expected, (
+        f"{desc} has {_n_params(model):,} parameters instead of {expected:,}: Conv2d(1, {c1}, "
+        f"3), Conv2d({c1}, {c2}, 3), "
+        f"ConvTranspose2d({c2}, {c1}, 3), ConvTranspose2d({c1}, 1, 3), with biases."
+    )
+    hint = tagged(
+        "ae.output_padding",
+        "Hint: a ConvTranspose2d(kernel 3, stride 2, padding 1) maps a side M to (M - 1) * 2 "
+        "- 2 + 3 "
+        "= 2M - 1 (7 -> 13, 14 -> 27); output_padding=1 gives 2M (7 -> 14 -> 28).",
+    )
+    x = torch.rand(3, 784, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        out = call(model, x, desc=f"{desc} on x of shape (3, 784)", hint=hint)
+    assert_shape(out, (3, 784), f"{desc}(x) for x of shape (3, 784)", hint=hint)
+    assert ((out > 0) & (out < 1)).all(), f"{desc}(x) has values outside (0, 1). {SIGMOID_HINT}"
+    check_sigmoid_output(model, x, desc)
+    assert _n_params(model) < LECTURE_PARAMS, (
+        f"{desc} should have fewer parameters than the dense autoencoder's {LECTURE_PARAMS:,}."
+    )
+
+
+def check_counts(
+    conv_params: Any, dense_params: Any, conv_ae: nn.Module, lecture_ae: nn.Module
+) -> None:
+    for name, value, model in (
+        ("conv_params", conv_params, conv_ae),
+        ("dense_params", dense_params, lecture_ae),
+    ):
+        check_implemented(value, name)
+        assert value == _n_params(model), (
+            f"`{name}` is {value!r}, but the model has {_n_params(model):,} parameters."
+        )
+
+
+def check_conv_claim(
+    conv_params: Any, dense_params: Any, conv_error: Any, dense_error: Any, where: str
+) -> None:
+    conv, dense = _float(conv_error, "conv_test_error"), _float(dense_error, "test_error")
+    assert conv_params < dense_params, (
+        f"The convolutional autoencoder should have fewer parameters ({conv_params:,} "
+        f"vs {dense_params:,})."
+    )
+    assert conv <= dense, tagged(
+        "ae.conv_claim",
+        f"On {where} the convolutional autoencoder's error {conv:.2f} is worse than the dense "
+        f"one's {dense:.2f}. "
+        "Your functions pass their checks, so look at the training cell.",
+    )

@@ -1,0 +1,443 @@
+"""shared.testing.autoencoder: each check accepts valid styles and names the mistake it finds."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from shared.testing import autoencoder as t
+from tests.support import load_grader_only
+
+oracles = load_grader_only("05_autoencoder", "oracles")
+
+# --------------------------------------------------------------------------- reference solutions
+
+
+class Encoder(nn.Module):
+    def __init__(self, in_dim=784, hidden=128, latent=32, *, relu_code=False):
+        super().__init__()
+        layers = [nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, latent)]
+        self.net = nn.Sequential(*layers, *([nn.ReLU()] if relu_code else []))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    def __init__(self, latent=32, hidden=128, out_dim=784, *, sigmoids=1):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, out_dim),
+            *[nn.Sigmoid()] * sigmoids,
+        )
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class FunctionalDecoder(Decoder):
+    """Another valid style: named layers, F.relu and torch.sigmoid."""
+
+    def __init__(self, latent=32, hidden=128, out_dim=784):
+        nn.Module.__init__(self)
+        self.out = nn.Linear(hidden, out_dim)
+        self.inner = nn.Linear(latent, hidden)
+
+    def forward(self, z):
+        return torch.sigmoid(self.out(F.relu(self.inner(z))))
+
+
+def make_autoencoder(encoder=Encoder, decoder=Decoder):
+    class Autoencoder(nn.Module):
+        def __init__(self, in_dim=784, hidden=128, latent=32):
+            super().__init__()
+            self.encoder = encoder(in_dim, hidden, latent)
+            self.decoder = decoder(latent, hidden, in_dim)
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    return Autoencoder
+
+
+def reconstruction_loss(x_hat, x):
+    return ((x_hat - x) ** 2).flatten(1).sum(1).mean()
+
+
+def train_autoencoder(
+    model,
+    loader,
+    optimizer,
+    loss_fn,
+    *,
+    epochs=1,
+    device="cpu",
+    corrupt=None,
+    progress=False,
+    zero_grad=True,
+    noisy_target=False,
+    use_labels=False,
+):
+    model.train()
+    history = []
+    for _ in range(epochs):
+        total, seen = 0.0, 0
+        for x, y in loader:
+            x = x.to(device)
+            inputs = corrupt(x) if corrupt is not None else x
+            if zero_grad:
+                optimizer.zero_grad()
+            target = inputs if noisy_target else x
+            loss = loss_fn(model(inputs), target) + (y.float().mean() * 0 if use_labels else 0)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+            seen += len(x)
+        history.append(total / seen)
+    return history
+
+
+def reconstruction_error(model, X, *, device="cpu", batch_size=256, eval_mode=True):
+    model.train(not eval_mode)
+    with torch.no_grad():
+        return sum(
+            ((model(X[i : i + batch_size]) - X[i : i + batch_size]) ** 2).sum().item()
+            for i in range(0, len(X), batch_size)
+        ) / len(X)
+
+
+def pca_fit(X, k, *, centre=True, use_u=False):
+    mean = X.mean(0)
+    U, _, Vh = torch.linalg.svd(X - mean if centre else X, full_matrices=False)
+    return mean, (U[:, :k].T if use_u else Vh[:k])
+
+
+def pca_reconstruct(X, mean, components):
+    return mean + (X - mean) @ components.T @ components
+
+
+def add_noise(x, kind, level, generator=None, *, global_rng=False, clip=True):
+    if kind == "gaussian":
+        noise = (
+            torch.randn_like(x)
+            if global_rng
+            else torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        )
+        out = x + level * noise
+        return out.clamp(0, 1) if clip else out
+    if kind == "mask":
+        return x * (torch.rand(x.shape, generator=generator) >= level)
+    raise ValueError(kind)
+
+
+def roc_auc(scores, labels, *, inverted=False, ties=0.5):
+    s, lab = torch.as_tensor(scores, dtype=torch.float64), torch.as_tensor(labels).bool()
+    p, n = s[lab], s[~lab]
+    higher = (p[:, None] < n[None, :]) if inverted else (p[:, None] > n[None, :])
+    return (higher.double() + ties * (p[:, None] == n[None, :]).double()).mean().item()
+
+
+def anomaly_scores(model, X, *, device="cpu"):
+    model.eval()
+    with torch.no_grad():
+        return ((model(X) - X) ** 2).sum(1)
+
+
+def reparameterize(mu, log_var, generator=None, *, mistake=None):
+    std = {None: torch.exp(0.5 * log_var), "log_var": log_var, "var": torch.exp(log_var)}[mistake]
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+    return mu + std * eps
+
+
+def kl_divergence(mu, log_var, *, sign=-0.5, reduce="mean"):
+    per_row = sign * (1 + log_var - mu**2 - log_var.exp()).sum(1)
+    return getattr(per_row, reduce)()
+
+
+def vae_loss(x_hat, x, mu, log_var):
+    return reconstruction_loss(x_hat, x) + kl_divergence(mu, log_var)
+
+
+class VAE(nn.Module):
+    def __init__(self, in_dim=784, hidden=128, latent=2):
+        super().__init__()
+        self.fc = nn.Linear(in_dim, hidden)
+        self.heads = nn.Linear(hidden, 2 * latent)  # one head, split: a valid style
+        self.decoder = Decoder(latent, hidden, in_dim)
+
+    def forward(self, x, generator=None):
+        mu, log_var = self.heads(F.relu(self.fc(x))).chunk(2, dim=1)
+        return self.decoder(reparameterize(mu, log_var, generator)), mu, log_var
+
+
+def make_conv(output_padding=1):
+    class ConvAutoencoder(nn.Module):
+        def __init__(self, c1=16, c2=2):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Unflatten(1, (1, 28, 28)),
+                nn.Conv2d(1, c1, 3, 2, 1),
+                nn.ReLU(),
+                nn.Conv2d(c1, c2, 3, 2, 1),
+                nn.ConvTranspose2d(c2, c1, 3, 2, 1, output_padding),
+                nn.ReLU(),
+                nn.ConvTranspose2d(c1, 1, 3, 2, 1, 1),
+                nn.Sigmoid(),
+                nn.Flatten(),
+            )
+
+        def forward(self, x):
+            return self.net(x)
+
+    return ConvAutoencoder
+
+
+def _with(fn, **options):
+    def wrapped(*args, **kwargs):
+        return fn(*args, **kwargs, **options)
+
+    return wrapped
+
+
+def _raises(tag, fn, *args, **kwargs):
+    with pytest.raises(AssertionError, match=rf"\[hint: {tag}\]"):
+        fn(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- q1-q3
+
+
+def test_autoencoder_checks_accept_styles_and_name_each_mistake():
+    for decoder in (Decoder, FunctionalDecoder):
+        auto = make_autoencoder(decoder=decoder)
+        t.check_autoencoder_classes(Encoder, decoder, auto, in_dim=20, hidden=7, latent=3, seed=0)
+        t.check_autoencoder_matches(auto, oracles.autoencoder(30, 9, 4), 30, 9, 4, seed=1)
+    t.check_lecture_numbers(209_968, 24.5)
+    t.check_device_free(
+        lambda: make_autoencoder()(40, 8, 3), "Autoencoder(40, 8, 3)", (2, 40), (2, 40)
+    )
+    sizes = {"in_dim": 20, "hidden": 7, "latent": 3, "seed": 0}
+    no_sigmoid = _with(Decoder, sigmoids=0)
+    two = _with(Decoder, sigmoids=2)
+    relu_code = _with(Encoder, relu_code=True)
+    _raises(
+        "ae.sigmoid_missing",
+        t.check_autoencoder_classes,
+        Encoder,
+        no_sigmoid,
+        make_autoencoder(decoder=no_sigmoid),
+        **sizes,
+    )
+    _raises(
+        "ae.sigmoid_twice",
+        t.check_autoencoder_classes,
+        Encoder,
+        two,
+        make_autoencoder(decoder=two),
+        **sizes,
+    )
+    _raises(
+        "ae.bottleneck_relu",
+        t.check_autoencoder_classes,
+        relu_code,
+        Decoder,
+        make_autoencoder(encoder=relu_code),
+        **sizes,
+    )
+    _raises("ae.lecture_count", t.check_lecture_numbers, 209_968 - 784, 24.5)
+    _raises("ae.ratio", t.check_lecture_numbers, 209_968, 32 / 784)
+
+
+def test_loss_check_names_the_reduction():
+    x_hat, x = torch.ones(2, 3, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64)
+    t.check_loss_value(reconstruction_loss, x_hat, x, 3.0)
+    t.check_loss_value(lambda a, b: F.mse_loss(a, b, reduction="sum") / len(a), x_hat, x, 3.0)
+    _raises("ae.loss_mean_pixels", t.check_loss_value, F.mse_loss, x_hat, x, 3.0)
+    _raises(
+        "ae.loss_sum_batch", t.check_loss_value, lambda a, b: ((a - b) ** 2).sum(), x_hat, x, 3.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "corrupt", "tag"),
+    [
+        ({"zero_grad": False}, None, "ae.zero_grad"),
+        ({"noisy_target": True}, "scale", "ae.denoise_target"),
+        ({"use_labels": True}, None, "ae.labels_used"),
+    ],
+)
+def test_train_check_accepts_the_loop_and_names_each_mistake(options, corrupt, tag):
+    case = {"seed": 1, "n": 9, "dim": 5, "batch_size": 3, "epochs": 2, "corrupt": corrupt}
+    t.check_train_autoencoder(train_autoencoder, **case)
+    _raises(tag, t.check_train_autoencoder, _with(train_autoencoder, **options), **case)
+
+
+def test_train_on_device_and_reconstruction_error():
+    t.check_train_on_device(train_autoencoder, seed=0)
+    t.check_reconstruction_error(reconstruction_error, n=7, dim=4, batch_size=3, seed=0)
+    _raises(
+        "ae.eval_mode",
+        t.check_reconstruction_error,
+        _with(reconstruction_error, eval_mode=False),
+        n=7,
+        dim=4,
+        batch_size=3,
+        seed=0,
+    )
+
+
+def test_passes_upstream_names_a_broken_question():
+    auto = make_autoencoder()
+    assert t.passes_upstream(
+        q1=(Encoder, Decoder, auto, 209_968, 24.5),
+        q2=reconstruction_loss,
+        q3=(train_autoencoder, reconstruction_error),
+        q5=(pca_fit, pca_reconstruct),
+    )
+    assert not t.passes_upstream(q2=F.mse_loss)
+    assert not t.passes_upstream(
+        q9=(anomaly_scores, _with(roc_auc, inverted=True), oracles.threshold_for_fpr)
+    )
+
+
+# --------------------------------------------------------------------------- q4-q8
+
+
+def test_pca_checks_against_known_data_and_numpy():
+    data = t.low_rank_data(n=25, d=30, singular_values=(9.0, 5.0, 3.0, 2.0), seed=11)
+    for k in (1, 4):
+        t.check_pca(pca_fit, pca_reconstruct, data, k)
+    X = torch.rand(50, 9, generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 2
+    t.check_pca_against(pca_fit, pca_reconstruct, X, 4, oracles.pca(X, 4))
+    _raises("ae.pca_centring", t.check_pca, _with(pca_fit, centre=False), pca_reconstruct, data, 2)
+    _raises("ae.pca_u_v", t.check_pca, _with(pca_fit, use_u=True), pca_reconstruct, data, 2)
+
+
+def test_claims_and_linear_autoencoder():
+    t.check_linear_autoencoder(
+        lambda d, k: nn.Sequential(nn.Linear(d, k), nn.Linear(k, d)), 10, 3, seed=0
+    )
+    _raises(
+        "ae.linear_activation",
+        t.check_linear_autoencoder,
+        lambda d, k: nn.Sequential(nn.Linear(d, k), nn.ReLU(), nn.Linear(k, d)),
+        10,
+        3,
+        seed=0,
+    )
+    t.check_pca_claims(16.4, 17.9, 16.7, 14.0, "test")
+    _raises("ae.linear_claim", t.check_pca_claims, 16.4, 30.0, 16.7, 14.0, "test")
+    _raises("ae.nonlinear_claim", t.check_pca_claims, 16.4, 17.9, 16.7, 17.0, "test")
+    with pytest.raises(AssertionError, match="Eckart-Young"):
+        t.check_pca_claims(16.4, 15.0, 16.7, 14.0, "test")
+    t.check_lecture_errors(11.5, 12.2, 37.7, "test")
+    _raises("ae.lecture_claim", t.check_lecture_errors, 11.5, 25.0, 37.7, "test")
+    t.check_denoising(49.0, 16.0, "test")
+    _raises("ae.denoise_claim", t.check_denoising, 49.0, 40.0, "test")
+    t.check_anomaly_claims(0.98, 0.03, "test")
+    _raises("ae.anomaly_claim", t.check_anomaly_claims, 0.7, 0.03, "test")
+    t.check_conv_claim(899, 209_968, 5.0, 12.0, "test")
+    _raises("ae.conv_claim", t.check_conv_claim, 899, 209_968, 15.0, 12.0, "test")
+    with pytest.raises(AssertionError, match="stub"):
+        t.check_given(test_error=...)
+
+
+def test_noise_check_accepts_other_samplers_and_names_each_mistake():
+    def in_place(x, kind, level, generator=None):
+        if kind == "gaussian":
+            return (x + torch.empty_like(x).normal_(0, level, generator=generator)).clamp(0, 1)
+        if kind == "mask":
+            return torch.where(
+                torch.bernoulli(torch.full_like(x, level), generator=generator).bool(), 0.0, x
+            )
+        raise ValueError(kind)
+
+    for fn in (add_noise, in_place):
+        t.check_noise(fn, "gaussian", 0.1, shape=(200, 100), seed=0)
+        t.check_noise(fn, "mask", 0.3, shape=(200, 100), seed=1)
+    _raises(
+        "ae.noise_generator",
+        t.check_noise,
+        _with(add_noise, global_rng=True),
+        "gaussian",
+        0.1,
+        shape=(50, 40),
+        seed=0,
+    )
+    _raises(
+        "ae.noise_clip",
+        t.check_noise,
+        _with(add_noise, clip=False),
+        "gaussian",
+        0.1,
+        shape=(200, 100),
+        seed=0,
+    )
+
+
+# --------------------------------------------------------------------------- q9-q13
+
+
+def test_anomaly_tools():
+    t.check_roc_auc(roc_auc, n=40, levels=5, seed=0)
+    t.check_roc_auc(roc_auc, n=25, levels=3, seed=1, as_numpy=True)
+    _raises(
+        "ae.auc_inverted", t.check_roc_auc, _with(roc_auc, inverted=True), n=40, levels=5, seed=0
+    )
+    _raises("ae.auc_ties", t.check_roc_auc, _with(roc_auc, ties=0.0), n=40, levels=5, seed=0)
+    normal = [0.5, 2.0, 2.0, 2.0, 7.0, 1.0]
+    t.check_threshold(oracles.threshold_for_fpr, normal, 0.5, 2.0)
+    with pytest.raises(AssertionError, match=r"\[hint: ae.threshold\]"):
+        t.check_threshold(
+            lambda s, f: float(np.quantile(np.asarray(s), 1 - f)),
+            [3.0, 1.0, 2.0, 5.0, 4.0, 6.0, 0.0],
+            0.3,
+            5.0,
+        )
+    t.check_anomaly_scores(anomaly_scores, n=6, dim=5, seed=0)
+    scores, truth = torch.tensor([1.0, 5.0, 2.0, 7.0]), torch.tensor([False, True, False, True])
+    t.check_anomaly_numbers(3.0, scores, truth, 1.0, 0.0, 1.0, truth)
+    with pytest.raises(AssertionError, match="anomaly_auc"):
+        t.check_anomaly_numbers(3.0, scores, truth, 0.0, 0.0, 1.0, truth)
+    t.check_anomaly_numbers(3.0, scores, truth, 0.0, 0.0, 1.0, truth, check_auc=False)
+
+
+def test_vae_checks_accept_one_head_and_name_each_mistake():
+    t.check_reparameterize(reparameterize, shape=(3, 2), seed=0)
+    t.check_kl(kl_divergence, n=5, d=3, seed=0)
+    t.check_vae_loss(vae_loss, n=4, dim=6, d=2, seed=0)
+    t.check_vae_module(VAE, in_dim=12, hidden=5, latent=2, seed=0)
+    _raises(
+        "ae.std_log_var",
+        t.check_reparameterize,
+        _with(reparameterize, mistake="log_var"),
+        shape=(3, 2),
+        seed=0,
+    )
+    _raises(
+        "ae.std_variance",
+        t.check_reparameterize,
+        _with(reparameterize, mistake="var"),
+        shape=(3, 2),
+        seed=0,
+    )
+
+    def detached(mu, lv, g=None):
+        return torch.distributions.Normal(mu, torch.exp(0.5 * lv)).sample()
+
+    _raises("ae.no_reparam", t.check_reparameterize, detached, shape=(3, 2), seed=0)
+    _raises("ae.kl_sign", t.check_kl, _with(kl_divergence, sign=0.5), n=5, d=3, seed=0)
+    _raises("ae.kl_batch_sum", t.check_kl, _with(kl_divergence, reduce="sum"), n=5, d=3, seed=0)
+
+
+def test_conv_autoencoder_check():
+    t.check_conv_autoencoder(make_conv(), 16, 2, seed=0)
+    t.check_conv_autoencoder(make_conv(), 1, 1, seed=3)
+    _raises(
+        "ae.output_padding", t.check_conv_autoencoder, make_conv(output_padding=0), 16, 2, seed=0
+    )
+    conv, dense = make_conv()(), make_autoencoder()()
+    t.check_counts(sum(p.numel() for p in conv.parameters()), 209_968, conv, dense)
