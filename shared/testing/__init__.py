@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 # topic.name: lower case, digits and underscores, one dot (the topic: xor, bp, conv, cnn, ...).
@@ -82,3 +82,71 @@ def substitute(namespace: dict, **objects: Any) -> Iterator[None]:
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+def call(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; any exception becomes an AssertionError naming ``desc``.
+
+    A name the notebook has not defined yet is reported by :func:`check_defined`, the stub's
+    ``None`` / ``...`` result by ``shared.checks.check_implemented``.
+    """
+    from shared.checks import check_implemented
+
+    check_defined(fn, desc)
+    try:
+        result = fn(*args, **kwargs)
+    except AssertionError:
+        raise
+    except Exception as err:  # the student's crash, shown with the call that caused it
+        first = (str(err).strip().splitlines() or [""])[0].rstrip(".")
+        message = f"{desc} raised {type(err).__name__}: {first}"
+        raise AssertionError(f"{message}. {hint}".rstrip()) from None
+    check_implemented(result, desc)
+    return result
+
+
+def first_failure(checks: Mapping[str, Callable[[], None]]) -> str | None:
+    """The name of the first check that fails (AssertionError), or None when all pass.
+
+    What a claim about trained models runs first: when a function it was trained with fails its
+    own question's checks, that question has lost its points already (one mistake, one question).
+    """
+    for name, check in checks.items():
+        try:
+            check()
+        except AssertionError:
+            return name
+    return None
+
+
+def check_device_free(
+    make: Callable[[], Any], desc: str, x_shape: tuple, out_shape: tuple, *, topic: str
+) -> None:
+    """Built under ``torch.device('meta')``, the model's parameters and output stay on meta.
+
+    ``topic`` prefixes the hint tags (``TOPIC.device_free``, ``TOPIC.no_device_calls``).
+    """
+    import torch
+
+    hint = tagged(
+        f"{topic}.device_free",
+        "Hint: do not choose a device when you build a model (no .cpu(), .cuda() or device=...); "
+        "move it later with model.to(device).",
+    )
+    with torch.device("meta"):
+        model = call(make, desc=f"{desc} under `with torch.device('meta')`", hint=hint)
+    devices = sorted({str(p.device) for p in model.parameters()})
+    assert devices == ["meta"], (
+        f"Built under `with torch.device('meta')`, {desc} put parameters on {devices}. {hint}"
+    )
+    in_forward = tagged(f"{topic}.no_device_calls", "Hint: no .cpu() or .cuda() inside the model.")
+    out = call(
+        model,
+        torch.zeros(*x_shape, device="meta"),
+        desc=f"{desc} on the meta device",
+        hint=in_forward,
+    )
+    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", (
+        f"{desc} on the meta device returned shape {tuple(out.shape)} on {out.device}, expected "
+        f"{out_shape} on meta. {in_forward}"
+    )

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
+from shared.testing import check_device_free as device_free
 from shared.testing import tagged
 from shared.testing.cnn_vs_mlp import (
     Probe,
@@ -288,24 +289,8 @@ def check_autoencoder_matches(
 def check_device_free(
     make: Callable[[], nn.Module], desc: str, x_shape: tuple, out_shape: tuple
 ) -> None:
-    hint = tagged(
-        "ae.device_free",
-        "Hint: do not choose a device inside a model (no .cpu(), .cuda() or device=...); move it "
-        "later with model.to(device).",
-    )
-    with torch.device("meta"):
-        model = call(make, desc=f"{desc} under `with torch.device('meta')`", hint=hint)
-    devices = sorted({str(p.device) for p in model.parameters()})
-    assert devices == ["meta"], (
-        f"Built under `with torch.device('meta')`, {desc} put parameters on {devices}. {hint}"
-    )
-    out = call(
-        model, torch.zeros(*x_shape, device="meta"), desc=f"{desc} on the meta device", hint=hint
-    )
-    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", (
-        f"{desc} on the meta device returned shape {tuple(out.shape)} on {out.device}, expected "
-        f"{out_shape} on meta. {hint}"
-    )
+    """:func:`shared.testing.check_device_free` with this topic's hint tags."""
+    device_free(make, desc, x_shape, out_shape, topic="ae")
 
 
 # --------------------------------------------------------------------------- q2: the loss

@@ -30,7 +30,10 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader, TensorDataset
 
 from shared.checks import assert_close, assert_shape, check_implemented
-from shared.testing import check_defined, substitute, tagged
+from shared.testing import call as call  # re-exported: the masters import it from here
+from shared.testing import check_device_free as device_free
+from shared.testing import first_failure as first_failure  # re-exported, as above
+from shared.testing import substitute, tagged
 
 # Accuracies are fractions k / N: float32 `(pred == y).float().mean()` is exact up to float32
 # rounding (relative 6e-8), and N <= a few thousand keeps neighbouring values 1e-4 apart.
@@ -74,24 +77,6 @@ LOOP_HINT = tagged(
 
 
 # --------------------------------------------------------------------------- calling students
-
-
-def call(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; any exception becomes an AssertionError naming ``desc``.
-
-    The stub's ``None`` / ``...`` is reported by :func:`check_implemented`.
-    """
-    check_defined(fn, desc)
-    try:
-        result = fn(*args, **kwargs)
-    except AssertionError:
-        raise
-    except Exception as err:  # the student's crash, shown with the call that caused it
-        first = (str(err).strip().splitlines() or [""])[0].rstrip(".")
-        message = f"{desc} raised {type(err).__name__}: {first}"
-        raise AssertionError(f"{message}. {hint}".rstrip()) from None
-    check_implemented(result, desc)
-    return result
 
 
 # --------------------------------------------------------------------------- progress bars
@@ -264,29 +249,8 @@ def check_matches_reference(
 def check_device_free(
     make: Callable[[], nn.Module], desc: str, x_shape: tuple, out_shape: tuple
 ) -> None:
-    """Built under ``torch.device('meta')``, the model's parameters and output stay on meta."""
-    hint = tagged(
-        "cnn.device_free",
-        "Hint: do not choose a device when you build a model; move it later with model.to(device).",
-    )
-    with torch.device("meta"):
-        model = call(make, desc=f"{desc} under `with torch.device('meta')`", hint=hint)
-    devices = sorted({str(p.device) for p in model.parameters()})
-    assert devices == ["meta"], (
-        f"Built under `with torch.device('meta')`, {desc} put parameters on {devices}. {hint}"
-    )
-    out = call(
-        model,
-        torch.zeros(*x_shape, device="meta"),
-        desc=f"{desc} on the meta device",
-        hint=tagged("cnn.no_device_calls", "Hint: no .cpu() or .cuda() inside the model."),
-    )
-    assert tuple(out.shape) == tuple(out_shape) and out.device.type == "meta", tagged(
-        "cnn.no_device_calls",
-        f"{desc} on the meta device returned shape {tuple(out.shape)} on {out.device}, expected "
-        f"{out_shape} on meta. "
-        "Hint: no .cpu() or .cuda() inside the model.",
-    )
+    """:func:`shared.testing.check_device_free` with this topic's hint tags."""
+    device_free(make, desc, x_shape, out_shape, topic="cnn")
 
 
 def cnn_param_count(canvas: int, channels: tuple[int, int], n_classes: int) -> int:
@@ -1078,16 +1042,6 @@ def check_final_numbers(
                 else ""
             )
         )
-
-
-def first_failure(checks: Mapping[str, Callable[[], None]]) -> str | None:
-    """The name of the first check that fails (AssertionError), or None when all pass."""
-    for name, check in checks.items():
-        try:
-            check()
-        except AssertionError:
-            return name
-    return None
 
 
 def upstream_checks(

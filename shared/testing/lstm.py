@@ -28,7 +28,9 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.sequences import module_weights, pad_batch
+from shared.testing import call as call  # re-exported: the masters import it from here
 from shared.testing import check_defined, tagged
+from shared.testing import first_failure as first_failure  # re-exported, as above
 
 # Float64 recurrences over a few dozen steps agree with PyTorch's to ~1e-15; 1e-10 leaves room
 # for any order of summation and still sees every slip (they change values by > 1e-3).
@@ -91,22 +93,6 @@ GRU_RESET = tagged(
 
 
 # --------------------------------------------------------------------------- calling students
-
-
-def call(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an exception becomes an AssertionError naming ``desc``."""
-    check_defined(fn, desc)
-    try:
-        result = fn(*args, **kwargs)
-    except AssertionError:
-        raise
-    except Exception as err:  # noqa: BLE001 - the student's crash, shown with its call
-        first = (str(err).strip().splitlines() or [""])[0].rstrip(".")
-        raise AssertionError(
-            f"{desc} raised {type(err).__name__}: {first}. {hint}".rstrip()
-        ) from None
-    check_implemented(result, desc)
-    return result
 
 
 def from_scratch(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
@@ -1189,13 +1175,3 @@ def check_forecast_claim(model_mse: float, baseline_mse: float, where: str) -> N
         f"On {where} the forecaster's squared error ({model_mse:.4g}) should be at most {FORECAST_RATIO} x that of the naive "
         f"last-value forecast ({baseline_mse:.4g}). Your make_forecaster passes its checks, so look at the training cell."
     )
-
-
-def first_failure(checks: Mapping[str, Callable[[], None]]) -> str | None:
-    """The name of the first check that fails (AssertionError), or None when all pass."""
-    for name, check in checks.items():
-        try:
-            check()
-        except AssertionError:
-            return name
-    return None
