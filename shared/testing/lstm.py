@@ -169,17 +169,26 @@ def _matches(got: torch.Tensor, expected: torch.Tensor) -> bool:
     return got.shape == expected.shape and bool(torch.allclose(got, expected, rtol=1e-6, atol=1e-8))
 
 
+def _cell_case(
+    kind: str, offset: int, batch: int, input_size: int, hidden_size: int, seed: int
+) -> tuple[nn.Module, torch.Generator, torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+    """PyTorch's float64 cell of ``kind``, the generator of the case's inputs (seeded with
+    ``seed + offset``, so each kind draws its own inputs), ``x``, ``h`` in (-1, 1), and the
+    cell's weights in the order the student's cell takes them."""
+    cell = reference(kind, input_size, hidden_size, seed=seed)
+    gen = torch.Generator().manual_seed(seed + offset)
+    x = torch.randn(batch, input_size, generator=gen, dtype=torch.float64)
+    h = torch.randn(batch, hidden_size, generator=gen, dtype=torch.float64).tanh()
+    return cell, gen, x, h, cell_weights(cell)
+
+
 # --------------------------------------------------------------------------- q1: RNN cell and layer
 
 
 def check_rnn_cell(
     rnn_cell: Callable, *, batch: int, input_size: int, hidden_size: int, seed: int
 ) -> None:
-    cell = reference("rnn_cell", input_size, hidden_size, seed=seed)
-    gen = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn(batch, input_size, generator=gen, dtype=torch.float64)
-    h = torch.randn(batch, hidden_size, generator=gen, dtype=torch.float64).tanh()
-    w = cell_weights(cell)
+    cell, _, x, h, w = _cell_case("rnn_cell", 1, batch, input_size, hidden_size, seed)
     desc = f"rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh) with x {tuple(x.shape)}, h {tuple(h.shape)}"
     hint = "Hint: h' = tanh(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh), shape (batch, hidden)."
     got = as_tensor(from_scratch(rnn_cell, x, h, *w, desc=desc, hint=hint), desc)
@@ -456,12 +465,8 @@ def _candidate_probe(lstm_cell: Callable, hidden_size: int) -> bool:
 def check_lstm_cell(
     lstm_cell: Callable, *, batch: int, input_size: int, hidden_size: int, seed: int
 ) -> None:
-    cell = reference("lstm_cell", input_size, hidden_size, seed=seed)
-    gen = torch.Generator().manual_seed(seed + 3)
-    x = torch.randn(batch, input_size, generator=gen, dtype=torch.float64)
-    h = torch.randn(batch, hidden_size, generator=gen, dtype=torch.float64).tanh()
+    cell, gen, x, h, w = _cell_case("lstm_cell", 3, batch, input_size, hidden_size, seed)
     c = torch.randn(batch, hidden_size, generator=gen, dtype=torch.float64)
-    w = cell_weights(cell)
     desc = f"lstm_cell(x, (h, c), weight_ih, weight_hh, bias_ih, bias_hh) with x {tuple(x.shape)}, h and c {tuple(h.shape)}"
     hint = "Hint: gates = x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh, split into i, f, g, o; return (h', c')."
     h_new, c_new = pair(from_scratch(lstm_cell, x, (h, c), *w, desc=desc, hint=hint), desc)
@@ -504,11 +509,7 @@ def check_lstm_cell(
 def check_gru_cell(
     gru_cell: Callable, *, batch: int, input_size: int, hidden_size: int, seed: int
 ) -> None:
-    cell = reference("gru_cell", input_size, hidden_size, seed=seed)
-    gen = torch.Generator().manual_seed(seed + 5)
-    x = torch.randn(batch, input_size, generator=gen, dtype=torch.float64)
-    h = torch.randn(batch, hidden_size, generator=gen, dtype=torch.float64).tanh()
-    w = cell_weights(cell)
+    cell, _, x, h, w = _cell_case("gru_cell", 5, batch, input_size, hidden_size, seed)
     desc = f"gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh) with x {tuple(x.shape)}, h {tuple(h.shape)}"
     hint = "Hint: PyTorch's order is r, z, n; h' = (1 - z) * n + z * h."
     got = as_tensor(from_scratch(gru_cell, x, h, *w, desc=desc, hint=hint), desc)
