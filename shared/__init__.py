@@ -14,6 +14,7 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
   larger canvas or enlarged to 28x28 (``load_digits_upsampled``), with fixed train / test
   splits (and a held-out one only the autograder loads).
 - ``shared.sequences`` -- seeded sequence data (oscillators, memory tasks), padding, sequence plots.
+- ``shared.seq2seq``   -- seeded toy sequence-to-sequence tasks with known alignments, plots.
 - ``shared.tokens``    -- word-level :class:`Vocab` (``<pad>``, ``<bos>``, ``<eos>`` first) and
   padded batches of token ids.
 - ``shared.training``  -- seeded loaders (labelled or not), a progress bar that can be switched

@@ -1,0 +1,740 @@
+"""Test logic of assignment 07 (attention from scratch), shared by public and hidden tests.
+
+Every function is compared in float64 with PyTorch's own attention (``F.softmax``,
+``F.scaled_dot_product_attention``, ``nn.MultiheadAttention`` holding the same weights, an
+``nn.RNNCell`` holding the decoder's matrices), with those forbidden while the student's code
+runs, and with properties (rows sum to one, permutation equivariance, causal gradients). A
+question that builds on an earlier one runs with a referee in place of the earlier function
+(:func:`referees`), so one mistake costs one question. The referees work only inside these
+checks: called from a notebook they raise.
+
+Nothing here answers a graded question; the hidden tests' oracles live in the assignment's
+``grader_only/`` folder.
+"""
+
+# ruff: noqa: E501 - failure messages and hints are prose, kept one sentence a line
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from shared.checks import assert_close, assert_shape, check_implemented
+from shared.forbid import forbid
+from shared.testing import call, substitute, tagged
+
+RTOL, ATOL = (
+    1e-9,
+    1e-10,
+)  # float64: any order of summation agrees to ~1e-15; every slip moves values by > 1e-3
+
+FORBIDDEN = (
+    "torch.softmax",
+    "torch.nn.functional.softmax",
+    "torch.Tensor.softmax",
+    "torch.nn.functional.scaled_dot_product_attention",
+    "torch.nn.MultiheadAttention",
+    "torch.nn.functional.multi_head_attention_forward",
+)
+REASON = "Build it from matrix products, exp and sums, and your own masked_softmax."
+
+# The library's functions, bound before any forbid, for the oracles and referees.
+_SOFTMAX = torch.softmax
+_SDPA = F.scaled_dot_product_attention
+_MHA = nn.MultiheadAttention
+
+MINUS_INF = tagged(
+    "attn.mask_minus_inf",
+    "Hint: a masked position must get exactly zero weight: set its score to -inf (masked_fill(~mask, float('-inf'))) before the exponential, do not add the mask as 0/1.",
+)
+STABLE = tagged(
+    "attn.stable_softmax",
+    "Hint: exp overflows for large scores: subtract the maximum along dim before the exponential (it cancels in the ratio).",
+)
+FULLY_MASKED = tagged(
+    "attn.fully_masked",
+    "Hint: a row whose positions are all masked must come out all zeros, not NaN: its maximum is -inf, so guard it (e.g. replace a non-finite maximum by 0 and divide by 1 where the sum is 0).",
+)
+SOFTMAX_DIM = tagged(
+    "attn.softmax_dim",
+    "Hint: normalise along the `dim` you are given (max and sum with dim=dim, keepdim=True).",
+)
+CONTEXT_AXIS = tagged(
+    "attn.context_axis",
+    "Hint: the context sums the encoder states weighted by the attention over the source positions (axis 1 of h): c[b] = sum_i a[b, i] h[b, i], shape (B, d_h).",
+)
+CONTEXT_FED = tagged(
+    "attn.context_fed",
+    "Hint: the new state must read the context: s_t = tanh(U_sc c_t + U_sy y_prev + U_ss s_prev), with c_t the weighted sum of the encoder states, not the previous state.",
+)
+NO_SCALE = tagged(
+    "attn.no_sqrt_dk",
+    "Hint: divide the scores by sqrt(d_k) (d_k = q.shape[-1]) before the softmax.",
+)
+SCALE_DK = tagged(
+    "attn.scale_by_dk",
+    "Hint: the scaling is 1/sqrt(d_k), not 1/d_k: the variance of q.k is d_k, so its standard deviation is sqrt(d_k).",
+)
+SOFTMAX_AXIS = tagged(
+    "attn.softmax_axis",
+    "Hint: the softmax runs over the keys (the last axis, dim=-1): each query's weights sum to one, not each key's.",
+)
+MASK_AFTER = tagged(
+    "attn.mask_after_softmax",
+    "Hint: apply the mask before the softmax (pass it to masked_softmax), not by zeroing weights afterwards: the remaining weights must still sum to one.",
+)
+CAUSAL_DIAGONAL = tagged(
+    "attn.causal_diagonal",
+    "Hint: under the causal mask query i sees keys j <= i: itself included, nothing after (torch.ones(L_q, L_k, dtype=torch.bool).tril()).",
+)
+TRANSPOSE = tagged(
+    "attn.transpose_keys",
+    "Hint: for batched inputs transpose only the last two dimensions of k: k.transpose(-2, -1); k.T reverses every dimension of a 3-D or 4-D tensor.",
+)
+HEAD_SPLIT = tagged(
+    "attn.head_split",
+    "Hint: split the projections as (B, L, E) -> view(B, L, heads, d) -> transpose(1, 2): head j takes features j*d:(j+1)*d of each position; view(B, heads, L, d) mixes positions across heads.",
+)
+OUT_PROJ = tagged(
+    "attn.out_proj",
+    "Hint: after concatenating the heads, apply the output projection: out @ out_proj_weight.T + out_proj_bias.",
+)
+PER_HEAD = tagged(
+    "attn.per_head_weights",
+    "Hint: with average_attn_weights=False return every head's weights, (B, heads, L_q, L_k); average over the heads only when it is True.",
+)
+MHA_MASKS = tagged(
+    "attn.mha_masks",
+    "Hint: nn.MultiheadAttention's masks are True where attention is NOT allowed (key_padding_mask (B, L_k) marks padding keys, attn_mask (L_q, L_k) forbidden pairs): invert them before your masked_softmax.",
+)
+
+
+# --------------------------------------------------------------------------- calling students
+
+
+def from_scratch(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
+    """:func:`call` with the library's softmax and attention forbidden."""
+    with forbid(*FORBIDDEN, reason=REASON):
+        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+
+
+def as_tensor(value: Any, name: str) -> torch.Tensor:
+    check_implemented(value, name)
+    assert isinstance(value, torch.Tensor), (
+        f"{name} should be a torch tensor, got {type(value).__name__}"
+    )
+    return value.detach().cpu().double()
+
+
+def pair_or_triple(value: Any, n: int, name: str) -> tuple:
+    check_implemented(value, name)
+    assert isinstance(value, (tuple, list)) and len(value) == n, (
+        f"{name} should return a tuple of {n} values, got {type(value).__name__}"
+    )
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------- referees
+
+_ACTIVE = {"referees": 0}
+
+
+def _referee_softmax(scores, mask=None, dim=-1):
+    if not _ACTIVE["referees"]:
+        raise RuntimeError("This referee works only inside the tests' checks.")
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.nan_to_num(_SOFTMAX(scores, dim=dim), nan=0.0)
+
+
+def _referee_context(weights, h):
+    if not _ACTIVE["referees"]:
+        raise RuntimeError("This referee works only inside the tests' checks.")
+    # The library's attention with one zero query and zero keys: softmax(log a) = a, so its
+    # output is sum_i a_i h_i (positions with a_i = 0 get -inf, hence exactly no weight).
+    b, length, d = h.shape
+    zeros = h.new_zeros(b, 1, 1)
+    log_a = weights.log().unsqueeze(1)
+    out = _SDPA(zeros, h.new_zeros(b, length, 1), h, attn_mask=log_a)
+    return torch.nan_to_num(out, nan=0.0).squeeze(1)
+
+
+def _referee_attention(q, k, v, mask=None, causal=False):
+    if not _ACTIVE["referees"]:
+        raise RuntimeError("This referee works only inside the tests' checks.")
+    weights = oracle_weights(q, k, mask, causal)
+    return weights @ v, weights
+
+
+@contextlib.contextmanager
+def referees(fn: Callable, **names: Callable) -> Iterator[None]:
+    """Run ``fn``'s notebook with ``names`` bound to referees (only where the notebook defines them)."""
+    namespace = getattr(fn, "__globals__", {})
+    present = {k: v for k, v in names.items() if k in namespace}
+    _ACTIVE["referees"] += 1
+    try:
+        with substitute(namespace, **present):
+            yield
+    finally:
+        _ACTIVE["referees"] -= 1
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+def allowed_mask(
+    L_q: int, L_k: int, mask: torch.Tensor | None, causal: bool, shape: tuple
+) -> torch.Tensor:
+    allowed = torch.ones(*shape, L_q, L_k, dtype=torch.bool)
+    if mask is not None:
+        allowed = allowed & mask
+    if causal:
+        allowed = allowed & torch.ones(L_q, L_k, dtype=torch.bool).tril()
+    return allowed
+
+
+def oracle_weights(q, k, mask=None, causal=False) -> torch.Tensor:
+    """The attention weights, by the library's own attention: values that are the identity make
+    its output the weight matrix itself (``W @ I = W``). A fully masked row is 0."""
+    batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    allowed = allowed_mask(q.shape[-2], k.shape[-2], mask, causal, tuple(batch))
+    eye = torch.eye(k.shape[-2], dtype=q.dtype).expand(*batch, -1, -1)
+    q, k = q.expand(*batch, *q.shape[-2:]), k.expand(*batch, *k.shape[-2:])
+    return torch.nan_to_num(_SDPA(q, k, eye, attn_mask=allowed), nan=0.0) * allowed.any(
+        -1, keepdim=True
+    )
+
+
+# --------------------------------------------------------------------------- q1: masked softmax
+
+
+def _softmax_case(shape, dim, masked, broadcast, seed):
+    gen = torch.Generator().manual_seed(seed)
+    scores = 3 * torch.randn(*shape, generator=gen, dtype=torch.float64)
+    mask = None
+    if masked:
+        mshape = list(shape)
+        if broadcast:
+            mshape[0] = 1
+        mask = torch.rand(*mshape, generator=gen) < 0.7
+        mask.select(dim, 0).fill_(True)  # every row keeps a position ...
+        mask.movedim(dim, -1)[(0,) * (len(mshape) - 1)] = False  # ... but one, fully masked
+    return scores, mask
+
+
+def check_masked_softmax(
+    masked_softmax: Callable,
+    *,
+    shape: tuple,
+    dim: int,
+    seed: int,
+    masked: bool = False,
+    broadcast: bool = False,
+) -> None:
+    scores, mask = _softmax_case(shape, dim, masked, broadcast, seed)
+    desc = f"masked_softmax(scores of shape {tuple(scores.shape)}, {'a mask of shape ' + str(tuple(mask.shape)) if mask is not None else 'mask=None'}, dim={dim})"
+    got = as_tensor(from_scratch(masked_softmax, scores, mask, dim=dim, desc=desc), desc)
+    assert_shape(got, tuple(scores.shape), desc)
+    expected = scores if mask is None else scores.masked_fill(~mask, float("-inf"))
+    expected = torch.nan_to_num(_SOFTMAX(expected, dim=dim), nan=0.0)
+    hint = ""
+    if torch.isnan(got).any():
+        hint = FULLY_MASKED
+    elif mask is not None and (got.masked_select(~mask.expand_as(got)).abs() > 0).any():
+        hint = MINUS_INF
+    elif not torch.allclose(got.sum(dim=dim), expected.sum(dim=dim)):
+        hint = SOFTMAX_DIM
+    assert_close(
+        got,
+        expected,
+        name=f"{desc}, compared with F.softmax (masked scores set to -inf, a fully masked row all 0)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=hint,
+    )
+    big = scores * 3000  # scores of about +-1e4: exp overflows unless the maximum is subtracted
+    got = as_tensor(
+        from_scratch(masked_softmax, big, mask, dim=dim, desc=f"{desc} with scores of about 1e4"),
+        desc,
+    )
+    expected = big if mask is None else big.masked_fill(~mask, float("-inf"))
+    expected = torch.nan_to_num(_SOFTMAX(expected, dim=dim), nan=0.0)
+    assert_close(
+        got,
+        expected,
+        name=f"{desc} with the scores multiplied by 3000",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=STABLE if torch.isnan(got).any() else hint,
+    )
+
+
+# --------------------------------------------------------------------------- q2: one decoder step
+
+
+def check_by_hand(
+    dot_scores: Callable, additive_scores: Callable, attention_context: Callable
+) -> None:
+    s = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    h = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]], dtype=torch.float64)
+    e = math.e
+    desc = "dot_scores(s=[[1, 0]], h=[[[1, 0], [0, 1], [1, 1]]])"
+    got = as_tensor(from_scratch(dot_scores, s, h, desc=desc), desc)
+    assert_close(
+        got,
+        torch.tensor([[1.0, 0.0, 1.0]], dtype=torch.float64),
+        name=f"{desc} (worked by hand above)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint="Hint: e[b, i] = s[b] . h[b, i].",
+    )
+    eye = torch.eye(2, dtype=torch.float64)
+    v = torch.ones(2, dtype=torch.float64)
+    desc = "additive_scores(s=[[1, 0]], h as above, W=I, U=I, v=[1, 1])"
+    got = as_tensor(from_scratch(additive_scores, s, h, eye, eye, v, desc=desc), desc)
+    expected = torch.tensor(
+        [[math.tanh(2) + math.tanh(0), 2 * math.tanh(1), math.tanh(2) + math.tanh(1)]],
+        dtype=torch.float64,
+    )
+    assert_close(
+        got,
+        expected,
+        name=f"{desc} (worked by hand above)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint="Hint: e[b, i] = v . tanh(W s[b] + U h[b, i]).",
+    )
+    a = torch.tensor([[e, 1.0, e]], dtype=torch.float64) / (2 * e + 1)
+    desc = "attention_context(weights=[[e, 1, e]] / (2e + 1), h as above)"
+    got = as_tensor(from_scratch(attention_context, a, h, desc=desc, hint=CONTEXT_AXIS), desc)
+    assert_shape(got, (1, 2), desc, hint=CONTEXT_AXIS)
+    expected = torch.tensor([[2 * e / (2 * e + 1), (e + 1) / (2 * e + 1)]], dtype=torch.float64)
+    assert_close(
+        got,
+        expected,
+        name=f"{desc} (worked by hand above)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=CONTEXT_AXIS,
+    )
+
+
+def check_dot(dot_scores: Callable, *, B: int, L: int, d: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    s = torch.randn(B, d, generator=gen, dtype=torch.float64)
+    h = torch.randn(B, L, d, generator=gen, dtype=torch.float64)
+    desc = f"dot_scores(s {tuple(s.shape)}, h {tuple(h.shape)})"
+    got = as_tensor(from_scratch(dot_scores, s, h, desc=desc), desc)
+    assert_shape(got, (B, L), desc)
+    expected = torch.einsum("bd,bld->bl", s, h)
+    assert_close(got, expected, name=f"{desc}: s[b] . h[b, i]", rtol=RTOL, atol=ATOL)
+
+
+def check_additive(
+    additive_scores: Callable,
+    *,
+    B: int,
+    L: int,
+    d_s: int,
+    d_h: int,
+    d_a: int,
+    seed: int,
+    oracle: Callable | None = None,
+) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    s = torch.randn(B, d_s, generator=gen, dtype=torch.float64)
+    h = torch.randn(B, L, d_h, generator=gen, dtype=torch.float64)
+    W = torch.randn(d_a, d_s, generator=gen, dtype=torch.float64) / math.sqrt(d_s)
+    U = torch.randn(d_a, d_h, generator=gen, dtype=torch.float64) / math.sqrt(d_h)
+    v = torch.randn(d_a, generator=gen, dtype=torch.float64)
+    desc = f"additive_scores(s {tuple(s.shape)}, h {tuple(h.shape)}, W {tuple(W.shape)}, U {tuple(U.shape)}, v {tuple(v.shape)})"
+    hint = "Hint: e[b, i] = v . tanh(W s[b] + U h[b, i]): (s @ W.T) of shape (B, d_a) broadcast over the L positions of h @ U.T (B, L, d_a)."
+    got = as_tensor(from_scratch(additive_scores, s, h, W, U, v, desc=desc, hint=hint), desc)
+    assert_shape(got, (B, L), desc, hint=hint)
+    # Properties any correct answer has: with v scaled the scores scale; they lie in [-|v|_1, |v|_1].
+    assert (got.abs() <= v.abs().sum() + 1e-12).all(), (
+        f"{desc} returned scores beyond |v|_1 = {v.abs().sum():.3f}, impossible for v . tanh(...). {hint}"
+    )
+    doubled = as_tensor(
+        from_scratch(additive_scores, s, h, W, U, 2 * v, desc=desc, hint=hint), desc
+    )
+    assert_close(
+        doubled,
+        2 * got,
+        name=f"{desc} with v doubled (the scores must double)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=hint,
+    )
+    if oracle is not None:
+        assert_close(
+            got,
+            oracle(s, h, W, U, v),
+            name=f"{desc}, compared with v . tanh(W s + U h_i) position by position",
+            rtol=RTOL,
+            atol=ATOL,
+            hint=hint,
+        )
+
+
+def check_context(attention_context: Callable, *, B: int, L: int, d_h: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    a = _SOFTMAX(torch.randn(B, L, generator=gen, dtype=torch.float64), dim=-1)
+    h = torch.randn(B, L, d_h, generator=gen, dtype=torch.float64)
+    desc = f"attention_context(weights {tuple(a.shape)}, h {tuple(h.shape)})"
+    got = as_tensor(from_scratch(attention_context, a, h, desc=desc, hint=CONTEXT_AXIS), desc)
+    assert_shape(got, (B, d_h), desc, hint=CONTEXT_AXIS)
+    # F.scaled_dot_product_attention with the weights' logits as an additive mask: softmax(log a) h = a h.
+    expected = _SDPA(
+        torch.zeros(B, 1, 1, dtype=torch.float64),
+        torch.zeros(B, L, 1, dtype=torch.float64),
+        h,
+        attn_mask=a.log()[:, None, :],
+    )[:, 0]
+    assert_close(
+        got,
+        expected,
+        name=f"{desc}, compared with F.scaled_dot_product_attention",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=CONTEXT_AXIS,
+    )
+
+
+def check_decoder_step(
+    decoder_step: Callable, *, B: int, L: int, d: int, d_y: int, seed: int, masked: bool = False
+) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    s = torch.randn(B, d, generator=gen, dtype=torch.float64).tanh()
+    y = torch.randn(B, d_y, generator=gen, dtype=torch.float64)
+    h = torch.randn(B, L, d, generator=gen, dtype=torch.float64)
+    U_sc, U_sy, U_ss = (
+        torch.randn(d, n, generator=gen, dtype=torch.float64) / math.sqrt(n) for n in (d, d_y, d)
+    )
+    M = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    mask = None
+    if masked:
+        mask = torch.rand(B, L, generator=gen) < 0.6
+        mask[:, 0] = True
+
+    def score_fn(s_prev, h_enc):  # a bilinear score s^T M h_i: any function of (s, h) will do
+        return torch.einsum("bd,de,ble->bl", s_prev, M, h_enc)
+
+    desc = f"decoder_step(s_prev {tuple(s.shape)}, y_prev {tuple(y.shape)}, h {tuple(h.shape)}, U_sc, U_sy, U_ss, a bilinear score_fn{', a mask' if masked else ''})"
+    with referees(
+        decoder_step, masked_softmax=_referee_softmax, attention_context=_referee_context
+    ):
+        result = from_scratch(
+            decoder_step, s, y, h, U_sc, U_sy, U_ss, score_fn, mask, desc=desc, hint=CONTEXT_FED
+        )
+    s_t, weights, context = (
+        as_tensor(x, f"part of what {desc} returned") for x in pair_or_triple(result, 3, desc)
+    )
+    scores = score_fn(s, h)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    expected_c = _SDPA(
+        torch.zeros(B, 1, 1, dtype=torch.float64),
+        torch.zeros(B, L, 1, dtype=torch.float64),
+        h,
+        attn_mask=scores[:, None, :],
+    )[:, 0]
+    expected_a = _SOFTMAX(scores, dim=-1)
+    assert_close(
+        weights,
+        expected_a,
+        name=f"the weights of {desc} (softmax of score_fn(s_prev, h) over the source positions)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint="Hint: weights = masked_softmax(score_fn(s_prev, h), mask, dim=-1).",
+    )
+    assert_close(
+        context,
+        expected_c,
+        name=f"the context of {desc}, compared with F.scaled_dot_product_attention",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=CONTEXT_AXIS,
+    )
+    cell = nn.RNNCell(d + d_y, d, bias=False).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.cat([U_sc, U_sy], dim=1))
+        cell.weight_hh.copy_(U_ss)
+        expected_s = cell(torch.cat([expected_c, y], dim=1), s)
+    assert_shape(s_t, (B, d), f"s_t of {desc}")
+    assert_close(
+        s_t,
+        expected_s,
+        name=f"s_t of {desc}, compared with nn.RNNCell(bias=False) holding [U_sc | U_sy] and U_ss",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=CONTEXT_FED,
+    )
+
+
+# --------------------------------------------------------------------------- q3: scaled dot-product attention
+
+
+def _sdpa_case(batch, L_q, L_k, d_k, d_v, masked, seed):
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(*batch, L_q, d_k, generator=gen, dtype=torch.float64)
+    k = torch.randn(*batch, L_k, d_k, generator=gen, dtype=torch.float64)
+    v = torch.randn(*batch, L_k, d_v, generator=gen, dtype=torch.float64)
+    mask = None
+    if masked:
+        mask = (
+            torch.rand(*batch, 1, L_k, generator=gen) < 0.6
+        )  # key padding, broadcast over queries
+        mask[..., 0] = True
+    return q, k, v, mask
+
+
+def _run_sdpa(fn, q, k, v, mask, causal, desc):
+    with referees(fn, masked_softmax=_referee_softmax):
+        result = from_scratch(fn, q, k, v, mask=mask, causal=causal, desc=desc, hint=TRANSPOSE)
+    out, weights = pair_or_triple(result, 2, desc)
+    return as_tensor(out, f"out of {desc}"), as_tensor(weights, f"weights of {desc}")
+
+
+def _diagnose_weights(got, q, k, mask, causal) -> str:
+    d_k = q.shape[-1]
+    for scale, hint in ((math.sqrt(d_k), NO_SCALE), (1.0 / math.sqrt(d_k), SCALE_DK)):
+        if torch.allclose(got, oracle_weights(q * scale, k, mask, causal), atol=1e-8):
+            return hint
+    if torch.allclose(got.sum(-2), torch.ones_like(got.sum(-2)), atol=1e-8) and not torch.allclose(
+        got.sum(-1), torch.ones_like(got.sum(-1)), atol=1e-8
+    ):
+        return SOFTMAX_AXIS
+    if causal:
+        L_q, L_k = got.shape[-2:]
+        for offset in (-1, 1):
+            allowed = torch.ones(L_q, L_k, dtype=torch.bool).tril(offset)
+            full = None if mask is None else mask
+            scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)
+            both = allowed if full is None else allowed & full
+            if torch.allclose(
+                got,
+                torch.nan_to_num(
+                    _SOFTMAX(scores.masked_fill(~both, float("-inf")), dim=-1), nan=0.0
+                ),
+                atol=1e-8,
+            ):
+                return CAUSAL_DIAGONAL
+    if mask is not None or causal:
+        plain = oracle_weights(q, k) * allowed_mask(
+            q.shape[-2], k.shape[-2], mask, causal, tuple(got.shape[:-2])
+        )
+        if torch.allclose(got, plain, atol=1e-8):
+            return MASK_AFTER
+    return ""
+
+
+def check_sdpa(
+    fn: Callable,
+    *,
+    batch: tuple,
+    L_q: int,
+    L_k: int,
+    d_k: int,
+    d_v: int,
+    seed: int,
+    masked: bool = False,
+    causal: bool = False,
+) -> None:
+    q, k, v, mask = _sdpa_case(batch, L_q, L_k, d_k, d_v, masked, seed)
+    desc = f"scaled_dot_product_attention(q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}, mask={'a key padding mask ' + str(tuple(mask.shape)) if mask is not None else None}, causal={causal})"
+    out, weights = _run_sdpa(fn, q, k, v, mask, causal, desc)
+    assert_shape(weights, (*batch, L_q, L_k), f"weights of {desc}", hint=TRANSPOSE)
+    assert_shape(out, (*batch, L_q, d_v), f"out of {desc}", hint=TRANSPOSE)
+    expected_w = oracle_weights(q, k, mask, causal)
+    hint = (
+        ""
+        if torch.allclose(weights, expected_w, atol=1e-8)
+        else _diagnose_weights(weights, q, k, mask, causal)
+    )
+    assert (weights >= 0).all(), (
+        f"weights of {desc} has negative entries, impossible after a softmax. {hint}"
+    )
+    assert_close(
+        weights.sum(-1),
+        torch.ones(*batch, L_q, dtype=torch.float64),
+        name=f"the row sums of the weights of {desc} (each query's weights sum to one)",
+        rtol=RTOL,
+        atol=1e-9,
+        hint=hint,
+    )
+    assert_close(weights, expected_w, name=f"weights of {desc}", rtol=RTOL, atol=ATOL, hint=hint)
+    allowed = allowed_mask(L_q, L_k, mask, causal, batch)
+    expected = _SDPA(q, k, v, attn_mask=allowed)
+    assert_close(
+        out,
+        expected,
+        name=f"out of {desc}, compared with F.scaled_dot_product_attention (attn_mask True = take part)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=hint,
+    )
+
+
+def check_permutation(fn: Callable, *, L: int, d: int, seed: int) -> None:
+    """Permuting the keys and values together changes nothing; permuting the queries permutes the output."""
+    q, k, v, _ = _sdpa_case((2,), L, L, d, d, False, seed)
+    perm = torch.randperm(L, generator=torch.Generator().manual_seed(seed + 1))
+    desc = f"scaled_dot_product_attention(q, k, v) with q, k, v {tuple(q.shape)}"
+    out, _ = _run_sdpa(fn, q, k, v, None, False, desc)
+    out_p, _ = _run_sdpa(
+        fn,
+        q[:, perm],
+        k[:, perm],
+        v[:, perm],
+        None,
+        False,
+        f"{desc}, all three permuted along positions",
+    )
+    assert_close(
+        out_p,
+        out[:, perm],
+        name=f"{desc}: self-attention without positions is permutation-equivariant, so permuting the inputs must permute the output the same way",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=SOFTMAX_AXIS,
+    )
+
+
+def check_causal_gradients(fn: Callable, *, L: int, d: int, seed: int) -> None:
+    """Under the causal mask, output t has zero gradient with respect to every input after t."""
+    q, k, v, _ = _sdpa_case((1,), L, L, d, d, False, seed)
+    desc = f"scaled_dot_product_attention(q, k, v, causal=True) with q, k, v {tuple(q.shape)}"
+    for t in range(L):
+        qs, ks, vs = (x.clone().requires_grad_() for x in (q, k, v))
+        with referees(fn, masked_softmax=_referee_softmax):
+            result = from_scratch(fn, qs, ks, vs, mask=None, causal=True, desc=desc, hint=TRANSPOSE)
+        out = pair_or_triple(result, 2, desc)[0]
+        grads = torch.autograd.grad(out[0, t].sum(), (qs, ks, vs), allow_unused=True)
+        for name, g in zip("qkv", grads, strict=True):
+            g = torch.zeros_like(q) if g is None else g
+            late = g[0, t + 1 :].abs().max().item() if t + 1 < L else 0.0
+            assert late == 0.0, (
+                f"{desc}: the gradient of output {t} with respect to {name} at positions after {t} is {late:.3g}, it must be exactly 0 (a position cannot see the future). {CAUSAL_DIAGONAL}"
+            )
+        own = grads[2][0, t].abs().max().item()
+        assert own > 0, (
+            f"{desc}: output {t} does not depend on v at position {t}: a position must see itself. {CAUSAL_DIAGONAL}"
+        )
+
+
+# --------------------------------------------------------------------------- q4: multi-head attention
+
+
+def check_mha(
+    fn: Callable,
+    *,
+    E: int,
+    heads: int,
+    B: int,
+    L_q: int,
+    L_k: int,
+    batch_first: bool,
+    seed: int,
+    padding: bool = False,
+    causal: bool = False,
+    average: bool = True,
+) -> None:
+    torch.manual_seed(seed)
+    mha = _MHA(E, heads, batch_first=batch_first).double()
+    with torch.no_grad():
+        for p in mha.parameters():
+            p.uniform_(-0.6, 0.6)
+    gen = torch.Generator().manual_seed(seed + 1)
+    shape_q = (B, L_q, E) if batch_first else (L_q, B, E)
+    shape_k = (B, L_k, E) if batch_first else (L_k, B, E)
+    query = torch.randn(*shape_q, generator=gen, dtype=torch.float64)
+    key = torch.randn(*shape_k, generator=gen, dtype=torch.float64)
+    value = torch.randn(*shape_k, generator=gen, dtype=torch.float64)
+    kpm = None
+    if padding:
+        kpm = torch.rand(B, L_k, generator=gen) < 0.3
+        kpm[:, 0] = False  # every query keeps at least one key
+    attn_mask = torch.ones(L_q, L_k, dtype=torch.bool).triu(1) if causal else None
+    weights_in = (
+        mha.in_proj_weight.detach(),
+        mha.in_proj_bias.detach(),
+        mha.out_proj.weight.detach(),
+        mha.out_proj.bias.detach(),
+    )
+    desc = (
+        f"multi_head_attention(query {tuple(query.shape)}, key/value {tuple(key.shape)}, the weights of nn.MultiheadAttention({E}, {heads}, batch_first={batch_first}), "
+        f"key_padding_mask={'(B, L_k)' if padding else None}, attn_mask={'causal (L_q, L_k)' if causal else None}, average_attn_weights={average})"
+    )
+    with referees(
+        fn, scaled_dot_product_attention=_referee_attention, masked_softmax=_referee_softmax
+    ):
+        result = from_scratch(
+            fn,
+            query,
+            key,
+            value,
+            *weights_in,
+            heads,
+            key_padding_mask=kpm,
+            attn_mask=attn_mask,
+            batch_first=batch_first,
+            average_attn_weights=average,
+            desc=desc,
+            hint=HEAD_SPLIT,
+        )
+    out, weights = (
+        as_tensor(x, f"part of what {desc} returned") for x in pair_or_triple(result, 2, desc)
+    )
+    with torch.no_grad():
+        ref_out, ref_w = mha(
+            query,
+            key,
+            value,
+            key_padding_mask=kpm,
+            attn_mask=attn_mask,
+            need_weights=True,
+            average_attn_weights=average,
+        )
+    per_head_shape = (B, heads, L_q, L_k)
+    assert_shape(
+        weights,
+        tuple(ref_w.shape),
+        f"weights of {desc}",
+        hint=PER_HEAD
+        if not average
+        else "Hint: the weights averaged over the heads are (B, L_q, L_k).",
+    )
+    hint = HEAD_SPLIT
+    if (padding or causal) and not average:
+        plain = mha(query, key, value, need_weights=True, average_attn_weights=False)[1].detach()
+        if torch.allclose(weights, plain, atol=1e-8):
+            hint = MHA_MASKS
+    assert_close(
+        weights,
+        ref_w,
+        name=f"weights of {desc} ({'per head ' + str(per_head_shape) if not average else 'averaged over the heads'})",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=hint,
+    )
+    assert_shape(
+        out,
+        tuple(ref_out.shape),
+        f"out of {desc}",
+        hint="Hint: out has the layout of query: (L_q, B, E), or (B, L_q, E) with batch_first=True.",
+    )
+    assert_close(
+        out,
+        ref_out,
+        name=f"out of {desc}, compared with nn.MultiheadAttention holding the same weights",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=OUT_PROJ,
+    )

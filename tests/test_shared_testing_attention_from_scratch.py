@@ -1,0 +1,273 @@
+"""shared.testing.attention_from_scratch: each check accepts valid styles, names the mistake."""
+
+import math
+
+import pytest
+import torch
+
+from shared.testing import attention_from_scratch as t
+from tests.support import load_grader_only
+
+oracles = load_grader_only("07_attention_from_scratch", "oracles")
+
+# ------------------------------------------------------------------- solutions, right and wrong
+
+
+def softmax(scores, mask=None, dim=-1, *, add_mask=False, shift=True, guard=True, fixed_dim=False):
+    d = -1 if fixed_dim else dim
+    if mask is not None:
+        scores = scores + mask if add_mask else scores.masked_fill(~mask, float("-inf"))
+    top = (
+        scores.amax(dim=d, keepdim=True)
+        if shift
+        else torch.zeros_like(scores.amax(dim=d, keepdim=True))
+    )
+    if guard:
+        top = torch.nan_to_num(top, neginf=0.0)
+    e = torch.exp(scores - top)
+    total = e.sum(dim=d, keepdim=True)
+    return e / (total.clamp_min(1e-300) if guard else total)
+
+
+def context(weights, h, *, axis=1):
+    return (weights.unsqueeze(-1) * h).sum(dim=axis)
+
+
+def decoder_step(s_prev, y_prev, h, U_sc, U_sy, U_ss, score_fn, mask=None, *, own_state=False):
+    weights = masked_softmax(score_fn(s_prev, h), mask)
+    c = attention_context(weights, h)
+    return (
+        torch.tanh((s_prev if own_state else c) @ U_sc.T + y_prev @ U_sy.T + s_prev @ U_ss.T),
+        weights,
+        c,
+    )
+
+
+def masked_softmax(
+    scores, mask=None, dim=-1
+):  # the name decoder_step looks up (a referee replaces it)
+    raise AssertionError("the checks must replace this")
+
+
+def attention_context(weights, h):
+    raise AssertionError("the checks must replace this")
+
+
+def sdpa(
+    q, k, v, mask=None, causal=False, *, scale="sqrt", dim=-1, after=False, diag=0, dot_T=False
+):
+    d_k = q.shape[-1]
+    kt = k.T if dot_T else k.transpose(-2, -1)
+    scores = q @ kt / {"sqrt": math.sqrt(d_k), "none": 1.0, "dk": d_k}[scale]
+    allowed = torch.ones(scores.shape, dtype=torch.bool)
+    if mask is not None:
+        allowed = allowed & mask
+    if causal:
+        allowed = allowed & torch.ones(scores.shape[-2:], dtype=torch.bool).tril(diag)
+    if after:
+        w = softmax(scores, None, dim=dim) * allowed
+    else:
+        w = softmax(scores, allowed, dim=dim)
+    return w @ v, w
+
+
+def mha(
+    query,
+    key,
+    value,
+    w_in,
+    b_in,
+    w_out,
+    b_out,
+    num_heads,
+    key_padding_mask=None,
+    attn_mask=None,
+    batch_first=False,
+    average_attn_weights=True,
+    *,
+    bad_view=False,
+    no_out=False,
+    always_mean=False,
+):
+    if not batch_first:
+        query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+    B, L_q, E = query.shape
+    d = E // num_heads
+
+    def heads(x, w, b):
+        y = x @ w.T + b
+        return (
+            y.view(B, num_heads, x.shape[1], d)
+            if bad_view
+            else y.view(B, x.shape[1], num_heads, d).transpose(1, 2)
+        )
+
+    q, k, v = (
+        heads(x, w, b)
+        for x, w, b in zip((query, key, value), w_in.chunk(3), b_in.chunk(3), strict=True)
+    )
+    allowed = torch.ones(B, 1, L_q, k.shape[2], dtype=torch.bool)
+    if key_padding_mask is not None:
+        allowed = allowed & ~key_padding_mask[:, None, None, :]
+    if attn_mask is not None:
+        allowed = allowed & ~attn_mask
+    out, w = sdpa(q, k, v, allowed)
+    out = out.transpose(1, 2).reshape(B, L_q, E)
+    if not no_out:
+        out = out @ w_out.T + b_out
+    if not batch_first:
+        out = out.transpose(0, 1)
+    return out, (w.mean(1) if average_attn_weights or always_mean else w)
+
+
+def fails_with(tag, check):
+    with pytest.raises(AssertionError) as info:
+        check()
+    assert f"[hint: {tag}]" in str(info.value), str(info.value)[-600:]
+
+
+# --------------------------------------------------------------------------- q1
+
+
+def test_softmax_accepts_and_catches():
+    cases = [
+        dict(shape=(3, 5), dim=-1),
+        dict(shape=(2, 4, 6), dim=-1, masked=True),
+        dict(shape=(4, 3), dim=0, masked=True),
+        dict(shape=(3, 9), dim=-1, masked=True, broadcast=True),
+    ]
+    for c in cases:
+        t.check_masked_softmax(softmax, seed=0, **c)
+    fails_with(
+        "attn.mask_minus_inf",
+        lambda: t.check_masked_softmax(
+            lambda s, m=None, dim=-1: softmax(s, m, dim, add_mask=True),
+            shape=(2, 4, 6),
+            dim=-1,
+            masked=True,
+            seed=1,
+        ),
+    )
+    fails_with(
+        "attn.stable_softmax",
+        lambda: t.check_masked_softmax(
+            lambda s, m=None, dim=-1: softmax(s, m, dim, shift=False), shape=(3, 5), dim=-1, seed=1
+        ),
+    )
+    fails_with(
+        "attn.fully_masked",
+        lambda: t.check_masked_softmax(
+            lambda s, m=None, dim=-1: softmax(s, m, dim, guard=False),
+            shape=(3, 5),
+            dim=-1,
+            masked=True,
+            seed=1,
+        ),
+    )
+    fails_with(
+        "attn.softmax_dim",
+        lambda: t.check_masked_softmax(
+            lambda s, m=None, dim=-1: softmax(s, m, dim, fixed_dim=True),
+            shape=(4, 3),
+            dim=0,
+            seed=1,
+        ),
+    )
+
+
+def test_softmax_refuses_the_library():
+    with pytest.raises(AssertionError, match="ForbiddenCallError"):
+        t.check_masked_softmax(
+            lambda s, m=None, dim=-1: torch.softmax(s, dim=dim), shape=(3, 5), dim=-1, seed=0
+        )
+
+
+# --------------------------------------------------------------------------- q2
+
+
+def test_decoder_parts_accept_and_catch():
+    dot = lambda s, h: torch.einsum("bd,bld->bl", s, h)  # noqa: E731
+    additive = lambda s, h, W, U, v: (
+        torch.tanh(s @ W.T + h.transpose(0, 1) @ U.T).transpose(0, 1) @ v
+    )  # noqa: E731
+    t.check_by_hand(dot, additive, context)
+    t.check_dot(dot, B=3, L=4, d=5, seed=0)
+    t.check_additive(
+        additive, B=4, L=6, d_s=3, d_h=2, d_a=5, seed=22, oracle=oracles.additive_scores_oracle
+    )
+    t.check_context(context, B=3, L=4, d_h=2, seed=2)
+    t.check_decoder_step(decoder_step, B=4, L=6, d=5, d_y=2, masked=True, seed=25)
+    fails_with(
+        "attn.context_axis",
+        lambda: t.check_context(lambda w, h: context(w, h, axis=-1), B=3, L=4, d_h=2, seed=2),
+    )
+    own = lambda *a, **k: decoder_step(*a, **k, own_state=True)  # noqa: E731
+    fails_with("attn.context_fed", lambda: t.check_decoder_step(own, B=3, L=5, d=4, d_y=3, seed=3))
+    with pytest.raises(AssertionError):
+        t.check_additive(
+            lambda s, h, W, U, v: torch.tanh(s @ W.T)[:, None] @ v.expand(h.shape[1], -1).T,
+            B=2,
+            L=3,
+            d_s=4,
+            d_h=5,
+            d_a=6,
+            seed=1,
+            oracle=oracles.additive_scores_oracle,
+        )
+
+
+def test_referees_work_only_inside_checks():
+    with pytest.raises(RuntimeError):
+        t._referee_softmax(torch.zeros(2))
+
+
+# --------------------------------------------------------------------------- q3
+
+
+def test_sdpa_accepts_and_catches():
+    t.check_sdpa(sdpa, batch=(2, 2), L_q=5, L_k=7, d_k=16, d_v=3, masked=True, seed=31)
+    t.check_sdpa(sdpa, batch=(4,), L_q=6, L_k=6, d_k=3, d_v=2, causal=True, masked=True, seed=32)
+    t.check_permutation(sdpa, L=5, d=4, seed=3)
+    t.check_causal_gradients(sdpa, L=5, d=3, seed=4)
+    base = dict(batch=(2,), L_q=3, L_k=4, d_k=5, d_v=2, seed=0)
+    causal = dict(batch=(2, 3), L_q=4, L_k=4, d_k=8, d_v=3, causal=True, seed=1)
+    for tag, kwargs, case in [
+        ("attn.no_sqrt_dk", dict(scale="none"), base),
+        ("attn.scale_by_dk", dict(scale="dk"), base),
+        ("attn.softmax_axis", dict(dim=-2), base),
+        ("attn.mask_after_softmax", dict(after=True), causal),
+        ("attn.causal_diagonal", dict(diag=-1), causal),
+        ("attn.causal_diagonal", dict(diag=1), causal),
+        ("attn.transpose_keys", dict(dot_T=True), base),
+    ]:
+        fails_with(
+            tag,
+            lambda kwargs=kwargs, case=case: t.check_sdpa(
+                lambda *a, **k: sdpa(*a, **k, **kwargs), **case
+            ),
+        )
+    fails_with(
+        "attn.causal_diagonal",
+        lambda: t.check_causal_gradients(lambda *a, **k: sdpa(*a, **k, diag=1), L=5, d=3, seed=4),
+    )
+
+
+# --------------------------------------------------------------------------- q4
+
+
+def test_mha_accepts_and_catches():
+    t.check_mha(
+        mha, E=6, heads=3, B=2, L_q=3, L_k=5, batch_first=False, padding=True, average=False, seed=1
+    )
+    t.check_mha(mha, E=10, heads=5, B=3, L_q=4, L_k=4, batch_first=True, causal=True, seed=43)
+    case = dict(E=8, heads=2, B=3, L_q=4, L_k=4, batch_first=True, average=False, seed=0)
+    fails_with(
+        "attn.head_split", lambda: t.check_mha(lambda *a, **k: mha(*a, **k, bad_view=True), **case)
+    )
+    fails_with(
+        "attn.out_proj", lambda: t.check_mha(lambda *a, **k: mha(*a, **k, no_out=True), **case)
+    )
+    fails_with(
+        "attn.per_head_weights",
+        lambda: t.check_mha(lambda *a, **k: mha(*a, **k, always_mean=True), **case),
+    )
