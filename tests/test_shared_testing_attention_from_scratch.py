@@ -271,3 +271,110 @@ def test_mha_accepts_and_catches():
         "attn.per_head_weights",
         lambda: t.check_mha(lambda *a, **k: mha(*a, **k, always_mean=True), **case),
     )
+
+
+# ------------------------------------------------------------------- q5-q6: the encoder-decoder
+
+
+class Seq2Seq(torch.nn.Module):
+    """A valid model (referees stand in for masked_softmax / attention_context), or a wrong one."""
+
+    def __init__(self, vocab_size, hidden_size, attention=True, *, first_input=False):
+        super().__init__()
+        self.attention, self.first_input = attention, first_input
+        nn = torch.nn
+        self.embed = nn.Embedding(vocab_size, hidden_size)
+        self.encoder = nn.GRU(hidden_size, hidden_size, batch_first=True, bidirectional=True)
+        self.W = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.U = nn.Linear(2 * hidden_size, hidden_size, bias=False)
+        self.v = nn.Linear(hidden_size, 1, bias=False)
+        self.cell = nn.GRUCell(3 * hidden_size, hidden_size)
+        self.out = nn.Linear(3 * hidden_size, vocab_size)
+
+    def forward(self, src, tgt_in):
+        h, h_n = self.encoder(self.embed(src))
+        s = h.new_zeros(src.shape[0], self.cell.hidden_size)
+        logits, weights = [], []
+        for step in range(tgt_in.shape[1]):
+            if self.attention:
+                a = masked_softmax(self.v(torch.tanh(self.W(s)[:, None] + self.U(h))).squeeze(-1))
+                c = attention_context(a, h)
+                weights.append(a)
+            else:
+                c = torch.cat([h_n[0], h_n[1]], dim=-1)
+            y = tgt_in[:, 0 if self.first_input else step]
+            s = self.cell(torch.cat([self.embed(y), c], dim=-1), s)
+            logits.append(self.out(torch.cat([s, c], dim=-1)))
+        return torch.stack(logits, 1), (torch.stack(weights, 1) if self.attention else None)
+
+
+def greedy(model, src, steps, bos_id=1, *, feed_back=True):
+    prefix = torch.full((src.shape[0], 1), bos_id)
+    with torch.no_grad():
+        for _ in range(steps):
+            logits, weights = model(src, prefix)
+            nxt = logits[:, -1].argmax(-1, keepdim=True) if feed_back else prefix[:, :1]
+            prefix = torch.cat([prefix, nxt], dim=1)
+    return prefix[:, 1:], weights
+
+
+def test_seq2seq_and_greedy_accept_and_catch():
+    t.check_seq2seq(Seq2Seq, vocab_size=13, hidden_size=4, B=3, S=5, T=4, seed=0)
+    first = lambda V, H, attention=True: Seq2Seq(V, H, attention, first_input=True)  # noqa: E731
+    with pytest.raises(AssertionError, match=r"attn\.decoder_input"):
+        t.check_seq2seq(first, vocab_size=13, hidden_size=4, B=3, S=5, T=4, seed=0)
+    t.check_greedy(greedy, B=3, S=5, steps=4, vocab_size=13, seed=1)
+    t.check_greedy(greedy, B=2, S=3, steps=2, vocab_size=11, seed=2, attention=False)
+    with pytest.raises(AssertionError, match=r"attn\.greedy_feedback"):
+        t.check_greedy(
+            lambda m, s, n: greedy(m, s, n, feed_back=False),
+            B=3,
+            S=5,
+            steps=4,
+            vocab_size=13,
+            seed=1,
+        )
+
+
+def test_metrics_accept_and_catch():
+    exact = lambda p, g: (p == g).all(dim=1).double().mean().item()  # noqa: E731
+    share = lambda w, a: (w.argmax(-1) == a)[a >= 0].double().mean().item()  # noqa: E731
+    t.check_exact_match(exact, n=6, T=4, seed=0)
+    t.check_alignment_share(share, n=5, T=6, S=4, seed=1, padded=True)
+    with pytest.raises(AssertionError, match=r"attn\.exact_match"):
+        t.check_exact_match(lambda p, g: (p == g).double().mean().item(), n=6, T=4, seed=0)
+    with pytest.raises(AssertionError, match=r"attn\.alignment_axis"):
+        t.check_alignment_share(
+            lambda w, a: (w.argmax(1) == a).double().mean().item(), n=3, T=4, S=5, seed=1
+        )
+    with pytest.raises(AssertionError, match=r"attn\.alignment_axis"):  # padded steps counted
+        t.check_alignment_share(
+            lambda w, a: (w.argmax(-1) == a).double().mean().item(),
+            n=5,
+            T=6,
+            S=4,
+            seed=1,
+            padded=True,
+        )
+
+
+def test_alignment_claim_and_oracle():
+    t.check_alignment_claim(0.9, 0.8, 0.0, where="test")
+    with pytest.raises(AssertionError, match=r"attn\.alignment_claim"):
+        t.check_alignment_claim(0.05, 0.15, 0.0, where="test")
+    with pytest.raises(AssertionError, match=r"attn\.alignment_claim"):
+        t.check_alignment_claim(0.9, 0.8, 0.5, where="test")
+    from shared.seq2seq import reversal_pairs
+
+    pairs = reversal_pairs(4, 3, seed=0)
+
+    class Oracle(torch.nn.Module):  # copies the right digit, attending exactly where it should
+        def forward(self, src, tgt_in):
+            T, S = tgt_in.shape[1], src.shape[1]
+            steps = torch.arange(T).clamp_max(S - 1)
+            logits = torch.nn.functional.one_hot(src.flip(1)[:, steps], 13).float()
+            return logits, torch.nn.functional.one_hot(S - 1 - steps, S).float().expand(
+                len(src), T, S
+            )
+
+    assert oracles.reversal_scores(Oracle(), pairs) == (1.0, 1.0)

@@ -28,6 +28,7 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.testing import call, substitute, tagged
+from shared.testing import first_failure as first_failure  # re-exported for the notebook's tests
 
 RTOL, ATOL = (
     1e-9,
@@ -738,3 +739,312 @@ def check_mha(
         atol=ATOL,
         hint=OUT_PROJ,
     )
+
+
+# --------------------------------------------------------------------------- q5-q6: a trained encoder-decoder
+
+READS_STEP = tagged(
+    "attn.decoder_input",
+    "Hint: decoder step t reads tgt_in[:, t] (teacher forcing: <bos>, then the target shifted right) and nothing after it: embed(tgt_in[:, t]) with the context, then the GRU cell.",
+)
+SEQ2SEQ_CONTRACT = tagged(
+    "attn.seq2seq_contract",
+    "Hint: forward(src, tgt_in) returns (logits (B, T, vocab_size), weights (B, T, S)), the weights of step t in row t, each row your masked_softmax of the additive scores over the source positions; weights is None when attention=False.",
+)
+GREEDY = tagged(
+    "attn.greedy_feedback",
+    "Hint: greedy decoding starts from <bos> (B, 1) and, at every step, appends the argmax of the last step's logits to the decoder's input, then calls the model again: it feeds back its own predictions, steps times; return those tokens (without <bos>) and the weights of the final call.",
+)
+EXACT = tagged(
+    "attn.exact_match",
+    "Hint: a row counts only when every step matches: (pred == tgt).all(dim=1), then the mean of that as a float.",
+)
+ALIGN_AXIS = tagged(
+    "attn.alignment_axis",
+    "Hint: the strongest weight of decoder step t is the argmax over the source positions, the last axis of weights (n, T, S): weights.argmax(dim=-1) is (n, T), compared with aligned; count only the steps where aligned >= 0.",
+)
+ALIGN_CLAIM = tagged(
+    "attn.alignment_claim",
+    "Hint: with attention the decoder can look at the source position it must copy; if it does not learn to, check that step t's context is attention_context(a_t, h) over all encoder states (not the encoder's single summary), that the scores read the previous decoder state s_{t-1}, and that attention=False uses the single summary as its context.",
+)
+NUMBERS = tagged(
+    "attn.reversal_numbers",
+    "Hint: use greedy_decode on the test pairs (steps = their length) and your exact_match / alignment_share on its tokens and weights, for the model and the pairs the question names.",
+)
+
+ATTENTION_EXACT_MIN, ATTENTION_SHARE_MIN, PLAIN_EXACT_MAX = 0.4, 0.4, 0.1
+
+
+def _model_referees(Seq2Seq: Any):
+    """Referees in place of masked_softmax and attention_context while the student's model runs."""
+    fn = getattr(Seq2Seq, "forward", None) or Seq2Seq
+    return referees(fn, masked_softmax=_referee_softmax, attention_context=_referee_context)
+
+
+def _seq2seq_case(vocab_size: int, B: int, S: int, T: int, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    src = torch.randint(3, vocab_size, (B, S), generator=gen)
+    tgt_in = torch.randint(3, vocab_size, (B, T), generator=gen)
+    tgt_in[:, 0] = 1
+    return src, tgt_in
+
+
+def _run_model(model, src, tgt_in, attention: bool, desc: str):
+    logits, weights = pair_or_triple(
+        from_scratch(model, src, tgt_in, desc=desc, hint=SEQ2SEQ_CONTRACT), 2, desc
+    )
+    logits = as_tensor(logits, f"the logits of {desc}")
+    B, T, S = tgt_in.shape[0], tgt_in.shape[1], src.shape[1]
+    assert_shape(
+        logits, (B, T, model_vocab(logits)), f"the logits of {desc}", hint=SEQ2SEQ_CONTRACT
+    )
+    if not attention:
+        assert weights is None, (
+            f"{desc} should return weights None (a model without attention), got {type(weights).__name__}. {SEQ2SEQ_CONTRACT}"
+        )
+        return logits, None
+    weights = as_tensor(weights, f"the weights of {desc}")
+    assert_shape(weights, (B, T, S), f"the weights of {desc}", hint=SEQ2SEQ_CONTRACT)
+    assert (weights >= -1e-7).all() and torch.allclose(
+        weights.sum(-1), torch.ones(B, T, dtype=weights.dtype), atol=1e-5
+    ), (
+        f"the weights of {desc} should be non-negative with each step's row summing to 1 (to 1e-5 in float32), got row sums {weights.sum(-1)[0].tolist()}. {SEQ2SEQ_CONTRACT}"
+    )
+    return logits, weights
+
+
+def model_vocab(logits: torch.Tensor) -> int:
+    return logits.shape[-1] if logits.dim() == 3 else -1
+
+
+def check_seq2seq(
+    Seq2Seq: Any, *, vocab_size: int, hidden_size: int, B: int, S: int, T: int, seed: int
+) -> None:
+    """The contract of an untrained model, with and without attention: shapes, weights, causality."""
+    src, tgt_in = _seq2seq_case(vocab_size, B, S, T, seed)
+    k = max(1, T // 2)
+    later = tgt_in.clone()
+    later[:, k:] = (tgt_in[:, k:] - 3 + 1) % (
+        vocab_size - 3
+    ) + 3  # every token from step k on changes
+    other_src = (src - 3 + 1 + torch.arange(S)) % (vocab_size - 3) + 3
+    for attention in (True, False):
+        made = f"Seq2Seq({vocab_size}, {hidden_size}, attention={attention})"
+        torch.manual_seed(seed)
+        model = call(Seq2Seq, vocab_size, hidden_size, attention=attention, desc=made)
+        assert isinstance(model, nn.Module), (
+            f"{made} should be an nn.Module, got {type(model).__name__}"
+        )
+        desc = f"{made}(src {tuple(src.shape)}, tgt_in {tuple(tgt_in.shape)})"
+        with _model_referees(Seq2Seq):
+            logits, weights = _run_model(model, src, tgt_in, attention, desc)
+            assert logits.shape[-1] == vocab_size, (
+                f"the logits of {desc} should have vocab_size = {vocab_size} scores per step, got {logits.shape[-1]}. {SEQ2SEQ_CONTRACT}"
+            )
+            logits_later, weights_later = _run_model(
+                model, src, later, attention, f"{desc} with tgt_in changed from step {k} on"
+            )
+            logits_src, _ = _run_model(
+                model, other_src, tgt_in, attention, f"{desc} with another src"
+            )
+        assert_close(
+            logits_later[:, :k],
+            logits[:, :k],
+            name=f"the logits of steps 0..{k - 1} of {desc} when tgt_in changes from step {k} on (a step must not read later decoder inputs)",
+            rtol=1e-5,
+            atol=1e-6,
+            hint=READS_STEP,
+        )
+        assert (logits_later[:, k] - logits[:, k]).abs().max() > 1e-6, (
+            f"the logits of step {k} of {desc} did not change when tgt_in[:, {k}] changed: step t must read tgt_in[:, t]. {READS_STEP}"
+        )
+        if attention:
+            assert_close(
+                weights_later[:, :k],
+                weights[:, :k],
+                name=f"the weights of steps 0..{k - 1} of {desc} when tgt_in changes from step {k} on",
+                rtol=1e-5,
+                atol=1e-6,
+                hint=READS_STEP,
+            )
+        assert (logits_src - logits).abs().max() > 1e-6, (
+            f"the logits of {desc} did not change when src changed: the decoder must read the encoder. {SEQ2SEQ_CONTRACT}"
+        )
+
+
+class _ChainModel(nn.Module):
+    """A model with forward's contract whose greedy output is known: the largest logit of step t
+    is (3 * tgt_in[:, t] + src[:, t % S] + 1) mod V, and its weights favour position tgt_in[:, t] mod S."""
+
+    def __init__(self, vocab_size: int, attention: bool):
+        super().__init__()
+        self.vocab_size, self.attention = vocab_size, attention
+        self.scale = nn.Parameter(torch.tensor(4.0))
+
+    def forward(self, src, tgt_in):
+        S, T = src.shape[1], tgt_in.shape[1]
+        nxt = (3 * tgt_in + src[:, torch.arange(T) % S] + 1) % self.vocab_size
+        logits = F.one_hot(nxt, self.vocab_size).float() * self.scale
+        if not self.attention:
+            return logits, None
+        favoured = F.one_hot(tgt_in % S, S).float()
+        return logits, (favoured * self.scale + 1) / (self.scale + S)
+
+
+def check_greedy(
+    greedy_decode: Callable,
+    *,
+    B: int,
+    S: int,
+    steps: int,
+    vocab_size: int,
+    seed: int,
+    attention: bool = True,
+) -> None:
+    """Greedy decoding of a test model whose greedy output is known, without gradients."""
+    gen = torch.Generator().manual_seed(seed)
+    src = torch.randint(3, vocab_size, (B, S), generator=gen)
+    model = _ChainModel(vocab_size, attention)
+    prefix = torch.ones(B, 1, dtype=torch.long)
+    for _ in range(steps):  # the model's greedy output, step by step
+        prefix = torch.cat([prefix, model(src, prefix)[0][:, -1].argmax(-1, keepdim=True)], dim=1)
+    expected = prefix[:, 1:]
+    desc = f"greedy_decode(model, src {tuple(src.shape)}, steps={steps}) for a test model{' without attention' if not attention else ''}"
+    tokens, weights = pair_or_triple(
+        from_scratch(greedy_decode, model, src, steps, desc=desc, hint=GREEDY), 2, desc
+    )
+    check_implemented(tokens, desc)
+    assert isinstance(tokens, torch.Tensor) and not tokens.is_floating_point(), (
+        f"the tokens of {desc} should be an integer tensor (int64), got {getattr(tokens, 'dtype', type(tokens).__name__)}. {GREEDY}"
+    )
+    assert_shape(tokens, (B, steps), f"the tokens of {desc}", hint=GREEDY)
+    assert torch.equal(tokens.long(), expected), (
+        f"the tokens of {desc} are {tokens[0].tolist()} (first row), but greedy decoding of this model gives {expected[0].tolist()}. {GREEDY}"
+    )
+    if not attention:
+        assert weights is None, (
+            f"{desc} should return weights None for a model without attention, got {type(weights).__name__}. {GREEDY}"
+        )
+        return
+    check_implemented(weights, desc)
+    assert isinstance(weights, torch.Tensor), (
+        f"the weights of {desc} should be a tensor, got {type(weights).__name__}"
+    )
+    assert not weights.requires_grad, (
+        f"the weights of {desc} carry gradients: decode under torch.no_grad(). {GREEDY}"
+    )
+    assert_shape(weights, (B, steps, S), f"the weights of {desc}", hint=GREEDY)
+    with torch.no_grad():
+        expected_w = model(src, prefix[:, :-1])[1]
+    assert_close(
+        weights.detach().double(),
+        expected_w.double(),
+        name=f"the weights of {desc} (those of the steps that produced the tokens)",
+        rtol=1e-6,
+        atol=1e-7,
+        hint=GREEDY,
+    )
+
+
+def check_exact_match(exact_match: Callable, *, n: int, T: int, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    tgt = torch.randint(3, 13, (n, T), generator=gen)
+    wrong = torch.rand(n, generator=gen) < 0.5
+    wrong[0], wrong[-1] = True, False
+    pred = tgt.clone()
+    rows = torch.nonzero(wrong).flatten()
+    steps = torch.randint(0, T, (len(rows),), generator=gen)
+    pred[rows, steps] = (pred[rows, steps] - 3 + 1) % 10 + 3  # one wrong token in each such row
+    desc = f"exact_match(pred {tuple(pred.shape)}, tgt) with {len(rows)} of {n} rows wrong in one step each"
+    got = from_scratch(exact_match, pred, tgt, desc=desc, hint=EXACT)
+    check_implemented(got, desc)
+    assert isinstance(got, (float, torch.Tensor)) and (
+        not isinstance(got, torch.Tensor) or got.numel() == 1
+    ), f"{desc} should return a float, got {type(got).__name__}"
+    expected = 1.0 - len(rows) / n
+    assert abs(float(got) - expected) <= 1e-6, (
+        f"{desc} should be {expected:.4f}, got {float(got):.4f}. {EXACT}"
+    )
+
+
+def check_alignment_share(
+    alignment_share: Callable, *, n: int, T: int, S: int, seed: int, padded: bool = False
+) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    aligned = torch.randint(0, S, (n, T), generator=gen)
+    if padded:
+        aligned[0, T // 2 :] = -1
+        aligned[-1, -1] = -1
+    hit = torch.rand(n, T, generator=gen) < 0.5
+    hit[0, 0], hit[-1, 0] = True, False
+    wrong = (aligned + torch.randint(1, S, (n, T), generator=gen)) % S  # never the aligned position
+    strongest = torch.where(hit & (aligned >= 0), aligned, wrong.clamp_min(0))
+    weights = torch.rand(n, T, S, generator=gen, dtype=torch.float64)
+    weights.scatter_(2, strongest.unsqueeze(-1), 2.0)
+    weights = weights / weights.sum(-1, keepdim=True)
+    counted = aligned >= 0
+    expected = (hit & counted).sum().item() / counted.sum().item()
+    desc = f"alignment_share(weights {tuple(weights.shape)}, aligned {tuple(aligned.shape)}{', some steps -1' if padded else ''})"
+    got = from_scratch(alignment_share, weights, aligned, desc=desc, hint=ALIGN_AXIS)
+    check_implemented(got, desc)
+    assert isinstance(got, (float, torch.Tensor)) and (
+        not isinstance(got, torch.Tensor) or got.numel() == 1
+    ), f"{desc} should return a float, got {type(got).__name__}. {ALIGN_AXIS}"
+    assert abs(float(got) - expected) <= 1e-6, (
+        f"{desc} should be {expected:.4f} ({(hit & counted).sum().item()} of the {counted.sum().item()} counted steps have their largest weight on the aligned position), got {float(got):.4f}. {ALIGN_AXIS}"
+    )
+
+
+def upstream_checks(
+    masked_softmax: Callable,
+    attention_context: Callable,
+    Seq2Seq: Any,
+    greedy_decode: Callable,
+    *,
+    seed: int,
+) -> dict[str, Callable[[], None]]:
+    """The checks of the functions the trained models were built with (questions 1, 2 and 5)."""
+    return {
+        "q1": lambda: check_masked_softmax(masked_softmax, shape=(3, 4), dim=-1, seed=seed),
+        "q2": lambda: check_context(attention_context, B=2, L=4, d_h=3, seed=seed + 1),
+        "q5": lambda: (
+            check_seq2seq(Seq2Seq, vocab_size=13, hidden_size=4, B=2, S=4, T=3, seed=seed + 2),
+            check_greedy(greedy_decode, B=2, S=4, steps=3, vocab_size=13, seed=seed + 3),
+        ),
+    }
+
+
+def check_alignment_claim(
+    attention_exact: Any, attention_share: Any, plain_exact: Any, *, where: str
+) -> None:
+    """The attention model reverses and aligns; the model without attention fails on longer sequences."""
+    for name, value in (
+        ("attention_exact", attention_exact),
+        ("attention_share", attention_share),
+        ("plain_exact", plain_exact),
+    ):
+        check_implemented(value, name)
+        assert isinstance(value, (float, int, torch.Tensor)) and 0.0 <= float(value) <= 1.0, (
+            f"{name} should be a fraction in [0, 1], got {value!r:.80}"
+        )
+    assert float(attention_exact) >= ATTENTION_EXACT_MIN, (
+        f"the attention model reverses only {float(attention_exact):.3f} of {where} exactly; trained as given it reaches at least {ATTENTION_EXACT_MIN} (0.65-0.93 over the first seeds measured). {ALIGN_CLAIM}"
+    )
+    assert float(attention_share) >= ATTENTION_SHARE_MIN, (
+        f"only {float(attention_share):.3f} of the attention model's steps on {where} put their largest weight on the source position they copy; trained as given it reaches at least {ATTENTION_SHARE_MIN} (0.68-0.86 over the first seeds measured). {ALIGN_CLAIM}"
+    )
+    assert float(plain_exact) <= PLAIN_EXACT_MAX, (
+        f"the model without attention reverses {float(plain_exact):.3f} of the longer sequences of {where} exactly, more than {PLAIN_EXACT_MAX}: one context vector of 2H numbers should not hold 10 digits after this little training. {ALIGN_CLAIM}"
+    )
+
+
+def check_numbers(numbers: dict[str, tuple[Any, float]]) -> None:
+    """Each reported number equals its recomputation (name -> (reported, recomputed))."""
+    for name, (got, expected) in numbers.items():
+        check_implemented(got, name)
+        assert isinstance(got, (float, int, torch.Tensor)), (
+            f"{name} should be a float, got {type(got).__name__}"
+        )
+        assert abs(float(got) - expected) <= 1e-6, (
+            f"{name} should be {expected:.4f}, got {float(got):.4f}. {NUMBERS}"
+        )

@@ -39,6 +39,8 @@
 # | q2 | one attention step of a decoder: `dot_scores`, `additive_scores`, `attention_context`, `decoder_step` | 4 |
 # | q3 | scaled dot-product attention with padding and causal masks: `scaled_dot_product_attention` | 4 |
 # | q4 | multi-head attention: `multi_head_attention` | 4 |
+# | q5 | a GRU encoder–decoder with additive attention and greedy decoding: `Seq2Seq`, `greedy_decode` | 4 |
+# | q6 | what it learns, with and without attention: `exact_match`, `alignment_share`, three numbers | 3 |
 #
 # **What is forbidden, where.** Inside every function you write, these are **forbidden**:
 # `torch.softmax`, `torch.nn.functional.softmax` and `Tensor.softmax` (you write the softmax in
@@ -488,9 +490,287 @@ for head in range(2):
 plt.show()
 
 # %% [markdown]
+# ## 5. Attention that learns an alignment
+#
+# The lecture's picture of attention is the alignment matrix of Bahdanau et al.'s Figure 2(a):
+# for each output word, where the decoder looked in the input. A task whose correct alignment
+# is known makes that picture testable: **reversing a sequence of digits** (`3 1 4 1 5` →
+# `5 1 4 1 3`), where target step $t$ must copy source position $S - 1 - t$.
+# `shared.seq2seq.reversal_pairs(n, length, seed=...)` draws such pairs (`src`, `tgt`, and
+# `aligned`, the source position each target step should attend to) with the token ids of
+# `digit_vocab()` (`<pad>` = 0, `<bos>` = 1, `<eos>` = 2, the digits 3–12), and
+# `teacher_forcing(tgt)` gives the decoder's inputs (`<bos>`, then the target shifted right).
+#
+# The model is the lecture's encoder–decoder with additive attention, small:
+#
+# * an embedding `nn.Embedding(vocab_size, H)` shared by source and target tokens;
+# * the **encoder**, a bidirectional GRU over the embedded source: states $h_i$ of size $2H$
+#   (the forward and backward states of position $i$ concatenated; a bidirectional encoder lets
+#   $h_i$ describe position $i$ itself, which is what the alignment needs);
+# * the **decoder**, an `nn.GRUCell(3H, H)` started from $s_0 = 0$; at step $t$: scores
+#   $e_{t,i} = v^\top \tanh(W s_{t-1} + U h_i)$ (`W` $H \times H$, `U` $H \times 2H$, `v` of size
+#   $H$, no biases), weights $a_t$ = your `masked_softmax` of the scores over the source positions,
+#   context $c_t = \sum_i a_{t,i} h_i$ (your `attention_context`), new state
+#   $s_t = \text{GRUCell}([\text{embed}(y_{t-1}), c_t], s_{t-1})$ and logits
+#   $\text{Linear}(3H, \text{vocab\_size})([s_t, c_t])$;
+# * **without attention** (`attention=False`) the context is the same at every step: the
+#   encoder's single summary, the forward GRU's last state concatenated with the backward GRU's
+#   last state (the one it reaches at position 0), as in the encoder–decoder before attention.
+#
+# **Greedy decoding** starts from `<bos>` and feeds back, at every step, the token with the
+# largest logit at the previous step; here the number of steps is given (reversal keeps the
+# length), so it does not need `<eos>`.
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 4
+
+# %% [markdown]
+# **Question 5 (4 points).**
+#
+# * `Seq2Seq(vocab_size, hidden_size, attention=True)`, an `nn.Module` as described above, whose
+#   `forward(src, tgt_in)` takes source ids `(B, S)` and decoder input ids `(B, T)` (int64, no
+#   padding) and returns `(logits, weights)`: logits `(B, T, vocab_size)`, and the attention
+#   weights `(B, T, S)` (row `t` the weights of step `t`), or `None` when `attention=False`.
+#   Step `t` reads `tgt_in[:, t]` (teacher forcing), nothing after it.
+# * `greedy_decode(model, src, steps, bos_id=1)`: returns `(tokens, weights)`, the `(B, steps)`
+#   int64 tokens greedy decoding produces and the `(B, steps, S)` weights of the steps that
+#   produced them (`None` for a model without attention), computed without gradients. It must
+#   work for any model with `forward`'s contract.
+#
+# Use your `masked_softmax` for the weights: `torch.softmax`, `F.softmax`, `Tensor.softmax` and
+# the library's attention are forbidden in these too (`nn.GRU`, `nn.GRUCell`, `nn.Linear` and
+# `nn.Embedding` are allowed). The tests check the contract on small untrained models (shapes,
+# weights that sum to one, step `t` reading `tgt_in[:, t]` and nothing later), and greedy
+# decoding on a test model whose greedy output is known.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+class Seq2Seq(nn.Module):
+    """GRU encoder-decoder; additive attention over the encoder states, or one context vector."""
+
+    def __init__(self, vocab_size, hidden_size, attention=True):
+        super().__init__()
+        self.attention = attention
+        # BEGIN SOLUTION
+        self.embed = nn.Embedding(vocab_size, hidden_size)
+        self.encoder = nn.GRU(hidden_size, hidden_size, batch_first=True, bidirectional=True)
+        self.W = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.U = nn.Linear(2 * hidden_size, hidden_size, bias=False)
+        self.v = nn.Linear(hidden_size, 1, bias=False)
+        self.cell = nn.GRUCell(3 * hidden_size, hidden_size)
+        self.out = nn.Linear(3 * hidden_size, vocab_size)
+        # END SOLUTION
+
+    def forward(self, src, tgt_in):
+        # BEGIN SOLUTION
+        h, h_n = self.encoder(self.embed(src))  # (B, S, 2H), (2, B, H)
+        summary = torch.cat([h_n[0], h_n[1]], dim=-1)  # the single context vector, (B, 2H)
+        keys = self.U(h)  # U h_i for every position, computed once
+        s = h.new_zeros(src.shape[0], self.cell.hidden_size)
+        logits, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            if self.attention:
+                scores = self.v(torch.tanh(self.W(s).unsqueeze(1) + keys)).squeeze(-1)  # (B, S)
+                a = masked_softmax(scores, dim=-1)
+                c = attention_context(a, h)
+                weights.append(a)
+            else:
+                c = summary
+            s = self.cell(torch.cat([self.embed(tgt_in[:, t]), c], dim=-1), s)
+            logits.append(self.out(torch.cat([s, c], dim=-1)))
+        return torch.stack(logits, dim=1), (torch.stack(weights, dim=1) if self.attention else None)
+        # END SOLUTION
+
+
+def greedy_decode(model, src, steps, bos_id=1):
+    """Greedy decoding of `steps` tokens; returns (tokens (B, steps), weights (B, steps, S) or None)."""
+    # BEGIN SOLUTION
+    tgt_in = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)
+    with torch.no_grad():
+        for _ in range(steps):
+            logits, weights = model(src, tgt_in)
+            tgt_in = torch.cat([tgt_in, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
+    return tgt_in[:, 1:], weights
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_seq2seq_public(Seq2Seq, greedy_decode):
+    from shared.testing.attention_from_scratch import check_greedy, check_seq2seq
+
+    check_seq2seq(Seq2Seq, vocab_size=13, hidden_size=4, B=3, S=5, T=4, seed=0)
+    check_greedy(greedy_decode, B=3, S=5, steps=4, vocab_size=13, seed=1)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_seq2seq_hidden(Seq2Seq, greedy_decode):
+    from shared.testing.attention_from_scratch import check_greedy, check_seq2seq
+
+    check_seq2seq(Seq2Seq, vocab_size=9, hidden_size=6, B=2, S=7, T=6, seed=50)
+    check_seq2seq(Seq2Seq, vocab_size=13, hidden_size=3, B=4, S=3, T=5, seed=51)
+    check_greedy(greedy_decode, B=2, S=6, steps=7, vocab_size=11, seed=52)
+    check_greedy(greedy_decode, B=5, S=3, steps=2, vocab_size=13, seed=53, attention=False)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# **Training** (given, not graded): Adam, 120 steps on batches of 64 fresh reversals of 7 digits,
+# cross-entropy of every target step under teacher forcing, hidden size 16, one thread; then the
+# same model without attention on reversals of **10** digits (90 steps). Together about one second.
+
+# %%
+from shared.seq2seq import digit_vocab, plot_alignment, reversal_pairs, teacher_forcing
+
+torch.set_num_threads(1)
+VOCAB = digit_vocab()
+HIDDEN_S2S, BATCH_S2S, LR_S2S = 16, 64, 1e-2
+SHORT, LONG = 7, 10
+
+
+def train_reversal(attention, length, steps):
+    torch.manual_seed(rng_seed)
+    model = Seq2Seq(len(VOCAB), HIDDEN_S2S, attention=attention)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR_S2S)
+    batches = torch.Generator().manual_seed(rng_seed)
+    for _ in range(steps):
+        pairs = reversal_pairs(BATCH_S2S, length, seed=batches)
+        logits, _ = model(pairs.src, teacher_forcing(pairs.tgt))
+        loss = nn.functional.cross_entropy(logits.reshape(-1, len(VOCAB)), pairs.tgt.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+attention_model = train_reversal(True, SHORT, 120)
+plain_model = train_reversal(False, LONG, 90)
+test_short = reversal_pairs(500, SHORT, seed=rng_seed + 1)
+test_long = reversal_pairs(500, LONG, seed=rng_seed + 2)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q6
+# points: 3
+
+# %% [markdown]
+# **Question 6 (3 points).**
+#
+# * `exact_match(pred, tgt)`: the fraction (a float) of rows of `pred` `(n, T)` equal to the
+#   row of `tgt` at every step.
+# * `alignment_share(weights, aligned)`: the fraction (a float) of decoder steps whose largest
+#   weight falls on the source position the task dictates: `weights` `(n, T, S)`, `aligned`
+#   `(n, T)` (as `reversal_pairs` gives it; steps where it is `-1` do not count).
+# * With your `greedy_decode`: `attention_exact` and `attention_share`, the attention model's
+#   exact match and alignment share on `test_short`, and `plain_exact`, the exact match of the
+#   model without attention on `test_long`.
+#
+# The tests check both functions, then that the attention model reverses at least 40% of the
+# sequences exactly with at least 40% of its steps aligned, and that the model without
+# attention, on the longer sequences, reverses at most 10% of them: here and (hidden) on pairs
+# this notebook never draws. They judge the models only when your functions of questions 1, 2
+# and 5 pass their checks.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def exact_match(pred, tgt):
+    """Fraction of rows of pred equal to tgt at every step."""
+    # BEGIN SOLUTION
+    return (pred == tgt).all(dim=1).float().mean().item()
+    # END SOLUTION
+
+
+def alignment_share(weights, aligned):
+    """Fraction of decoder steps (aligned >= 0) whose largest weight is on the dictated source position."""
+    # BEGIN SOLUTION
+    counted = aligned >= 0
+    return (weights.argmax(dim=-1) == aligned)[counted].float().mean().item()
+    # END SOLUTION
+
+
+# BEGIN SOLUTION
+pred_short, weights_short = greedy_decode(attention_model, test_short.src, SHORT)
+attention_exact = exact_match(pred_short, test_short.tgt)
+attention_share = alignment_share(weights_short, test_short.aligned)
+plain_exact = exact_match(greedy_decode(plain_model, test_long.src, LONG)[0], test_long.tgt)
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_alignment_public(exact_match, alignment_share, attention_exact, attention_share, plain_exact, masked_softmax, attention_context, Seq2Seq, greedy_decode):
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_alignment_share, check_exact_match, first_failure, upstream_checks
+
+    check_exact_match(exact_match, n=6, T=4, seed=0)
+    check_alignment_share(alignment_share, n=3, T=4, S=5, seed=1)
+    if first_failure(upstream_checks(masked_softmax, attention_context, Seq2Seq, greedy_decode, seed=0)) is None:
+        check_alignment_claim(attention_exact, attention_share, plain_exact, where="the test pairs")
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_alignment_hidden(exact_match, alignment_share, attention_exact, attention_share, plain_exact, attention_model, plain_model,
+                          test_short, test_long, masked_softmax, attention_context, Seq2Seq, greedy_decode):
+    from grader_only.oracles import heldout_reversals, reversal_scores
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_alignment_share, check_exact_match, check_numbers, first_failure, upstream_checks
+
+    check_exact_match(exact_match, n=9, T=7, seed=60)
+    check_alignment_share(alignment_share, n=5, T=6, S=4, seed=61, padded=True)
+    if first_failure(upstream_checks(masked_softmax, attention_context, Seq2Seq, greedy_decode, seed=62)) is None:
+        exact, share = reversal_scores(attention_model, test_short)
+        check_numbers({"attention_exact": (attention_exact, exact), "attention_share": (attention_share, share),
+                       "plain_exact": (plain_exact, reversal_scores(plain_model, test_long)[0])})
+        short, long = heldout_reversals(test_short.src.shape[1], test_long.src.shape[1])
+        check_alignment_claim(*reversal_scores(attention_model, short), reversal_scores(plain_model, long)[0], where="500 held-out pairs")
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# The learned alignment of one test pair beside the one the task dictates (the anti-diagonal),
+# as in the lecture's figure.
+
+# %% tags=["otter_ignore"]
+print(f"with attention ({SHORT} digits): exact match {attention_exact:.3f}, alignment share {attention_share:.3f}")
+print(f"without attention ({LONG} digits): exact match {plain_exact:.3f}")
+example = 0
+plot_alignment(weights_short[example], test_short.aligned[example],
+               src_tokens=VOCAB.decode(test_short.src[example].tolist()),
+               tgt_tokens=VOCAB.decode(pred_short[example].tolist()),
+               title="learned alignment (attention weights)")
+plt.show()
+
+# %% [markdown]
 # ## Wrapping up
 #
 # You wrote the softmax, the four steps of an attention decoder, scaled dot-product attention
-# with its masks and multi-head attention, and proved each equal to PyTorch's. Before you
+# with its masks and multi-head attention, and proved each equal to PyTorch's; then trained an
+# encoder–decoder whose attention learned the alignment a reversal dictates, where one context
+# vector could not. Before you
 # submit, run the whole notebook from the top (*Kernel → Restart & Run All*) and make sure every
 # `grader.check` passes.
