@@ -111,7 +111,7 @@ STACKS = tagged(
 )
 TRANSLATOR = tagged(
     "tf.translator",
-    "Hint: embeddings times sqrt(d_model) on both sides plus pe[:length], padding masks src == 0 (encoder and memory) and tgt_in == 0, the causal mask when causal, then the generator.",
+    "Hint: embeddings times sqrt(d_model) on both sides plus pe[:length], padding masks src == 0 (encoder and memory) and tgt_in == 0, the causal mask when causal, then the generator; the Transformer is built with batch_first=True.",
 )
 LEAK = tagged(
     "tf.future_leak",
@@ -158,16 +158,29 @@ def no_fastpath() -> Iterator[None]:
         torch.backends.mha.set_fastpath_enabled(before)
 
 
+def _call(fn: Callable, *args: Any, desc: str, hint: str, **kwargs: Any) -> Any:
+    """:func:`call`, also for PyTorch's own shape checks, which raise AssertionError (call passes
+    those through untouched, as they usually are a test's own verdict)."""
+    try:
+        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+    except AssertionError as err:
+        text = str(err)
+        if "[hint: " in text:
+            raise
+        first = (text.strip().splitlines() or [""])[0].rstrip(".")
+        raise AssertionError(f"{desc} raised AssertionError: {first}. {hint}".rstrip()) from None
+
+
 def plain(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
     """:func:`call` with the fast path off (the translator may use PyTorch's modules)."""
     with no_fastpath():
-        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+        return _call(fn, *args, desc=desc, hint=hint, **kwargs)
 
 
 def from_parts(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
     """:func:`call` with PyTorch's Transformer modules forbidden and the fast path off."""
     with no_fastpath(), forbid(*LIBRARY_TRANSFORMER, reason=FROM_PARTS):
-        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+        return _call(fn, *args, desc=desc, hint=hint, **kwargs)
 
 
 def as_float64(value: Any, name: str, hint: str = "") -> torch.Tensor:
@@ -606,7 +619,7 @@ def build_translator(Translator, Transformer, causal_mask, positional_encoding, 
     desc = f"Translator({vocab_src}, {vocab_tgt}, d_model={d_model}, nhead={nhead}, num_layers={num_layers}, dim_feedforward={2 * d_model})"
     torch.manual_seed(seed)
     with substitute(_globals_of(Translator), **names):
-        model = call(Translator, vocab_src, vocab_tgt, d_model, nhead, num_layers, 2 * d_model, desc=desc, hint=TRANSLATOR)
+        model = _call(Translator, vocab_src, vocab_tgt, d_model, nhead, num_layers, 2 * d_model, desc=desc, hint=TRANSLATOR)
     assert isinstance(model, nn.Module), f"{desc} should be an nn.Module, got {type(model).__name__}."
     for name in ("src_embed", "tgt_embed", "transformer", "generator", "pe"):
         assert hasattr(model, name), f"{desc} has no attribute `{name}`. {TRANSLATOR}"
@@ -691,7 +704,7 @@ def check_translation_loss(translation_loss: Callable, *, batch: int, length: in
     for causal in (True, False):
         desc = f"translation_loss(model, src {tuple(src.shape)}, tgt {tuple(tgt.shape)}, causal={causal})"
         model.calls.clear()
-        loss = call(translation_loss, model, src, tgt, causal, desc=desc, hint=SHIFT)
+        loss = _call(translation_loss, model, src, tgt, causal, desc=desc, hint=SHIFT)
         assert isinstance(loss, torch.Tensor) and loss.dim() == 0, f"{desc} should return a scalar tensor, got {loss!r:.60}. {SHIFT}"
         assert loss.requires_grad, f"{desc} should be differentiable (do not detach it or call .item()): training calls loss.backward(). {SHIFT}"
         assert model.calls, f"{desc} never called the model. {SHIFT}"
@@ -747,7 +760,7 @@ def check_greedy_decode(greedy_decode: Callable, *, batch: int, vocab: int, max_
         src = torch.arange(3, 3 + batch)[:, None].repeat(1, 2)
         model = ScriptedModel(scripts, vocab)
         desc = f"greedy_decode(model, src of shape {tuple(src.shape)}, max_len={max_len})"
-        ys = call(greedy_decode, model, src, max_len=max_len, desc=desc, hint=GREEDY_FEED)
+        ys = _call(greedy_decode, model, src, max_len=max_len, desc=desc, hint=GREEDY_FEED)
         assert isinstance(ys, torch.Tensor) and ys.dim() == 2 and ys.shape[0] == batch, f"{desc} should return ids of shape (batch, L), got {getattr(ys, 'shape', type(ys).__name__)}. {GREEDY_FEED}"
         assert not ys.is_floating_point(), f"{desc} should return integer ids (int64), got {ys.dtype}. {GREEDY_FEED}"
         expected_len = 1 + min(max_len, max(len(s) for s in scripts))
