@@ -132,7 +132,9 @@ IGNORE_PAD = tagged(
     "tf.ignore_pad",
     "Hint: padding must not count in the loss: F.cross_entropy(..., ignore_index=0) averages over the real tokens only.",
 )
-CAUSAL_ARG = tagged("tf.causal_arg", "Hint: pass `causal` on to the model: model(src, tgt[:, :-1], causal).")
+CAUSAL_ARG = tagged(
+    "tf.causal_arg", "Hint: pass `causal` on to the model: model(src, tgt[:, :-1], causal)."
+)
 GREEDY_STOP = tagged(
     "tf.greedy_stop",
     "Hint: stop as soon as every row has produced <eos> (keep a `done` flag per row), or after max_len appended tokens.",
@@ -193,7 +195,9 @@ def as_float64(value: Any, name: str, hint: str = "") -> torch.Tensor:
     try:
         return torch.as_tensor(np.asarray(value, dtype=np.float64))
     except (TypeError, ValueError):
-        raise AssertionError(f"`{name}` should be a tensor of numbers, got {type(value).__name__}. {hint}".rstrip()) from None
+        raise AssertionError(
+            f"`{name}` should be a tensor of numbers, got {type(value).__name__}. {hint}".rstrip()
+        ) from None
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, atol: float = ATOL) -> bool:
@@ -222,7 +226,9 @@ def _future_mask(size: int) -> torch.Tensor:
 def _build(make: Callable, args: tuple, kwargs: dict, desc: str, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     module = from_parts(make, *args, desc=desc, hint=NAMES, **kwargs)
-    assert isinstance(module, nn.Module), f"{desc} should build an nn.Module, got {type(module).__name__}."
+    assert isinstance(module, nn.Module), (
+        f"{desc} should build an nn.Module, got {type(module).__name__}."
+    )
     module = module.double()
     _randomise(module, seed + 1)
     return module
@@ -234,7 +240,9 @@ def _load(reference: nn.Module, state: dict, desc: str) -> None:
         result = reference.load_state_dict(state, strict=False)
         missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
     except RuntimeError as err:  # shapes differ
-        raise AssertionError(f"The weights of {desc} do not fit PyTorch's layer: {str(err).splitlines()[-1].strip()}. {NAMES}") from None
+        raise AssertionError(
+            f"The weights of {desc} do not fit PyTorch's layer: {str(err).splitlines()[-1].strip()}. {NAMES}"
+        ) from None
     assert not missing and not unexpected, (
         f"The weights of {desc} do not match PyTorch's names: missing {missing[:4]}, unexpected {unexpected[:4]}. {NAMES}"
     )
@@ -253,13 +261,21 @@ def check_param_count(transformer_param_count: Callable, **kwargs: Any) -> None:
     desc = f"transformer_param_count({args})"
     got = call(transformer_param_count, desc=desc, hint=PARAM_COUNT, **kwargs)
     expected = sum(p.numel() for p in _meta_transformer(**kwargs).parameters())
-    assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), f"{desc} should return an int, got {got!r:.60}. {PARAM_COUNT}"
-    assert int(got) == expected, f"{desc} returned {int(got):,}; nn.Transformer with these arguments has {expected:,} parameters. {PARAM_COUNT}"
+    assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
+        f"{desc} should return an int, got {got!r:.60}. {PARAM_COUNT}"
+    )
+    assert int(got) == expected, (
+        f"{desc} returned {int(got):,}; nn.Transformer with these arguments has {expected:,} parameters. {PARAM_COUNT}"
+    )
 
 
 def check_lecture_counts(lecture_counts: Any) -> None:
     check_implemented(lecture_counts, "lecture_counts")
-    assert isinstance(lecture_counts, dict) and set(lecture_counts) == {"total", "encoder", "decoder"}, (
+    assert isinstance(lecture_counts, dict) and set(lecture_counts) == {
+        "total",
+        "encoder",
+        "decoder",
+    }, (
         f"lecture_counts should be a dict with the keys 'total', 'encoder', 'decoder', got {lecture_counts!r:.80}. {LECTURE_COUNTS}"
     )
     model = _meta_transformer(d_model=64, nhead=8, num_encoder_layers=2)
@@ -269,7 +285,9 @@ def check_lecture_counts(lecture_counts: Any) -> None:
         "decoder": sum(p.numel() for p in model.decoder.parameters()),
     }
     for key, want in expected.items():
-        assert lecture_counts[key] == want, f"lecture_counts[{key!r}] is {lecture_counts[key]!r}, but the lecture's model has {want:,}. {LECTURE_COUNTS}"
+        assert lecture_counts[key] == want, (
+            f"lecture_counts[{key!r}] is {lecture_counts[key]!r}, but the lecture's model has {want:,}. {LECTURE_COUNTS}"
+        )
 
 
 def check_lecture_shape(lecture_out_shape: Any) -> None:
@@ -277,14 +295,20 @@ def check_lecture_shape(lecture_out_shape: Any) -> None:
     try:
         got = tuple(int(s) for s in lecture_out_shape)
     except (TypeError, ValueError):
-        raise AssertionError(f"lecture_out_shape should be a tuple of ints, got {lecture_out_shape!r:.60}. {LECTURE_SHAPE}") from None
-    assert got == (10, 32, 64), f"lecture_out_shape is {got}, which is not the shape of lecture_model(src, src) for src of shape (10, 32, 64). {LECTURE_SHAPE}"
+        raise AssertionError(
+            f"lecture_out_shape should be a tuple of ints, got {lecture_out_shape!r:.60}. {LECTURE_SHAPE}"
+        ) from None
+    assert got == (10, 32, 64), (
+        f"lecture_out_shape is {got}, which is not the shape of lecture_model(src, src) for src of shape (10, 32, 64). {LECTURE_SHAPE}"
+    )
 
 
 # --------------------------------------------------------------------------- q2
 
 
-def _pe_entries(n: int, d: int, *, swapped: bool = False, pair_exponent: bool = False) -> torch.Tensor:
+def _pe_entries(
+    n: int, d: int, *, swapped: bool = False, pair_exponent: bool = False
+) -> torch.Tensor:
     """The formula entry by entry (slow, plain math), or one of two known slips of it."""
     table = np.zeros((n, d))
     for p in range(n):
@@ -297,10 +321,16 @@ def _pe_entries(n: int, d: int, *, swapped: bool = False, pair_exponent: bool = 
     return torch.from_numpy(table)
 
 
-def check_positional_encoding(positional_encoding: Callable, n_positions: int, d_model: int) -> None:
+def check_positional_encoding(
+    positional_encoding: Callable, n_positions: int, d_model: int
+) -> None:
     desc = f"positional_encoding({n_positions}, {d_model})"
-    got = as_float64(call(positional_encoding, n_positions, d_model, desc=desc, hint=PE_VALUES), desc)
-    assert tuple(got.shape) == (n_positions, d_model), f"{desc} should have shape {(n_positions, d_model)}, got {tuple(got.shape)}. {PE_VALUES}"
+    got = as_float64(
+        call(positional_encoding, n_positions, d_model, desc=desc, hint=PE_VALUES), desc
+    )
+    assert tuple(got.shape) == (n_positions, d_model), (
+        f"{desc} should have shape {(n_positions, d_model)}, got {tuple(got.shape)}. {PE_VALUES}"
+    )
     expected = _pe_entries(n_positions, d_model)
     if not _close(got, expected, atol=PE_ATOL):
         if _close(got, _pe_entries(n_positions, d_model, swapped=True), atol=PE_ATOL):
@@ -313,12 +343,16 @@ def check_positional_encoding(positional_encoding: Callable, n_positions: int, d
     assert float(got.abs().max()) <= 1 + 1e-6, f"{desc} has entries outside [-1, 1]. {PE_VALUES}"
     if n_positions > 1:
         distances = torch.cdist(got, got) + torch.eye(n_positions) * 10
-        assert float(distances.min()) > 1e-4, f"{desc} gives two positions the same vector. {PE_VALUES}"
+        assert float(distances.min()) > 1e-4, (
+            f"{desc} gives two positions the same vector. {PE_VALUES}"
+        )
     if n_positions > d_model + 1:  # enough rows for the linear map to be determined
         before, after = got[:-1], got[1:]
         solution = torch.linalg.lstsq(before, after).solution
         residual = float((before @ solution - after).abs().max())
-        assert residual < 1e-5, f"In {desc}, PE[p + 1] is not a fixed linear function of PE[p] (least-squares residual {residual:.2g}). {PE_VALUES}"
+        assert residual < 1e-5, (
+            f"In {desc}, PE[p + 1] is not a fixed linear function of PE[p] (least-squares residual {residual:.2g}). {PE_VALUES}"
+        )
 
 
 # --------------------------------------------------------------------------- q3
@@ -329,7 +363,9 @@ def check_layer_norm(layer_norm: Callable, shape: tuple, *, seed: int, eps: floa
     d = shape[-1]
     scales = torch.exp(torch.randn(*shape[:-1], 1, generator=gen, dtype=torch.float64) * 2)
     x = (torch.randn(*shape, generator=gen, dtype=torch.float64) + 0.5) * scales
-    x.view(-1, d)[0] *= math.sqrt(eps) / max(float(x.view(-1, d)[0].std()), 1e-12)  # a row whose variance is near eps
+    x.view(-1, d)[0] *= math.sqrt(eps) / max(
+        float(x.view(-1, d)[0].std()), 1e-12
+    )  # a row whose variance is near eps
     weight = torch.randn(d, generator=gen, dtype=torch.float64)
     bias = torch.randn(d, generator=gen, dtype=torch.float64)
     reference = nn.LayerNorm(d, eps=eps).double()
@@ -339,21 +375,30 @@ def check_layer_norm(layer_norm: Callable, shape: tuple, *, seed: int, eps: floa
         expected = reference(x)
     desc = f"layer_norm(x of shape {tuple(shape)}, weight, bias, eps={eps:g})"
     with forbid(*LIBRARY_LAYER_NORM, reason=FROM_SCRATCH_LN):
-        got = call(layer_norm, x.clone(), weight.clone(), bias.clone(), eps=eps, desc=desc, hint=LN_AXIS)
+        got = call(
+            layer_norm, x.clone(), weight.clone(), bias.clone(), eps=eps, desc=desc, hint=LN_AXIS
+        )
     got = as_float64(got, desc)
     if _close(got, expected):
         return
     centred = x - x.mean(-1, keepdim=True)
     slips = {
-        LN_BIASED: centred / torch.sqrt(x.var(-1, unbiased=True, keepdim=True) + eps) * weight + bias,
+        LN_BIASED: centred / torch.sqrt(x.var(-1, unbiased=True, keepdim=True) + eps) * weight
+        + bias,
         LN_EPS: centred / (x.std(-1, unbiased=False, keepdim=True) + eps) * weight + bias,
     }
     if len(shape) > 1:
         other = x - x.mean(0, keepdim=True)
-        slips[LN_AXIS] = other / torch.sqrt(other.pow(2).mean(0, keepdim=True) + eps) * weight + bias
+        slips[LN_AXIS] = (
+            other / torch.sqrt(other.pow(2).mean(0, keepdim=True) + eps) * weight + bias
+        )
     hint = next((h for h, slip in slips.items() if _close(got, slip)), None)
     if hint is None:
-        hint = LN_AXIS if tuple(got.shape) != tuple(expected.shape) else f"{LN_BIASED} {LN_EPS} {LN_AFFINE}"
+        hint = (
+            LN_AXIS
+            if tuple(got.shape) != tuple(expected.shape)
+            else f"{LN_BIASED} {LN_EPS} {LN_AFFINE}"
+        )
     assert_close(got, expected, name=desc, rtol=RTOL, atol=ATOL, hint=hint)
 
 
@@ -382,7 +427,13 @@ def check_encoder_layer(
     kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
     desc = f"EncoderLayer({d_model}, {nhead}, {dim_feedforward}, norm_first={norm_first}, batch_first={batch_first})"
     layer = _build(EncoderLayer, (d_model, nhead, dim_feedforward), kwargs, desc, seed)
-    reference = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0.0, **{k: kwargs[k] for k in ("norm_first", "batch_first")}).double()
+    reference = nn.TransformerEncoderLayer(
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.0,
+        **{k: kwargs[k] for k in ("norm_first", "batch_first")},
+    ).double()
     _load(reference, layer.state_dict(), desc)
     gen = torch.Generator().manual_seed(seed + 2)
     x = _layout(torch.randn(batch, seq, d_model, generator=gen, dtype=torch.float64), batch_first)
@@ -393,7 +444,13 @@ def check_encoder_layer(
         masks["src_mask"] = _future_mask(seq)
     layer.eval()
     with torch.no_grad():
-        got = from_parts(layer, x.clone(), desc=f"{desc} on x of shape {tuple(x.shape)}", hint=BATCH_FIRST, **masks)
+        got = from_parts(
+            layer,
+            x.clone(),
+            desc=f"{desc} on x of shape {tuple(x.shape)}",
+            hint=BATCH_FIRST,
+            **masks,
+        )
         reference.train()
         with no_fastpath():
             expected = reference(x, **masks)
@@ -402,7 +459,14 @@ def check_encoder_layer(
         return
     hint = NORM_PLACEMENT
     if not masks:
-        flipped = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0.0, norm_first=norm_first, batch_first=not batch_first).double()
+        flipped = nn.TransformerEncoderLayer(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout=0.0,
+            norm_first=norm_first,
+            batch_first=not batch_first,
+        ).double()
         flipped.load_state_dict(layer.state_dict())
         with torch.no_grad(), no_fastpath():
             if _close(got, flipped.train()(x)):
@@ -414,21 +478,44 @@ def check_encoder_layer(
 def check_causal_mask(causal_mask: Callable, size: int) -> None:
     desc = f"causal_mask({size})"
     got = call(causal_mask, size, desc=desc, hint=CAUSAL)
-    assert isinstance(got, torch.Tensor), f"{desc} should return a tensor, got {type(got).__name__}. {CAUSAL}"
-    assert tuple(got.shape) == (size, size), f"{desc} should have shape {(size, size)}, got {tuple(got.shape)}. {CAUSAL}"
+    assert isinstance(got, torch.Tensor), (
+        f"{desc} should return a tensor, got {type(got).__name__}. {CAUSAL}"
+    )
+    assert tuple(got.shape) == (size, size), (
+        f"{desc} should have shape {(size, size)}, got {tuple(got.shape)}. {CAUSAL}"
+    )
     expected = _future_mask(size)
     blocked = got if got.dtype == torch.bool else torch.isinf(got) & (got < 0)
-    assert got.dtype == torch.bool or bool(((got == 0) | blocked).all()), f"{desc} should be a bool mask (True = not allowed). {CAUSAL}"
-    assert torch.equal(blocked.cpu(), expected), f"{desc} is\n{blocked.int()}\nbut should be True exactly where the key comes after the query:\n{expected.int()}\n{CAUSAL}"
+    assert got.dtype == torch.bool or bool(((got == 0) | blocked).all()), (
+        f"{desc} should be a bool mask (True = not allowed). {CAUSAL}"
+    )
+    assert torch.equal(blocked.cpu(), expected), (
+        f"{desc} is\n{blocked.int()}\nbut should be True exactly where the key comes after the query:\n{expected.int()}\n{CAUSAL}"
+    )
 
 
-def _decoder_case(DecoderLayer, d_model, nhead, dim_feedforward, batch, tgt_len, src_len, seed, norm_first, batch_first):
+def _decoder_case(
+    DecoderLayer,
+    d_model,
+    nhead,
+    dim_feedforward,
+    batch,
+    tgt_len,
+    src_len,
+    seed,
+    norm_first,
+    batch_first,
+):
     kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
     desc = f"DecoderLayer({d_model}, {nhead}, {dim_feedforward}, norm_first={norm_first}, batch_first={batch_first})"
     layer = _build(DecoderLayer, (d_model, nhead, dim_feedforward), kwargs, desc, seed)
     gen = torch.Generator().manual_seed(seed + 2)
-    tgt = _layout(torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first)
-    memory = _layout(torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first)
+    tgt = _layout(
+        torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    memory = _layout(
+        torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
     return layer, desc, tgt, memory, gen
 
 
@@ -446,8 +533,21 @@ def check_decoder_layer(
     batch_first: bool = False,
     padding: bool = False,
 ) -> None:
-    layer, desc, tgt, memory, gen = _decoder_case(DecoderLayer, d_model, nhead, dim_feedforward, batch, tgt_len, src_len, seed, norm_first, batch_first)
-    reference = nn.TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout=0.0, norm_first=norm_first, batch_first=batch_first).double()
+    layer, desc, tgt, memory, gen = _decoder_case(
+        DecoderLayer,
+        d_model,
+        nhead,
+        dim_feedforward,
+        batch,
+        tgt_len,
+        src_len,
+        seed,
+        norm_first,
+        batch_first,
+    )
+    reference = nn.TransformerDecoderLayer(
+        d_model, nhead, dim_feedforward, dropout=0.0, norm_first=norm_first, batch_first=batch_first
+    ).double()
     _load(reference, layer.state_dict(), desc)
     masks = {"tgt_mask": _future_mask(tgt_len)}
     if padding:
@@ -456,13 +556,27 @@ def check_decoder_layer(
     layer.eval()
     call_desc = f"{desc} on tgt {tuple(tgt.shape)} and memory {tuple(memory.shape)}"
     with torch.no_grad():
-        got = from_parts(layer, tgt.clone(), memory.clone(), desc=call_desc, hint=f"{CROSS_ATTENTION} {BATCH_FIRST}", **masks)
+        got = from_parts(
+            layer,
+            tgt.clone(),
+            memory.clone(),
+            desc=call_desc,
+            hint=f"{CROSS_ATTENTION} {BATCH_FIRST}",
+            **masks,
+        )
         with no_fastpath():
             expected = reference.train()(tgt, memory, **masks)
     got = as_float64(got, desc)
     if tuple(got.shape) != tuple(expected.shape):
         assert_close(got, expected, name=call_desc, hint=f"{CROSS_ATTENTION} {BATCH_FIRST}")
-    assert_close(got, expected, name=f"{call_desc} with masks {sorted(masks)}", rtol=RTOL, atol=ATOL, hint=f"{CROSS_ATTENTION} {NORM_PLACEMENT}")
+    assert_close(
+        got,
+        expected,
+        name=f"{call_desc} with masks {sorted(masks)}",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=f"{CROSS_ATTENTION} {NORM_PLACEMENT}",
+    )
 
 
 def check_decoder_causality(
@@ -477,17 +591,30 @@ def check_decoder_causality(
     batch_first: bool = False,
 ) -> None:
     """With the student's mask, d out[t] / d tgt[s] is exactly zero for every s > t."""
-    layer, desc, tgt, memory, _ = _decoder_case(DecoderLayer, d_model, nhead, 2 * d_model, 2, tgt_len, src_len, seed, False, batch_first)
+    layer, desc, tgt, memory, _ = _decoder_case(
+        DecoderLayer, d_model, nhead, 2 * d_model, 2, tgt_len, src_len, seed, False, batch_first
+    )
     mask = call(causal_mask, tgt_len, desc=f"causal_mask({tgt_len})", hint=CAUSAL)
     tgt.requires_grad_(True)
-    out = from_parts(layer, tgt, memory, tgt_mask=mask, desc=f"{desc} with tgt_mask=causal_mask({tgt_len})", hint=CAUSAL)
+    out = from_parts(
+        layer,
+        tgt,
+        memory,
+        tgt_mask=mask,
+        desc=f"{desc} with tgt_mask=causal_mask({tgt_len})",
+        hint=CAUSAL,
+    )
     out = out if batch_first else out.transpose(0, 1)  # (batch, T, d)
-    assert bool(torch.isfinite(out).all()), f"{desc} with your causal mask returned NaN or inf: a row of the mask hides every key. {CAUSAL}"
+    assert bool(torch.isfinite(out).all()), (
+        f"{desc} with your causal mask returned NaN or inf: a row of the mask hides every key. {CAUSAL}"
+    )
     for t in range(tgt_len - 1):
         (grad,) = torch.autograd.grad(out[:, t].sum(), tgt, retain_graph=True)
         grad = grad if batch_first else grad.transpose(0, 1)
         leak = float(grad[:, t + 1 :].abs().max())
-        assert leak == 0.0, f"With causal_mask({tgt_len}) the output at position {t} depends on later target positions (gradient {leak:.2g}). {CAUSAL}"
+        assert leak == 0.0, (
+            f"With causal_mask({tgt_len}) the output at position {t} depends on later target positions (gradient {leak:.2g}). {CAUSAL}"
+        )
 
 
 # --------------------------------------------------------------------------- q6
@@ -496,36 +623,69 @@ def check_decoder_causality(
 class ReferenceEncoderLayer(nn.TransformerEncoderLayer):
     """PyTorch's encoder layer with the assignment's constructor signature (dropout 0 by default)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first)
+    def __init__(
+        self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False
+    ):
+        super().__init__(
+            d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first
+        )
 
 
 class ReferenceDecoderLayer(nn.TransformerDecoderLayer):
     """PyTorch's decoder layer with the assignment's constructor signature (dropout 0 by default)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first)
+    def __init__(
+        self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False
+    ):
+        super().__init__(
+            d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first
+        )
 
 
 class ReferenceTransformer(nn.Transformer):
     """nn.Transformer with the assignment's signature and its encode/decode methods."""
 
-    def __init__(self, d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False):
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        num_encoder_layers,
+        num_decoder_layers,
+        dim_feedforward,
+        dropout=0.0,
+        norm_first=False,
+        batch_first=False,
+    ):
         super().__init__(d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
                          batch_first=batch_first, norm_first=norm_first)  # fmt: skip
-        self.encoder.enable_nested_tensor = self.encoder.use_nested_tensor = False  # padded outputs stay computed
+        self.encoder.enable_nested_tensor = self.encoder.use_nested_tensor = (
+            False  # padded outputs stay computed
+        )
 
     def encode(self, src, src_mask=None, src_key_padding_mask=None):
         return self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask)
 
-    def decode(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None):
+    def decode(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+    ):
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
                             memory_key_padding_mask=memory_key_padding_mask)  # fmt: skip
 
 
 def torch_names(state: dict) -> dict:
     """The assignment's Transformer keys to nn.Transformer's (encoder_layers.0. -> encoder.layers.0.)."""
-    renames = (("encoder_layers.", "encoder.layers."), ("decoder_layers.", "decoder.layers."), ("encoder_norm.", "encoder.norm."), ("decoder_norm.", "decoder.norm."))
+    renames = (
+        ("encoder_layers.", "encoder.layers."),
+        ("decoder_layers.", "decoder.layers."),
+        ("encoder_norm.", "encoder.norm."),
+        ("decoder_norm.", "decoder.norm."),
+    )
     out = {}
     for key, value in state.items():
         for old, new in renames:
@@ -561,13 +721,27 @@ def check_transformer(
     kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
     args = (d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward)
     desc = f"Transformer{args[:2] + args[2:]} (norm_first={norm_first}, batch_first={batch_first})"
-    with substitute(_globals_of(Transformer), EncoderLayer=ReferenceEncoderLayer, DecoderLayer=ReferenceDecoderLayer):
+    with substitute(
+        _globals_of(Transformer),
+        EncoderLayer=ReferenceEncoderLayer,
+        DecoderLayer=ReferenceDecoderLayer,
+    ):
         model = _build(Transformer, args, kwargs, desc, seed)
-    reference = nn.Transformer(*args, dropout=0.0, norm_first=norm_first, batch_first=batch_first).double()
-    _load(reference, torch_names(model.state_dict()), f"{desc} (named encoder_layers, decoder_layers, encoder_norm, decoder_norm)")
+    reference = nn.Transformer(
+        *args, dropout=0.0, norm_first=norm_first, batch_first=batch_first
+    ).double()
+    _load(
+        reference,
+        torch_names(model.state_dict()),
+        f"{desc} (named encoder_layers, decoder_layers, encoder_norm, decoder_norm)",
+    )
     gen = torch.Generator().manual_seed(seed + 2)
-    src = _layout(torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first)
-    tgt = _layout(torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first)
+    src = _layout(
+        torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    tgt = _layout(
+        torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
     masks = {"tgt_mask": _future_mask(tgt_len)}
     if padding:
         masks["src_key_padding_mask"] = _padding(batch, src_len, gen)
@@ -578,12 +752,28 @@ def check_transformer(
     enc_masks = {k: v for k, v in masks.items() if k == "src_key_padding_mask"}
     with torch.no_grad(), no_fastpath():
         got = from_parts(model, src.clone(), tgt.clone(), desc=call_desc, hint=STACKS, **masks)
-        memory = from_parts(model.encode, src.clone(), desc=f"{desc}.encode", hint=STACKS, **enc_masks)
+        memory = from_parts(
+            model.encode, src.clone(), desc=f"{desc}.encode", hint=STACKS, **enc_masks
+        )
         reference.train()
         expected = reference(src, tgt, **masks)
         expected_memory = reference.encoder(src, **enc_masks)
-    assert_close(as_float64(memory, "encode"), expected_memory, name=f"{desc}.encode(src)", rtol=RTOL, atol=ATOL, hint=STACKS)
-    assert_close(as_float64(got, desc), expected, name=f"{call_desc} with masks {sorted(masks)}", rtol=RTOL, atol=ATOL, hint=STACKS)
+    assert_close(
+        as_float64(memory, "encode"),
+        expected_memory,
+        name=f"{desc}.encode(src)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=STACKS,
+    )
+    assert_close(
+        as_float64(got, desc),
+        expected,
+        name=f"{call_desc} with masks {sorted(masks)}",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=STACKS,
+    )
 
 
 # --------------------------------------------------------------------------- q7
@@ -603,7 +793,9 @@ def _table(n: int, d: int, gen: torch.Generator) -> Callable:
     return positions
 
 
-def translator_case(vocab_src: int, vocab_tgt: int, batch: int, src_len: int, tgt_len: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def translator_case(
+    vocab_src: int, vocab_tgt: int, batch: int, src_len: int, tgt_len: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random id batches, padded at the end of some rows; tgt starts with <bos>."""
     gen = torch.Generator().manual_seed(seed)
     src = torch.randint(3, vocab_src, (batch, src_len), generator=gen)
@@ -614,21 +806,53 @@ def translator_case(vocab_src: int, vocab_tgt: int, batch: int, src_len: int, tg
     return src, tgt
 
 
-def build_translator(Translator, Transformer, causal_mask, positional_encoding, *, seed, d_model=8, nhead=2, num_layers=1, vocab_src=9, vocab_tgt=7):
+def build_translator(
+    Translator,
+    Transformer,
+    causal_mask,
+    positional_encoding,
+    *,
+    seed,
+    d_model=8,
+    nhead=2,
+    num_layers=1,
+    vocab_src=9,
+    vocab_tgt=7,
+):
     """The student's Translator with PyTorch's Transformer, PyTorch's causal mask and a random position table in place of theirs."""
     gen = torch.Generator().manual_seed(seed)
     positions = _table(32, d_model, gen)
-    names = {"Transformer": ReferenceTransformer, "causal_mask": reference_mask, "positional_encoding": positions}
+    names = {
+        "Transformer": ReferenceTransformer,
+        "causal_mask": reference_mask,
+        "positional_encoding": positions,
+    }
     desc = f"Translator({vocab_src}, {vocab_tgt}, d_model={d_model}, nhead={nhead}, num_layers={num_layers}, dim_feedforward={2 * d_model})"
     torch.manual_seed(seed)
     with substitute(_globals_of(Translator), **names):
-        model = _call(Translator, vocab_src, vocab_tgt, d_model, nhead, num_layers, 2 * d_model, desc=desc, hint=TRANSLATOR)
-    assert isinstance(model, nn.Module), f"{desc} should be an nn.Module, got {type(model).__name__}."
+        model = _call(
+            Translator,
+            vocab_src,
+            vocab_tgt,
+            d_model,
+            nhead,
+            num_layers,
+            2 * d_model,
+            desc=desc,
+            hint=TRANSLATOR,
+        )
+    assert isinstance(model, nn.Module), (
+        f"{desc} should be an nn.Module, got {type(model).__name__}."
+    )
     for name in ("src_embed", "tgt_embed", "transformer", "generator", "pe"):
         assert hasattr(model, name), f"{desc} has no attribute `{name}`. {TRANSLATOR}"
-    pe = getattr(model, "pe")
-    assert isinstance(pe, torch.Tensor) and "pe" in dict(model.named_buffers()), f"{desc}: `pe` should be a buffer (self.register_buffer('pe', positional_encoding(max_len, d_model))). {TRANSLATOR}"
-    assert torch.equal(pe.float(), positions(32, d_model)), f"{desc}: `pe` should hold positional_encoding(max_len, d_model) with max_len=32. {TRANSLATOR}"
+    pe = model.pe
+    assert isinstance(pe, torch.Tensor) and "pe" in dict(model.named_buffers()), (
+        f"{desc}: `pe` should be a buffer (self.register_buffer('pe', positional_encoding(max_len, d_model))). {TRANSLATOR}"
+    )
+    assert torch.equal(pe.float(), positions(32, d_model)), (
+        f"{desc}: `pe` should hold positional_encoding(max_len, d_model) with max_len=32. {TRANSLATOR}"
+    )
     model = model.double()
     _randomise(model, seed + 1)
     model.eval()
@@ -648,25 +872,65 @@ def check_translator_properties(
     oracle: Callable | None = None,
 ) -> None:
     """Shape, no dependence on later target tokens (causal) or on padding, and (with an oracle) the values."""
-    model, desc = build_translator(Translator, Transformer, causal_mask, positional_encoding, seed=seed, d_model=d_model, nhead=nhead, num_layers=num_layers)
+    model, desc = build_translator(
+        Translator,
+        Transformer,
+        causal_mask,
+        positional_encoding,
+        seed=seed,
+        d_model=d_model,
+        nhead=nhead,
+        num_layers=num_layers,
+    )
     src, tgt = translator_case(9, 7, batch=3, src_len=5, tgt_len=6, seed=seed + 2)
     run = f"{desc}(src {tuple(src.shape)}, tgt_in {tuple(tgt.shape)})"
-    with torch.no_grad(), no_fastpath(), substitute(_globals_of(Translator), causal_mask=reference_mask):
+    with (
+        torch.no_grad(),
+        no_fastpath(),
+        substitute(_globals_of(Translator), causal_mask=reference_mask),
+    ):
         logits = as_float64(plain(model, src, tgt, desc=run, hint=TRANSLATOR), run)
-        assert tuple(logits.shape) == (3, 6, 7), f"{run} should return logits of shape (3, 6, 7), got {tuple(logits.shape)}. {TRANSLATOR}"
+        assert tuple(logits.shape) == (3, 6, 7), (
+            f"{run} should return logits of shape (3, 6, 7), got {tuple(logits.shape)}. {TRANSLATOR}"
+        )
         changed = tgt.clone()
         changed[:, 3:] = torch.where(changed[:, 3:] > 0, 3 + (changed[:, 3:] - 2) % 4, 0)
         later = as_float64(plain(model, src, changed, desc=run, hint=TRANSLATOR), run)
-        assert _close(later[:, :3], logits[:, :3]), f"{run}: changing the target tokens at positions 3 and later changed the logits at positions 0-2. {LEAK}"
+        assert _close(later[:, :3], logits[:, :3]), (
+            f"{run}: changing the target tokens at positions 3 and later changed the logits at positions 0-2. {LEAK}"
+        )
         padded_src = torch.cat([src, torch.zeros(3, 2, dtype=src.dtype)], dim=1)
         padded_tgt = torch.cat([tgt, torch.zeros(3, 2, dtype=tgt.dtype)], dim=1)
-        more = as_float64(plain(model, padded_src, padded_tgt, desc=run + " with two more padding columns", hint=TRANSLATOR), run)
+        more = as_float64(
+            plain(
+                model,
+                padded_src,
+                padded_tgt,
+                desc=run + " with two more padding columns",
+                hint=TRANSLATOR,
+            ),
+            run,
+        )
         real = (tgt != 0)[..., None].expand_as(logits)
-        assert _close(more[:, :6][real], logits[real]), f"{run}: adding padding (id 0) at the end of src and tgt_in changed the logits of the real tokens. {PADDING_MASK}"
+        assert _close(more[:, :6][real], logits[real]), (
+            f"{run}: adding padding (id 0) at the end of src and tgt_in changed the logits of the real tokens. {PADDING_MASK}"
+        )
         if oracle is not None:
             for causal in (True, False):
-                got = as_float64(plain(model, src, tgt, causal, desc=f"{run} with causal={causal}", hint=TRANSLATOR), run)
-                assert_close(got, oracle(model, src, tgt, causal), name=f"{run} with causal={causal}", rtol=RTOL, atol=ATOL, hint=TRANSLATOR)
+                got = as_float64(
+                    plain(
+                        model, src, tgt, causal, desc=f"{run} with causal={causal}", hint=TRANSLATOR
+                    ),
+                    run,
+                )
+                assert_close(
+                    got,
+                    oracle(model, src, tgt, causal),
+                    name=f"{run} with causal={causal}",
+                    rtol=RTOL,
+                    atol=ATOL,
+                    hint=TRANSLATOR,
+                )
 
 
 class ProbeModel(nn.Module):
@@ -684,11 +948,15 @@ class ProbeModel(nn.Module):
         return self.table[tgt_in] + self.position[: tgt_in.shape[1]]
 
 
-def _teacher_forced(model: ProbeModel, tgt: torch.Tensor, *, shift: bool = True, ignore: bool = True) -> float:
+def _teacher_forced(
+    model: ProbeModel, tgt: torch.Tensor, *, shift: bool = True, ignore: bool = True
+) -> float:
     """The loss by hand, token by token (slow, plain loops)."""
     with torch.no_grad():
         inputs, targets = (tgt[:, :-1], tgt[:, 1:]) if shift else (tgt, tgt)
-        log_probs = torch.log_softmax(model.table[inputs] + model.position[: inputs.shape[1]], dim=-1)
+        log_probs = torch.log_softmax(
+            model.table[inputs] + model.position[: inputs.shape[1]], dim=-1
+        )
         total, count = 0.0, 0
         for row in range(targets.shape[0]):
             for t in range(targets.shape[1]):
@@ -700,7 +968,9 @@ def _teacher_forced(model: ProbeModel, tgt: torch.Tensor, *, shift: bool = True,
     return total / count
 
 
-def check_translation_loss(translation_loss: Callable, *, batch: int, length: int, vocab: int, seed: int) -> None:
+def check_translation_loss(
+    translation_loss: Callable, *, batch: int, length: int, vocab: int, seed: int
+) -> None:
     src, tgt = translator_case(vocab, vocab, batch, length, length + 2, seed)
     tgt[0, -1] = 2
     model = ProbeModel(vocab, seed)
@@ -708,10 +978,16 @@ def check_translation_loss(translation_loss: Callable, *, batch: int, length: in
         desc = f"translation_loss(model, src {tuple(src.shape)}, tgt {tuple(tgt.shape)}, causal={causal})"
         model.calls.clear()
         loss = _call(translation_loss, model, src, tgt, causal, desc=desc, hint=SHIFT)
-        assert isinstance(loss, torch.Tensor) and loss.dim() == 0, f"{desc} should return a scalar tensor, got {loss!r:.60}. {SHIFT}"
-        assert loss.requires_grad, f"{desc} should be differentiable (do not detach it or call .item()): training calls loss.backward(). {SHIFT}"
+        assert isinstance(loss, torch.Tensor) and loss.dim() == 0, (
+            f"{desc} should return a scalar tensor, got {loss!r:.60}. {SHIFT}"
+        )
+        assert loss.requires_grad, (
+            f"{desc} should be differentiable (do not detach it or call .item()): training calls loss.backward(). {SHIFT}"
+        )
         assert model.calls, f"{desc} never called the model. {SHIFT}"
-        assert all(c == causal for _, c in model.calls), f"{desc} called the model with causal={model.calls[0][1]}. {CAUSAL_ARG}"
+        assert all(c == causal for _, c in model.calls), (
+            f"{desc} called the model with causal={model.calls[0][1]}. {CAUSAL_ARG}"
+        )
         expected = _teacher_forced(model, tgt)
         got = loss.detach().item()
         if abs(got - expected) <= 1e-9 * max(1.0, abs(expected)):
@@ -722,7 +998,9 @@ def check_translation_loss(translation_loss: Callable, *, batch: int, length: in
             hint = IGNORE_PAD
         else:
             hint = f"{SHIFT} {IGNORE_PAD}"
-        raise AssertionError(f"{desc} is {got:.6f}; the mean cross-entropy of the outputs for tgt[:, :-1] against tgt[:, 1:] over the non-padding tokens is {expected:.6f}. {hint}")
+        raise AssertionError(
+            f"{desc} is {got:.6f}; the mean cross-entropy of the outputs for tgt[:, :-1] against tgt[:, 1:] over the non-padding tokens is {expected:.6f}. {hint}"
+        )
 
 
 class ScriptedModel(nn.Module):
@@ -752,11 +1030,15 @@ class ScriptedModel(nn.Module):
         return logits + 0 * self.weight
 
 
-def check_greedy_decode(greedy_decode: Callable, *, batch: int, vocab: int, max_len: int, seed: int) -> None:
+def check_greedy_decode(
+    greedy_decode: Callable, *, batch: int, vocab: int, max_len: int, seed: int
+) -> None:
     """Two scripted cases: every row ends before max_len (decoding must stop early), and one row is cut at max_len."""
     gen = np.random.default_rng(seed)
     for cut in (False, True):
-        lengths = gen.integers(0, max_len - 1, size=batch)  # tokens before <eos>; all end within max_len
+        lengths = gen.integers(
+            0, max_len - 1, size=batch
+        )  # tokens before <eos>; all end within max_len
         if cut:
             lengths[-1] = max_len + 2  # this row never says <eos> within max_len
         scripts = [[int(t) for t in gen.integers(3, vocab - 1, size=n)] + [2] for n in lengths]
@@ -764,13 +1046,19 @@ def check_greedy_decode(greedy_decode: Callable, *, batch: int, vocab: int, max_
         model = ScriptedModel(scripts, vocab)
         desc = f"greedy_decode(model, src of shape {tuple(src.shape)}, max_len={max_len})"
         ys = _call(greedy_decode, model, src, max_len=max_len, desc=desc, hint=GREEDY_FEED)
-        assert isinstance(ys, torch.Tensor) and ys.dim() == 2 and ys.shape[0] == batch, f"{desc} should return ids of shape (batch, L), got {getattr(ys, 'shape', type(ys).__name__)}. {GREEDY_FEED}"
-        assert not ys.is_floating_point(), f"{desc} should return integer ids (int64), got {ys.dtype}. {GREEDY_FEED}"
+        assert isinstance(ys, torch.Tensor) and ys.dim() == 2 and ys.shape[0] == batch, (
+            f"{desc} should return ids of shape (batch, L), got {getattr(ys, 'shape', type(ys).__name__)}. {GREEDY_FEED}"
+        )
+        assert not ys.is_floating_point(), (
+            f"{desc} should return integer ids (int64), got {ys.dtype}. {GREEDY_FEED}"
+        )
         expected_len = 1 + min(max_len, max(len(s) for s in scripts))
         for row, script in enumerate(scripts):
             want = [1] + script[:max_len]
             got = ys[row, : len(want)].tolist()
-            assert got == want, f"{desc}: row {row} should read {want} (its scripted greedy output), got {ys[row].tolist()}. {GREEDY_FEED}"
+            assert got == want, (
+                f"{desc}: row {row} should read {want} (its scripted greedy output), got {ys[row].tolist()}. {GREEDY_FEED}"
+            )
         assert ys.shape[1] == expected_len, (
             f"{desc} returned {ys.shape[1]} positions; every row had produced <eos> (or max_len tokens) after {expected_len}. {GREEDY_STOP}"
         )
@@ -788,20 +1076,71 @@ def judged(value: Any, parts_ok: bool) -> bool:
 
 def check_fraction(value: Any, name: str) -> None:
     check_implemented(value, name)
-    assert isinstance(value, (float, np.floating)) and 0.0 <= float(value) <= 1.0, f"{name} should be a float in [0, 1], got {value!r:.60}. {fraction_hint()}"
+    assert isinstance(value, (float, np.floating)) and 0.0 <= float(value) <= 1.0, (
+        f"{name} should be a float in [0, 1], got {value!r:.60}. {fraction_hint()}"
+    )
 
 
-def parts_pass(EncoderLayer, DecoderLayer, causal_mask, Transformer, Translator, translation_loss, greedy_decode, positional_encoding) -> bool:
+def parts_pass(
+    EncoderLayer,
+    DecoderLayer,
+    causal_mask,
+    Transformer,
+    Translator,
+    translation_loss,
+    greedy_decode,
+    positional_encoding,
+) -> bool:
     """Whether the functions the trained translators were built from pass their public checks."""
     checks = {
         "q2": lambda: check_positional_encoding(positional_encoding, 10, 8),
-        "q4": lambda: check_encoder_layer(EncoderLayer, d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, batch_first=True, padding=True, seed=90),
-        "q5": lambda: (check_causal_mask(causal_mask, 4),
-                       check_decoder_layer(DecoderLayer, d_model=8, nhead=4, dim_feedforward=12, batch=2, tgt_len=5, src_len=3, batch_first=True, padding=True, seed=91)),  # fmt: skip
-        "q6": lambda: check_transformer(Transformer, d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16, batch=2, src_len=4, tgt_len=6, batch_first=True, padding=True, seed=92),
-        "q7": lambda: (check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=93),
-                       check_translation_loss(translation_loss, batch=4, length=5, vocab=7, seed=94),
-                       check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=95)),  # fmt: skip
+        "q4": lambda: check_encoder_layer(
+            EncoderLayer,
+            d_model=8,
+            nhead=2,
+            dim_feedforward=16,
+            batch=3,
+            seq=5,
+            batch_first=True,
+            padding=True,
+            seed=90,
+        ),
+        "q5": lambda: (
+            check_causal_mask(causal_mask, 4),
+            check_decoder_layer(
+                DecoderLayer,
+                d_model=8,
+                nhead=4,
+                dim_feedforward=12,
+                batch=2,
+                tgt_len=5,
+                src_len=3,
+                batch_first=True,
+                padding=True,
+                seed=91,
+            ),
+        ),  # fmt: skip
+        "q6": lambda: check_transformer(
+            Transformer,
+            d_model=8,
+            nhead=2,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            dim_feedforward=16,
+            batch=2,
+            src_len=4,
+            tgt_len=6,
+            batch_first=True,
+            padding=True,
+            seed=92,
+        ),
+        "q7": lambda: (
+            check_translator_properties(
+                Translator, Transformer, causal_mask, positional_encoding, seed=93
+            ),
+            check_translation_loss(translation_loss, batch=4, length=5, vocab=7, seed=94),
+            check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=95),
+        ),  # fmt: skip
     }
     return first_failure(checks) is None
 

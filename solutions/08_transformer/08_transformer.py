@@ -884,7 +884,7 @@ def exact_match(model, src, tgt):
     """Fraction of rows whose greedy translation equals the target's tokens."""
     # BEGIN SOLUTION
     predicted = greedy_decode(model, src)
-    return sum(en_vocab.decode(p) == en_vocab.decode(t) for p, t in zip(predicted, tgt)) / len(src)
+    return sum(en_vocab.decode(p) == en_vocab.decode(t) for p, t in zip(predicted, tgt, strict=True)) / len(src)
     # END SOLUTION
 
 
@@ -943,7 +943,7 @@ plt.ylabel("training loss")
 plt.title("teacher-forced cross-entropy")
 plt.show()
 predicted_test = greedy_decode(translator, src_test)
-for n, p in zip(test_numbers, predicted_test):
+for n, p in zip(test_numbers, predicted_test, strict=True):
     if en_vocab.decode(p) != english(n).replace("-", " ").split():
         print(f"{n:>3} {french(n)!r}: {' '.join(en_vocab.decode(p))!r} instead of {english(n)!r}")
 
