@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -251,9 +252,16 @@ def _load(reference: nn.Module, state: dict, desc: str) -> None:
 # --------------------------------------------------------------------------- q1
 
 
+def _torch_transformer(*args: Any, **kwargs: Any) -> nn.Module:
+    """nn.Transformer, without its warning that nested tensors need batch_first (not used here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+        return nn.Transformer(*args, **kwargs)
+
+
 def _meta_transformer(**kwargs: Any) -> nn.Module:
     with torch.device("meta"):
-        return nn.Transformer(**kwargs)
+        return _torch_transformer(**kwargs)
 
 
 def check_param_count(transformer_param_count: Callable, **kwargs: Any) -> None:
@@ -656,11 +664,12 @@ class ReferenceTransformer(nn.Transformer):
         norm_first=False,
         batch_first=False,
     ):
-        super().__init__(d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
-                         batch_first=batch_first, norm_first=norm_first)  # fmt: skip
-        self.encoder.enable_nested_tensor = self.encoder.use_nested_tensor = (
-            False  # padded outputs stay computed
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+            super().__init__(d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
+                             batch_first=batch_first, norm_first=norm_first)  # fmt: skip
+        # Padded positions stay computed (no nested tensors), as in the student's model.
+        self.encoder.enable_nested_tensor = self.encoder.use_nested_tensor = False
 
     def encode(self, src, src_mask=None, src_key_padding_mask=None):
         return self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask)
@@ -727,7 +736,7 @@ def check_transformer(
         DecoderLayer=ReferenceDecoderLayer,
     ):
         model = _build(Transformer, args, kwargs, desc, seed)
-    reference = nn.Transformer(
+    reference = _torch_transformer(
         *args, dropout=0.0, norm_first=norm_first, batch_first=batch_first
     ).double()
     _load(

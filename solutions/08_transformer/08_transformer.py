@@ -261,6 +261,20 @@ def test_positional_encoding_hidden(positional_encoding):
 # %% [raw]
 # # END QUESTION
 
+# %% [markdown]
+# Why the encoding is needed: PyTorch's own attention, without positions, on a sequence and on
+# the same sequence in another order. The outputs come out in the new order, otherwise unchanged.
+
+# %%
+torch.manual_seed(rng_seed)
+attention = nn.MultiheadAttention(8, 2, batch_first=True)
+x_order = torch.randn(1, 5, 8)
+shuffle = torch.tensor([3, 0, 4, 1, 2])
+with torch.no_grad():
+    out_order = attention(x_order, x_order, x_order)[0]
+    out_shuffled = attention(x_order[:, shuffle], x_order[:, shuffle], x_order[:, shuffle])[0]
+print(f"largest difference between the shuffled outputs and the outputs shuffled: {(out_shuffled - out_order[:, shuffle]).abs().max().item():.1e}")
+
 # %% tags=["otter_ignore"]
 pe_demo = positional_encoding(64, 32)
 plt.figure(figsize=(8, 3))

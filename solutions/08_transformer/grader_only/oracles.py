@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
@@ -27,7 +28,10 @@ def translator_logits(model, src, tgt_in, causal=True):
     n_dec = sum(1 for k in state if k.startswith("decoder.layers.") and k.endswith("linear1.weight"))
     ff = state["encoder.layers.0.linear1.weight"].shape[0]
     nhead = (inner.encoder.layers[0] if hasattr(inner, "encoder") else inner.encoder_layers[0]).self_attn.num_heads
-    reference = nn.Transformer(d, nhead, n_enc, n_dec, ff, dropout=0.0, batch_first=True).double()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+        reference = nn.Transformer(d, nhead, n_enc, n_dec, ff, dropout=0.0, batch_first=True).double()
+    reference.encoder.enable_nested_tensor = reference.encoder.use_nested_tensor = False
     reference.load_state_dict(state)
     reference.train()
     scale = math.sqrt(d)
