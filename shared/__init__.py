@@ -15,6 +15,7 @@ Submodules (import the ones you need; only the first three are loaded by ``impor
   splits (and a held-out one only the autograder loads).
 - ``shared.sequences`` -- seeded sequence data (oscillators, memory tasks), padding, sequence plots.
 - ``shared.seq2seq``   -- seeded toy sequence-to-sequence tasks with known alignments, plots.
+- ``shared.french_numbers`` -- French and English words for 0-999, their tokens and fixed splits.
 - ``shared.tokens``    -- word-level :class:`Vocab` (``<pad>``, ``<bos>``, ``<eos>`` first) and
   padded batches of token ids.
 - ``shared.training``  -- seeded loaders (labelled or not), a progress bar that can be switched

@@ -1,0 +1,1178 @@
+"""Test logic of assignment 08 (the Transformer), shared by public and hidden tests.
+
+Every layer and the whole model are compared with PyTorch's own module holding the student's
+weights (``nn.LayerNorm``, ``nn.TransformerEncoderLayer``, ``nn.TransformerDecoderLayer``,
+``nn.Transformer``), in float64 with dropout 0, while those modules are forbidden to the
+student's code. PyTorch's "fast path" for Transformer layers in eval mode computes with other
+kernels; the tests switch it off (``torch.backends.mha.set_fastpath_enabled(False)``) and run
+the reference in training mode with dropout 0, so both sides compute the same float64
+operations and agree to ~1e-14: the tolerance 1e-8 leaves room for any order of summation and
+still sees every slip (they change values by more than 1e-3).
+
+The translator's loss and greedy decoder are scored with small scripted models whose correct
+answers are known (:class:`ProbeModel`, :class:`ScriptedModel`), never with a reference
+implementation: the reference decoder and the translator's oracle live in the assignment's
+``grader_only/`` folder, as do the held-out numbers (``grader_support.french_heldout``).
+"""
+
+# ruff: noqa: E501 - failure messages and hints are prose, kept one sentence a line
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from shared.checks import assert_close, check_implemented
+from shared.forbid import forbid
+from shared.testing import call, first_failure, substitute, tagged
+
+RTOL, ATOL = 1e-8, 1e-8
+# The encoding is float32: an angle p * w computed in float32 is off by up to ~p * 6e-8, so
+# positions up to ~1,000 agree with the float64 formula to 1e-4; a slip changes entries by ~1.
+PE_ATOL = 1e-4
+
+LIBRARY_TRANSFORMER = (
+    "torch.nn.Transformer",
+    "torch.nn.TransformerEncoder",
+    "torch.nn.TransformerEncoderLayer",
+    "torch.nn.TransformerDecoder",
+    "torch.nn.TransformerDecoderLayer",
+)
+LIBRARY_LAYER_NORM = (
+    "torch.nn.LayerNorm",
+    "torch.nn.functional.layer_norm",
+    "torch.layer_norm",
+    "torch.native_layer_norm",
+)
+FROM_PARTS = "Build it from nn.MultiheadAttention, nn.Linear and nn.LayerNorm."
+FROM_SCRATCH_LN = "Compute the mean and variance yourself (torch.mean, torch.sqrt, ...)."
+
+PARAM_COUNT = tagged(
+    "tf.param_count",
+    "Hint: attention 4d^2 + 4d (heads split d, they do not multiply it), feed-forward 2df + f + d, each LayerNorm 2d; an encoder layer has 1 attention, 1 feed-forward, 2 norms, a decoder layer 2 attentions, 1 feed-forward, 3 norms, and each stack ends with one more norm.",
+)
+LECTURE_COUNTS = tagged(
+    "tf.lecture_counts",
+    "Hint: count the parameters of lecture_model, lecture_model.encoder and lecture_model.decoder with count_parameters.",
+)
+LECTURE_SHAPE = tagged(
+    "tf.lecture_shape",
+    "Hint: nn.Transformer returns one d_model vector per target position, in the input's layout (batch_first=False: (seq, batch, features)).",
+)
+PE_FORMULA = "PE[p, 2i] = sin(p / 10000^(2i/d)) and PE[p, 2i+1] = cos(p / 10000^(2i/d))"
+PE_SIN_COS = tagged(
+    "tf.pe_sin_cos",
+    f"Hint: sin goes to the even features (0, 2, 4, ...), cos to the odd ones: {PE_FORMULA}.",
+)
+PE_EXPONENT = tagged(
+    "tf.pe_exponent",
+    f"Hint: the exponent is 2i/d, where 2i is the even feature index itself (0, 2, 4, ...), not the pair number i: {PE_FORMULA}.",
+)
+PE_VALUES = tagged("tf.pe_values", f"Hint: {PE_FORMULA}, for positions p = 0, 1, ...")
+LN_BIASED = tagged(
+    "tf.ln_biased",
+    "Hint: layer norm uses the biased variance, the mean of (x - mean)^2 (divide by d, not d - 1).",
+)
+LN_AXIS = tagged(
+    "tf.ln_axis",
+    "Hint: normalise each vector over its last dimension (the d features: dim=-1, keepdim=True), not over the batch or the positions.",
+)
+LN_EPS = tagged(
+    "tf.ln_eps",
+    "Hint: eps goes inside the square root: (x - mean) / sqrt(var + eps).",
+)
+LN_AFFINE = tagged("tf.ln_affine", "Hint: scale by weight, then add bias, after normalising.")
+NAMES = tagged(
+    "tf.names",
+    "Hint: use exactly PyTorch's submodule names (self_attn, multihead_attn, linear1, linear2, norm1, norm2, norm3) and no other parameters, so weights copy to and from PyTorch's layers.",
+)
+BATCH_FIRST = tagged(
+    "tf.batch_first",
+    "Hint: with batch_first=True inputs are (batch, seq, d_model), otherwise (seq, batch, d_model): pass batch_first to nn.MultiheadAttention and keep the layout.",
+)
+NORM_PLACEMENT = tagged(
+    "tf.norm_placement",
+    "Hint: post-norm is x = norm(x + sublayer(x)), pre-norm (norm_first=True) is x = x + sublayer(norm(x)): the residual goes around the sublayer, never around the norm.",
+)
+CROSS_ATTENTION = tagged(
+    "tf.cross_attention",
+    "Hint: in cross-attention the queries come from the decoder and the keys and values from the memory: multihead_attn(x, memory, memory, ...), after the masked self-attention and before the feed-forward block.",
+)
+CAUSAL = tagged(
+    "tf.causal_mask",
+    "Hint: the causal mask is True strictly above the diagonal (key s > query t); the diagonal stays False, a position may attend to itself (torch.triu(..., diagonal=1)).",
+)
+STACKS = tagged(
+    "tf.stacks",
+    "Hint: the encoder layers run one after the other, then encoder_norm gives the memory; every decoder layer reads that same memory, then decoder_norm; pass every mask to every layer.",
+)
+TRANSLATOR = tagged(
+    "tf.translator",
+    "Hint: embeddings times sqrt(d_model) on both sides plus pe[:length], padding masks src == 0 (encoder and memory) and tgt_in == 0, the causal mask when causal, then the generator; the Transformer is built with batch_first=True.",
+)
+LEAK = tagged(
+    "tf.future_leak",
+    "Hint: with causal=True the output at position t must not depend on target tokens after t: pass the causal mask as tgt_mask.",
+)
+PADDING_MASK = tagged(
+    "tf.padding_mask",
+    "Hint: pass src == 0 as src_key_padding_mask and memory_key_padding_mask, and tgt_in == 0 as tgt_key_padding_mask, so padding changes nothing.",
+)
+SHIFT = tagged(
+    "tf.shift",
+    "Hint: teacher forcing feeds tgt[:, :-1] (starting with <bos>) and scores the outputs against tgt[:, 1:]: output t predicts token t + 1, never the token it was given.",
+)
+IGNORE_PAD = tagged(
+    "tf.ignore_pad",
+    "Hint: padding must not count in the loss: F.cross_entropy(..., ignore_index=0) averages over the real tokens only.",
+)
+CAUSAL_ARG = tagged(
+    "tf.causal_arg", "Hint: pass `causal` on to the model: model(src, tgt[:, :-1], causal)."
+)
+GREEDY_STOP = tagged(
+    "tf.greedy_stop",
+    "Hint: stop as soon as every row has produced <eos> (keep a `done` flag per row), or after max_len appended tokens.",
+)
+GREEDY_FEED = tagged(
+    "tf.greedy_feed",
+    "Hint: start every row with <bos> (1), then repeatedly append the argmax of model(src, ys)[:, -1] to ys and feed the longer ys back.",
+)
+
+
+def fraction_hint() -> str:
+    return "Hint: a fraction of the numbers, a float in [0, 1]."
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def no_fastpath() -> Iterator[None]:
+    """PyTorch's eval-mode fast path for attention and Transformer layers off, restored after."""
+    before = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(before)
+
+
+def _call(fn: Callable, *args: Any, desc: str, hint: str, **kwargs: Any) -> Any:
+    """:func:`call`, also for PyTorch's own shape checks, which raise AssertionError (call passes
+    those through untouched, as they usually are a test's own verdict)."""
+    try:
+        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+    except AssertionError as err:
+        text = str(err)
+        if "[hint: " in text:
+            raise
+        first = (text.strip().splitlines() or [""])[0].rstrip(".")
+        raise AssertionError(f"{desc} raised AssertionError: {first}. {hint}".rstrip()) from None
+
+
+def plain(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
+    """:func:`call` with the fast path off (the translator may use PyTorch's modules)."""
+    with no_fastpath():
+        return _call(fn, *args, desc=desc, hint=hint, **kwargs)
+
+
+def from_parts(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
+    """:func:`call` with PyTorch's Transformer modules forbidden and the fast path off."""
+    with no_fastpath(), forbid(*LIBRARY_TRANSFORMER, reason=FROM_PARTS):
+        return _call(fn, *args, desc=desc, hint=hint, **kwargs)
+
+
+def as_float64(value: Any, name: str, hint: str = "") -> torch.Tensor:
+    check_implemented(value, name)
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().double()
+    try:
+        return torch.as_tensor(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"`{name}` should be a tensor of numbers, got {type(value).__name__}. {hint}".rstrip()
+        ) from None
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, atol: float = ATOL) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=RTOL, atol=atol))
+
+
+def _randomise(module: nn.Module, seed: int) -> None:
+    """Every parameter drawn afresh (LayerNorm scales and shifts too), in float64."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.4)
+
+
+def _padding(batch: int, length: int, gen: torch.Generator) -> torch.Tensor:
+    """A bool (batch, length) key padding mask, True at the end of each row; row 0 has none."""
+    lengths = torch.randint(1, length + 1, (batch,), generator=gen)
+    lengths[0] = length
+    return torch.arange(length)[None, :] >= lengths[:, None]
+
+
+def _future_mask(size: int) -> torch.Tensor:
+    return nn.Transformer.generate_square_subsequent_mask(size, dtype=torch.float64).isinf()
+
+
+def _build(make: Callable, args: tuple, kwargs: dict, desc: str, seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    module = from_parts(make, *args, desc=desc, hint=NAMES, **kwargs)
+    assert isinstance(module, nn.Module), (
+        f"{desc} should build an nn.Module, got {type(module).__name__}."
+    )
+    module = module.double()
+    _randomise(module, seed + 1)
+    return module
+
+
+def _load(reference: nn.Module, state: dict, desc: str) -> None:
+    missing, unexpected = [], []
+    try:
+        result = reference.load_state_dict(state, strict=False)
+        missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
+    except RuntimeError as err:  # shapes differ
+        raise AssertionError(
+            f"The weights of {desc} do not fit PyTorch's layer: {str(err).splitlines()[-1].strip()}. {NAMES}"
+        ) from None
+    assert not missing and not unexpected, (
+        f"The weights of {desc} do not match PyTorch's names: missing {missing[:4]}, unexpected {unexpected[:4]}. {NAMES}"
+    )
+
+
+# --------------------------------------------------------------------------- q1
+
+
+def _torch_transformer(*args: Any, **kwargs: Any) -> nn.Module:
+    """nn.Transformer, without its warning that nested tensors need batch_first (not used here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+        return nn.Transformer(*args, **kwargs)
+
+
+def _meta_transformer(**kwargs: Any) -> nn.Module:
+    with torch.device("meta"):
+        return _torch_transformer(**kwargs)
+
+
+def check_param_count(transformer_param_count: Callable, **kwargs: Any) -> None:
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    desc = f"transformer_param_count({args})"
+    got = call(transformer_param_count, desc=desc, hint=PARAM_COUNT, **kwargs)
+    expected = sum(p.numel() for p in _meta_transformer(**kwargs).parameters())
+    assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
+        f"{desc} should return an int, got {got!r:.60}. {PARAM_COUNT}"
+    )
+    assert int(got) == expected, (
+        f"{desc} returned {int(got):,}; nn.Transformer with these arguments has {expected:,} parameters. {PARAM_COUNT}"
+    )
+
+
+def check_lecture_counts(lecture_counts: Any) -> None:
+    check_implemented(lecture_counts, "lecture_counts")
+    assert isinstance(lecture_counts, dict) and set(lecture_counts) == {
+        "total",
+        "encoder",
+        "decoder",
+    }, (
+        f"lecture_counts should be a dict with the keys 'total', 'encoder', 'decoder', got {lecture_counts!r:.80}. {LECTURE_COUNTS}"
+    )
+    model = _meta_transformer(d_model=64, nhead=8, num_encoder_layers=2)
+    expected = {
+        "total": sum(p.numel() for p in model.parameters()),
+        "encoder": sum(p.numel() for p in model.encoder.parameters()),
+        "decoder": sum(p.numel() for p in model.decoder.parameters()),
+    }
+    for key, want in expected.items():
+        assert lecture_counts[key] == want, (
+            f"lecture_counts[{key!r}] is {lecture_counts[key]!r}, but the lecture's model has {want:,}. {LECTURE_COUNTS}"
+        )
+
+
+def check_lecture_shape(lecture_out_shape: Any) -> None:
+    check_implemented(lecture_out_shape, "lecture_out_shape")
+    try:
+        got = tuple(int(s) for s in lecture_out_shape)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"lecture_out_shape should be a tuple of ints, got {lecture_out_shape!r:.60}. {LECTURE_SHAPE}"
+        ) from None
+    assert got == (10, 32, 64), (
+        f"lecture_out_shape is {got}, which is not the shape of lecture_model(src, src) for src of shape (10, 32, 64). {LECTURE_SHAPE}"
+    )
+
+
+# --------------------------------------------------------------------------- q2
+
+
+def _pe_entries(
+    n: int, d: int, *, swapped: bool = False, pair_exponent: bool = False
+) -> torch.Tensor:
+    """The formula entry by entry (slow, plain math), or one of two known slips of it."""
+    table = np.zeros((n, d))
+    for p in range(n):
+        for j in range(d):
+            even = j - j % 2
+            exponent = (even // 2 if pair_exponent else even) / d
+            angle = p / 10000.0**exponent
+            use_sin = (j % 2 == 0) != swapped
+            table[p, j] = math.sin(angle) if use_sin else math.cos(angle)
+    return torch.from_numpy(table)
+
+
+def check_positional_encoding(
+    positional_encoding: Callable, n_positions: int, d_model: int
+) -> None:
+    desc = f"positional_encoding({n_positions}, {d_model})"
+    got = as_float64(
+        call(positional_encoding, n_positions, d_model, desc=desc, hint=PE_VALUES), desc
+    )
+    assert tuple(got.shape) == (n_positions, d_model), (
+        f"{desc} should have shape {(n_positions, d_model)}, got {tuple(got.shape)}. {PE_VALUES}"
+    )
+    expected = _pe_entries(n_positions, d_model)
+    if not _close(got, expected, atol=PE_ATOL):
+        if _close(got, _pe_entries(n_positions, d_model, swapped=True), atol=PE_ATOL):
+            hint = PE_SIN_COS
+        elif _close(got, _pe_entries(n_positions, d_model, pair_exponent=True), atol=PE_ATOL):
+            hint = PE_EXPONENT
+        else:
+            hint = PE_VALUES
+        assert_close(got, expected, name=desc, rtol=0, atol=PE_ATOL, hint=hint)
+    assert float(got.abs().max()) <= 1 + 1e-6, f"{desc} has entries outside [-1, 1]. {PE_VALUES}"
+    if n_positions > 1:
+        distances = torch.cdist(got, got) + torch.eye(n_positions) * 10
+        assert float(distances.min()) > 1e-4, (
+            f"{desc} gives two positions the same vector. {PE_VALUES}"
+        )
+    if n_positions > d_model + 1:  # enough rows for the linear map to be determined
+        before, after = got[:-1], got[1:]
+        solution = torch.linalg.lstsq(before, after).solution
+        residual = float((before @ solution - after).abs().max())
+        assert residual < 1e-5, (
+            f"In {desc}, PE[p + 1] is not a fixed linear function of PE[p] (least-squares residual {residual:.2g}). {PE_VALUES}"
+        )
+
+
+# --------------------------------------------------------------------------- q3
+
+
+def check_layer_norm(layer_norm: Callable, shape: tuple, *, seed: int, eps: float = 1e-5) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    d = shape[-1]
+    scales = torch.exp(torch.randn(*shape[:-1], 1, generator=gen, dtype=torch.float64) * 2)
+    x = (torch.randn(*shape, generator=gen, dtype=torch.float64) + 0.5) * scales
+    x.view(-1, d)[0] *= math.sqrt(eps) / max(
+        float(x.view(-1, d)[0].std()), 1e-12
+    )  # a row whose variance is near eps
+    weight = torch.randn(d, generator=gen, dtype=torch.float64)
+    bias = torch.randn(d, generator=gen, dtype=torch.float64)
+    reference = nn.LayerNorm(d, eps=eps).double()
+    with torch.no_grad():
+        reference.weight.copy_(weight)
+        reference.bias.copy_(bias)
+        expected = reference(x)
+    desc = f"layer_norm(x of shape {tuple(shape)}, weight, bias, eps={eps:g})"
+    with forbid(*LIBRARY_LAYER_NORM, reason=FROM_SCRATCH_LN):
+        got = call(
+            layer_norm, x.clone(), weight.clone(), bias.clone(), eps=eps, desc=desc, hint=LN_AXIS
+        )
+    got = as_float64(got, desc)
+    if _close(got, expected):
+        return
+    centred = x - x.mean(-1, keepdim=True)
+    slips = {
+        LN_BIASED: centred / torch.sqrt(x.var(-1, unbiased=True, keepdim=True) + eps) * weight
+        + bias,
+        LN_EPS: centred / (x.std(-1, unbiased=False, keepdim=True) + eps) * weight + bias,
+    }
+    if len(shape) > 1:
+        other = x - x.mean(0, keepdim=True)
+        slips[LN_AXIS] = (
+            other / torch.sqrt(other.pow(2).mean(0, keepdim=True) + eps) * weight + bias
+        )
+    hint = next((h for h, slip in slips.items() if _close(got, slip)), None)
+    if hint is None:
+        hint = (
+            LN_AXIS
+            if tuple(got.shape) != tuple(expected.shape)
+            else f"{LN_BIASED} {LN_EPS} {LN_AFFINE}"
+        )
+    assert_close(got, expected, name=desc, rtol=RTOL, atol=ATOL, hint=hint)
+
+
+# --------------------------------------------------------------------------- q4 and q5
+
+
+def _layout(t: torch.Tensor, batch_first: bool) -> torch.Tensor:
+    """(batch, seq, d) to the layer's layout."""
+    return t if batch_first else t.transpose(0, 1).contiguous()
+
+
+def check_encoder_layer(
+    EncoderLayer: Callable,
+    *,
+    d_model: int,
+    nhead: int,
+    dim_feedforward: int,
+    batch: int,
+    seq: int,
+    seed: int,
+    norm_first: bool = False,
+    batch_first: bool = False,
+    padding: bool = False,
+    attn_mask: bool = False,
+) -> None:
+    kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
+    desc = f"EncoderLayer({d_model}, {nhead}, {dim_feedforward}, norm_first={norm_first}, batch_first={batch_first})"
+    layer = _build(EncoderLayer, (d_model, nhead, dim_feedforward), kwargs, desc, seed)
+    reference = nn.TransformerEncoderLayer(
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout=0.0,
+        **{k: kwargs[k] for k in ("norm_first", "batch_first")},
+    ).double()
+    _load(reference, layer.state_dict(), desc)
+    gen = torch.Generator().manual_seed(seed + 2)
+    x = _layout(torch.randn(batch, seq, d_model, generator=gen, dtype=torch.float64), batch_first)
+    masks = {}
+    if padding:
+        masks["src_key_padding_mask"] = _padding(batch, seq, gen)
+    if attn_mask:
+        masks["src_mask"] = _future_mask(seq)
+    layer.eval()
+    with torch.no_grad():
+        got = from_parts(
+            layer,
+            x.clone(),
+            desc=f"{desc} on x of shape {tuple(x.shape)}",
+            hint=BATCH_FIRST,
+            **masks,
+        )
+        reference.train()
+        with no_fastpath():
+            expected = reference(x, **masks)
+    got = as_float64(got, desc)
+    if _close(got, expected):
+        return
+    hint = NORM_PLACEMENT
+    if not masks:
+        flipped = nn.TransformerEncoderLayer(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout=0.0,
+            norm_first=norm_first,
+            batch_first=not batch_first,
+        ).double()
+        flipped.load_state_dict(layer.state_dict())
+        with torch.no_grad(), no_fastpath():
+            if _close(got, flipped.train()(x)):
+                hint = BATCH_FIRST
+    masked = f" with masks {sorted(masks)}" if masks else ""
+    assert_close(got, expected, name=f"{desc}(x){masked}", rtol=RTOL, atol=ATOL, hint=hint)
+
+
+def check_causal_mask(causal_mask: Callable, size: int) -> None:
+    desc = f"causal_mask({size})"
+    got = call(causal_mask, size, desc=desc, hint=CAUSAL)
+    assert isinstance(got, torch.Tensor), (
+        f"{desc} should return a tensor, got {type(got).__name__}. {CAUSAL}"
+    )
+    assert tuple(got.shape) == (size, size), (
+        f"{desc} should have shape {(size, size)}, got {tuple(got.shape)}. {CAUSAL}"
+    )
+    expected = _future_mask(size)
+    blocked = got if got.dtype == torch.bool else torch.isinf(got) & (got < 0)
+    assert got.dtype == torch.bool or bool(((got == 0) | blocked).all()), (
+        f"{desc} should be a bool mask (True = not allowed). {CAUSAL}"
+    )
+    assert torch.equal(blocked.cpu(), expected), (
+        f"{desc} is\n{blocked.int()}\nbut should be True exactly where the key comes after the query:\n{expected.int()}\n{CAUSAL}"
+    )
+
+
+def _decoder_case(
+    DecoderLayer,
+    d_model,
+    nhead,
+    dim_feedforward,
+    batch,
+    tgt_len,
+    src_len,
+    seed,
+    norm_first,
+    batch_first,
+):
+    kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
+    desc = f"DecoderLayer({d_model}, {nhead}, {dim_feedforward}, norm_first={norm_first}, batch_first={batch_first})"
+    layer = _build(DecoderLayer, (d_model, nhead, dim_feedforward), kwargs, desc, seed)
+    gen = torch.Generator().manual_seed(seed + 2)
+    tgt = _layout(
+        torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    memory = _layout(
+        torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    return layer, desc, tgt, memory, gen
+
+
+def check_decoder_layer(
+    DecoderLayer: Callable,
+    *,
+    d_model: int,
+    nhead: int,
+    dim_feedforward: int,
+    batch: int,
+    tgt_len: int,
+    src_len: int,
+    seed: int,
+    norm_first: bool = False,
+    batch_first: bool = False,
+    padding: bool = False,
+) -> None:
+    layer, desc, tgt, memory, gen = _decoder_case(
+        DecoderLayer,
+        d_model,
+        nhead,
+        dim_feedforward,
+        batch,
+        tgt_len,
+        src_len,
+        seed,
+        norm_first,
+        batch_first,
+    )
+    reference = nn.TransformerDecoderLayer(
+        d_model, nhead, dim_feedforward, dropout=0.0, norm_first=norm_first, batch_first=batch_first
+    ).double()
+    _load(reference, layer.state_dict(), desc)
+    masks = {"tgt_mask": _future_mask(tgt_len)}
+    if padding:
+        masks["tgt_key_padding_mask"] = _padding(batch, tgt_len, gen)
+        masks["memory_key_padding_mask"] = _padding(batch, src_len, gen)
+    layer.eval()
+    call_desc = f"{desc} on tgt {tuple(tgt.shape)} and memory {tuple(memory.shape)}"
+    with torch.no_grad():
+        got = from_parts(
+            layer,
+            tgt.clone(),
+            memory.clone(),
+            desc=call_desc,
+            hint=f"{CROSS_ATTENTION} {BATCH_FIRST}",
+            **masks,
+        )
+        with no_fastpath():
+            expected = reference.train()(tgt, memory, **masks)
+    got = as_float64(got, desc)
+    if tuple(got.shape) != tuple(expected.shape):
+        assert_close(got, expected, name=call_desc, hint=f"{CROSS_ATTENTION} {BATCH_FIRST}")
+    assert_close(
+        got,
+        expected,
+        name=f"{call_desc} with masks {sorted(masks)}",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=f"{CROSS_ATTENTION} {NORM_PLACEMENT}",
+    )
+
+
+def check_decoder_causality(
+    DecoderLayer: Callable,
+    causal_mask: Callable,
+    *,
+    d_model: int,
+    nhead: int,
+    tgt_len: int,
+    src_len: int,
+    seed: int,
+    batch_first: bool = False,
+) -> None:
+    """With the student's mask, d out[t] / d tgt[s] is exactly zero for every s > t."""
+    layer, desc, tgt, memory, _ = _decoder_case(
+        DecoderLayer, d_model, nhead, 2 * d_model, 2, tgt_len, src_len, seed, False, batch_first
+    )
+    mask = call(causal_mask, tgt_len, desc=f"causal_mask({tgt_len})", hint=CAUSAL)
+    tgt.requires_grad_(True)
+    out = from_parts(
+        layer,
+        tgt,
+        memory,
+        tgt_mask=mask,
+        desc=f"{desc} with tgt_mask=causal_mask({tgt_len})",
+        hint=CAUSAL,
+    )
+    out = out if batch_first else out.transpose(0, 1)  # (batch, T, d)
+    assert bool(torch.isfinite(out).all()), (
+        f"{desc} with your causal mask returned NaN or inf: a row of the mask hides every key. {CAUSAL}"
+    )
+    for t in range(tgt_len - 1):
+        (grad,) = torch.autograd.grad(out[:, t].sum(), tgt, retain_graph=True)
+        grad = grad if batch_first else grad.transpose(0, 1)
+        leak = float(grad[:, t + 1 :].abs().max())
+        assert leak == 0.0, (
+            f"With causal_mask({tgt_len}) the output at position {t} depends on later target positions (gradient {leak:.2g}). {CAUSAL}"
+        )
+
+
+# --------------------------------------------------------------------------- q6
+
+
+class ReferenceEncoderLayer(nn.TransformerEncoderLayer):
+    """PyTorch's encoder layer with the assignment's constructor signature (dropout 0 by default)."""
+
+    def __init__(
+        self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False
+    ):
+        super().__init__(
+            d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first
+        )
+
+
+class ReferenceDecoderLayer(nn.TransformerDecoderLayer):
+    """PyTorch's decoder layer with the assignment's constructor signature (dropout 0 by default)."""
+
+    def __init__(
+        self, d_model, nhead, dim_feedforward, dropout=0.0, norm_first=False, batch_first=False
+    ):
+        super().__init__(
+            d_model, nhead, dim_feedforward, dropout, batch_first=batch_first, norm_first=norm_first
+        )
+
+
+class ReferenceTransformer(nn.Transformer):
+    """nn.Transformer with the assignment's signature and its encode/decode methods."""
+
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        num_encoder_layers,
+        num_decoder_layers,
+        dim_feedforward,
+        dropout=0.0,
+        norm_first=False,
+        batch_first=False,
+    ):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+            super().__init__(d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
+                             batch_first=batch_first, norm_first=norm_first)  # fmt: skip
+        # Padded positions stay computed (no nested tensors), as in the student's model.
+        self.encoder.enable_nested_tensor = self.encoder.use_nested_tensor = False
+
+    def encode(self, src, src_mask=None, src_key_padding_mask=None):
+        return self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask)
+
+    def decode(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+    ):
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask)  # fmt: skip
+
+
+def torch_names(state: dict) -> dict:
+    """The assignment's Transformer keys to nn.Transformer's (encoder_layers.0. -> encoder.layers.0.)."""
+    renames = (
+        ("encoder_layers.", "encoder.layers."),
+        ("decoder_layers.", "decoder.layers."),
+        ("encoder_norm.", "encoder.norm."),
+        ("decoder_norm.", "decoder.norm."),
+    )
+    out = {}
+    for key, value in state.items():
+        for old, new in renames:
+            if key.startswith(old):
+                key = new + key[len(old) :]
+                break
+        out[key] = value
+    return out
+
+
+def _globals_of(cls: Any) -> dict:
+    init = getattr(cls, "__init__", None)
+    return getattr(init, "__globals__", {}) if init is not None else {}
+
+
+def check_transformer(
+    Transformer: Callable,
+    *,
+    d_model: int,
+    nhead: int,
+    num_encoder_layers: int,
+    num_decoder_layers: int,
+    dim_feedforward: int,
+    batch: int,
+    src_len: int,
+    tgt_len: int,
+    seed: int,
+    norm_first: bool = False,
+    batch_first: bool = False,
+    padding: bool = False,
+) -> None:
+    """The student's Transformer (with PyTorch's layers in place of theirs) against nn.Transformer."""
+    kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
+    args = (d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward)
+    desc = f"Transformer{args[:2] + args[2:]} (norm_first={norm_first}, batch_first={batch_first})"
+    with substitute(
+        _globals_of(Transformer),
+        EncoderLayer=ReferenceEncoderLayer,
+        DecoderLayer=ReferenceDecoderLayer,
+    ):
+        model = _build(Transformer, args, kwargs, desc, seed)
+    reference = _torch_transformer(
+        *args, dropout=0.0, norm_first=norm_first, batch_first=batch_first
+    ).double()
+    _load(
+        reference,
+        torch_names(model.state_dict()),
+        f"{desc} (named encoder_layers, decoder_layers, encoder_norm, decoder_norm)",
+    )
+    gen = torch.Generator().manual_seed(seed + 2)
+    src = _layout(
+        torch.randn(batch, src_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    tgt = _layout(
+        torch.randn(batch, tgt_len, d_model, generator=gen, dtype=torch.float64), batch_first
+    )
+    masks = {"tgt_mask": _future_mask(tgt_len)}
+    if padding:
+        masks["src_key_padding_mask"] = _padding(batch, src_len, gen)
+        masks["tgt_key_padding_mask"] = _padding(batch, tgt_len, gen)
+        masks["memory_key_padding_mask"] = masks["src_key_padding_mask"]
+    model.eval()
+    call_desc = f"{desc} on src {tuple(src.shape)} and tgt {tuple(tgt.shape)}"
+    enc_masks = {k: v for k, v in masks.items() if k == "src_key_padding_mask"}
+    with torch.no_grad(), no_fastpath():
+        got = from_parts(model, src.clone(), tgt.clone(), desc=call_desc, hint=STACKS, **masks)
+        memory = from_parts(
+            model.encode, src.clone(), desc=f"{desc}.encode", hint=STACKS, **enc_masks
+        )
+        reference.train()
+        expected = reference(src, tgt, **masks)
+        expected_memory = reference.encoder(src, **enc_masks)
+    assert_close(
+        as_float64(memory, "encode"),
+        expected_memory,
+        name=f"{desc}.encode(src)",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=STACKS,
+    )
+    assert_close(
+        as_float64(got, desc),
+        expected,
+        name=f"{call_desc} with masks {sorted(masks)}",
+        rtol=RTOL,
+        atol=ATOL,
+        hint=STACKS,
+    )
+
+
+# --------------------------------------------------------------------------- q7
+
+
+def reference_mask(size: int) -> torch.Tensor:
+    """PyTorch's own causal mask, as bool: what the translator checks use instead of the student's."""
+    return _future_mask(size)
+
+
+def _table(n: int, d: int, gen: torch.Generator) -> Callable:
+    table = torch.randn(64, 64, generator=gen)
+
+    def positions(n_positions: int, d_model: int) -> torch.Tensor:
+        return table[:n_positions, :d_model].clone()
+
+    return positions
+
+
+def translator_case(
+    vocab_src: int, vocab_tgt: int, batch: int, src_len: int, tgt_len: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random id batches, padded at the end of some rows; tgt starts with <bos>."""
+    gen = torch.Generator().manual_seed(seed)
+    src = torch.randint(3, vocab_src, (batch, src_len), generator=gen)
+    tgt = torch.randint(3, vocab_tgt, (batch, tgt_len), generator=gen)
+    tgt[:, 0] = 1
+    src[_padding(batch, src_len, gen)] = 0
+    tgt[_padding(batch, tgt_len, gen) & (torch.arange(tgt_len) > 0)] = 0
+    return src, tgt
+
+
+def build_translator(
+    Translator,
+    Transformer,
+    causal_mask,
+    positional_encoding,
+    *,
+    seed,
+    d_model=8,
+    nhead=2,
+    num_layers=1,
+    vocab_src=9,
+    vocab_tgt=7,
+):
+    """The student's Translator with PyTorch's Transformer, PyTorch's causal mask and a random position table in place of theirs."""
+    gen = torch.Generator().manual_seed(seed)
+    positions = _table(32, d_model, gen)
+    names = {
+        "Transformer": ReferenceTransformer,
+        "causal_mask": reference_mask,
+        "positional_encoding": positions,
+    }
+    desc = f"Translator({vocab_src}, {vocab_tgt}, d_model={d_model}, nhead={nhead}, num_layers={num_layers}, dim_feedforward={2 * d_model})"
+    torch.manual_seed(seed)
+    with substitute(_globals_of(Translator), **names):
+        model = _call(
+            Translator,
+            vocab_src,
+            vocab_tgt,
+            d_model,
+            nhead,
+            num_layers,
+            2 * d_model,
+            desc=desc,
+            hint=TRANSLATOR,
+        )
+    assert isinstance(model, nn.Module), (
+        f"{desc} should be an nn.Module, got {type(model).__name__}."
+    )
+    for name in ("src_embed", "tgt_embed", "transformer", "generator", "pe"):
+        assert hasattr(model, name), f"{desc} has no attribute `{name}`. {TRANSLATOR}"
+    pe = model.pe
+    assert isinstance(pe, torch.Tensor) and "pe" in dict(model.named_buffers()), (
+        f"{desc}: `pe` should be a buffer (self.register_buffer('pe', positional_encoding(max_len, d_model))). {TRANSLATOR}"
+    )
+    assert torch.equal(pe.float(), positions(32, d_model)), (
+        f"{desc}: `pe` should hold positional_encoding(max_len, d_model) with max_len=32. {TRANSLATOR}"
+    )
+    model = model.double()
+    _randomise(model, seed + 1)
+    model.eval()
+    return model, desc
+
+
+def check_translator_properties(
+    Translator: Callable,
+    Transformer: Callable,
+    causal_mask: Callable,
+    positional_encoding: Callable,
+    *,
+    seed: int,
+    d_model: int = 8,
+    nhead: int = 2,
+    num_layers: int = 1,
+    oracle: Callable | None = None,
+) -> None:
+    """Shape, no dependence on later target tokens (causal) or on padding, and (with an oracle) the values."""
+    model, desc = build_translator(
+        Translator,
+        Transformer,
+        causal_mask,
+        positional_encoding,
+        seed=seed,
+        d_model=d_model,
+        nhead=nhead,
+        num_layers=num_layers,
+    )
+    src, tgt = translator_case(9, 7, batch=3, src_len=5, tgt_len=6, seed=seed + 2)
+    run = f"{desc}(src {tuple(src.shape)}, tgt_in {tuple(tgt.shape)})"
+    with (
+        torch.no_grad(),
+        no_fastpath(),
+        substitute(_globals_of(Translator), causal_mask=reference_mask),
+    ):
+        logits = as_float64(plain(model, src, tgt, desc=run, hint=TRANSLATOR), run)
+        assert tuple(logits.shape) == (3, 6, 7), (
+            f"{run} should return logits of shape (3, 6, 7), got {tuple(logits.shape)}. {TRANSLATOR}"
+        )
+        changed = tgt.clone()
+        changed[:, 3:] = torch.where(changed[:, 3:] > 0, 3 + (changed[:, 3:] - 2) % 4, 0)
+        later = as_float64(plain(model, src, changed, desc=run, hint=TRANSLATOR), run)
+        assert _close(later[:, :3], logits[:, :3]), (
+            f"{run}: changing the target tokens at positions 3 and later changed the logits at positions 0-2. {LEAK}"
+        )
+        padded_src = torch.cat([src, torch.zeros(3, 2, dtype=src.dtype)], dim=1)
+        padded_tgt = torch.cat([tgt, torch.zeros(3, 2, dtype=tgt.dtype)], dim=1)
+        more = as_float64(
+            plain(
+                model,
+                padded_src,
+                padded_tgt,
+                desc=run + " with two more padding columns",
+                hint=TRANSLATOR,
+            ),
+            run,
+        )
+        real = (tgt != 0)[..., None].expand_as(logits)
+        assert _close(more[:, :6][real], logits[real]), (
+            f"{run}: adding padding (id 0) at the end of src and tgt_in changed the logits of the real tokens. {PADDING_MASK}"
+        )
+        if oracle is not None:
+            for causal in (True, False):
+                got = as_float64(
+                    plain(
+                        model, src, tgt, causal, desc=f"{run} with causal={causal}", hint=TRANSLATOR
+                    ),
+                    run,
+                )
+                assert_close(
+                    got,
+                    oracle(model, src, tgt, causal),
+                    name=f"{run} with causal={causal}",
+                    rtol=RTOL,
+                    atol=ATOL,
+                    hint=TRANSLATOR,
+                )
+
+
+class ProbeModel(nn.Module):
+    """Logits that depend on each input token and position only; records how it was called."""
+
+    def __init__(self, vocab: int, seed: int) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.table = nn.Parameter(torch.randn(vocab, vocab, generator=gen, dtype=torch.float64))
+        self.position = torch.randn(16, vocab, generator=gen, dtype=torch.float64)
+        self.calls: list[tuple[tuple, bool]] = []
+
+    def forward(self, src, tgt_in, causal=True):
+        self.calls.append((tuple(tgt_in.shape), causal))
+        return self.table[tgt_in] + self.position[: tgt_in.shape[1]]
+
+
+def _teacher_forced(
+    model: ProbeModel, tgt: torch.Tensor, *, shift: bool = True, ignore: bool = True
+) -> float:
+    """The loss by hand, token by token (slow, plain loops)."""
+    with torch.no_grad():
+        inputs, targets = (tgt[:, :-1], tgt[:, 1:]) if shift else (tgt, tgt)
+        log_probs = torch.log_softmax(
+            model.table[inputs] + model.position[: inputs.shape[1]], dim=-1
+        )
+        total, count = 0.0, 0
+        for row in range(targets.shape[0]):
+            for t in range(targets.shape[1]):
+                token = int(targets[row, t])
+                if ignore and token == 0:
+                    continue
+                total -= float(log_probs[row, t, token])
+                count += 1
+    return total / count
+
+
+def check_translation_loss(
+    translation_loss: Callable, *, batch: int, length: int, vocab: int, seed: int
+) -> None:
+    src, tgt = translator_case(vocab, vocab, batch, length, length + 2, seed)
+    tgt[0, -1] = 2
+    model = ProbeModel(vocab, seed)
+    for causal in (True, False):
+        desc = f"translation_loss(model, src {tuple(src.shape)}, tgt {tuple(tgt.shape)}, causal={causal})"
+        model.calls.clear()
+        loss = _call(translation_loss, model, src, tgt, causal, desc=desc, hint=SHIFT)
+        assert isinstance(loss, torch.Tensor) and loss.dim() == 0, (
+            f"{desc} should return a scalar tensor, got {loss!r:.60}. {SHIFT}"
+        )
+        assert loss.requires_grad, (
+            f"{desc} should be differentiable (do not detach it or call .item()): training calls loss.backward(). {SHIFT}"
+        )
+        assert model.calls, f"{desc} never called the model. {SHIFT}"
+        assert all(c == causal for _, c in model.calls), (
+            f"{desc} called the model with causal={model.calls[0][1]}. {CAUSAL_ARG}"
+        )
+        expected = _teacher_forced(model, tgt)
+        got = loss.detach().item()
+        if abs(got - expected) <= 1e-9 * max(1.0, abs(expected)):
+            continue
+        if any(shape[1] == tgt.shape[1] for shape, _ in model.calls):
+            hint = SHIFT
+        elif abs(got - _teacher_forced(model, tgt, ignore=False)) <= 1e-9 * max(1.0, abs(expected)):
+            hint = IGNORE_PAD
+        else:
+            hint = f"{SHIFT} {IGNORE_PAD}"
+        raise AssertionError(
+            f"{desc} is {got:.6f}; the mean cross-entropy of the outputs for tgt[:, :-1] against tgt[:, 1:] over the non-padding tokens is {expected:.6f}. {hint}"
+        )
+
+
+class ScriptedModel(nn.Module):
+    """A 'translator' whose greedy output is known: row r says script[r] one token at a time.
+
+    Its logits at the last position name the next token of the row's script only when ``ys`` so
+    far is the script's beginning; otherwise they name a token outside every script.
+    """
+
+    def __init__(self, scripts: list[list[int]], vocab: int) -> None:
+        super().__init__()
+        self.scripts, self.vocab = scripts, vocab
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.calls = 0
+
+    def forward(self, src, ys, causal=True):
+        self.calls += 1
+        batch, length = ys.shape
+        logits = torch.zeros(batch, length, self.vocab)
+        for row in range(batch):
+            script = self.scripts[int(src[row, 0]) - 3]
+            said = ys[row, 1:].tolist()
+            ok = int(ys[row, 0]) == 1 and said == script[: len(said)]
+            token = script[len(said)] if ok and len(said) < len(script) else self.vocab - 1
+            logits[row, -1, token] = 5.0
+            logits[row, :-1, self.vocab - 1] = 1.0
+        return logits + 0 * self.weight
+
+
+def check_greedy_decode(
+    greedy_decode: Callable, *, batch: int, vocab: int, max_len: int, seed: int
+) -> None:
+    """Two scripted cases: every row ends before max_len (decoding must stop early), and one row is cut at max_len."""
+    gen = np.random.default_rng(seed)
+    for cut in (False, True):
+        lengths = gen.integers(
+            0, max_len - 1, size=batch
+        )  # tokens before <eos>; all end within max_len
+        if cut:
+            lengths[-1] = max_len + 2  # this row never says <eos> within max_len
+        scripts = [[int(t) for t in gen.integers(3, vocab - 1, size=n)] + [2] for n in lengths]
+        src = torch.arange(3, 3 + batch)[:, None].repeat(1, 2)
+        model = ScriptedModel(scripts, vocab)
+        desc = f"greedy_decode(model, src of shape {tuple(src.shape)}, max_len={max_len})"
+        ys = _call(greedy_decode, model, src, max_len=max_len, desc=desc, hint=GREEDY_FEED)
+        assert isinstance(ys, torch.Tensor) and ys.dim() == 2 and ys.shape[0] == batch, (
+            f"{desc} should return ids of shape (batch, L), got {getattr(ys, 'shape', type(ys).__name__)}. {GREEDY_FEED}"
+        )
+        assert not ys.is_floating_point(), (
+            f"{desc} should return integer ids (int64), got {ys.dtype}. {GREEDY_FEED}"
+        )
+        expected_len = 1 + min(max_len, max(len(s) for s in scripts))
+        for row, script in enumerate(scripts):
+            want = [1] + script[:max_len]
+            got = ys[row, : len(want)].tolist()
+            assert got == want, (
+                f"{desc}: row {row} should read {want} (its scripted greedy output), got {ys[row].tolist()}. {GREEDY_FEED}"
+            )
+        assert ys.shape[1] == expected_len, (
+            f"{desc} returned {ys.shape[1]} positions; every row had produced <eos> (or max_len tokens) after {expected_len}. {GREEDY_STOP}"
+        )
+
+
+# --------------------------------------------------------------------------- q8 and q9
+
+
+def judged(value: Any, parts_ok: bool) -> bool:
+    """Whether a trained model's value is judged: not when the parts it was built from fail their
+    checks and the value is missing because the training cell could not run (those questions
+    have lost their points already). A value left as the stub's ``...`` is always judged."""
+    return parts_ok or value is not None
+
+
+def check_fraction(value: Any, name: str) -> None:
+    check_implemented(value, name)
+    assert isinstance(value, (float, np.floating)) and 0.0 <= float(value) <= 1.0, (
+        f"{name} should be a float in [0, 1], got {value!r:.60}. {fraction_hint()}"
+    )
+
+
+def parts_pass(
+    EncoderLayer,
+    DecoderLayer,
+    causal_mask,
+    Transformer,
+    Translator,
+    translation_loss,
+    greedy_decode,
+    positional_encoding,
+) -> bool:
+    """Whether the functions the trained translators were built from pass their public checks."""
+    checks = {
+        "q2": lambda: check_positional_encoding(positional_encoding, 10, 8),
+        "q4": lambda: check_encoder_layer(
+            EncoderLayer,
+            d_model=8,
+            nhead=2,
+            dim_feedforward=16,
+            batch=3,
+            seq=5,
+            batch_first=True,
+            padding=True,
+            seed=90,
+        ),
+        "q5": lambda: (
+            check_causal_mask(causal_mask, 4),
+            check_decoder_layer(
+                DecoderLayer,
+                d_model=8,
+                nhead=4,
+                dim_feedforward=12,
+                batch=2,
+                tgt_len=5,
+                src_len=3,
+                batch_first=True,
+                padding=True,
+                seed=91,
+            ),
+        ),  # fmt: skip
+        "q6": lambda: check_transformer(
+            Transformer,
+            d_model=8,
+            nhead=2,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            dim_feedforward=16,
+            batch=2,
+            src_len=4,
+            tgt_len=6,
+            batch_first=True,
+            padding=True,
+            seed=92,
+        ),
+        "q7": lambda: (
+            check_translator_properties(
+                Translator, Transformer, causal_mask, positional_encoding, seed=93
+            ),
+            check_translation_loss(translation_loss, batch=4, length=5, vocab=7, seed=94),
+            check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=95),
+        ),  # fmt: skip
+    }
+    return first_failure(checks) is None
+
+
+ACCURACY_MIN, NOMASK_MAX = 0.7, 0.4
+
+
+def check_accuracy_value(value: float, expected: float, name: str) -> None:
+    assert abs(float(value) - expected) <= 1e-9, (
+        f"{name} is {float(value):.4f}, but greedy decoding translates {expected:.4f} of the test numbers exactly. "
+        "Hint: decode greedy_decode(model, src_test) row by row with en_vocab.decode and compare with en_vocab.decode of tgt_test."
+    )
+
+
+def check_accuracy_claim(accuracy: float, where: str) -> None:
+    assert float(accuracy) >= ACCURACY_MIN, (
+        f"The trained translator translates {float(accuracy):.3f} of {where} exactly; a correct model and training reach at least {ACCURACY_MIN} "
+        "under every seed we tried (about 0.9). Hint: check the training cell ran after your final definitions, and the masks and the shift of the target."
+    )
+
+
+def check_nomask_claim(accuracy: float, where: str) -> None:
+    assert float(accuracy) <= NOMASK_MAX, (
+        f"Trained without the causal mask, the translator still translates {float(accuracy):.3f} of {where} exactly; it should fail (at most {NOMASK_MAX}). "
+        "Hint: train_translator(causal=False) must pass causal=False down to the model, so the decoder sees the whole target while training."
+    )
