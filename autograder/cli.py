@@ -77,6 +77,24 @@ def _prove(assignment, built, *, force, full, seeds, jobs, timeout, check_fresh)
     return report.ok
 
 
+def _prove_some(built, only, *, full, seeds, jobs, timeout) -> bool:
+    """Verify the named catalogue entries only (and the reference they are edits of)."""
+    from .verify import verify as verify_one
+
+    report = verify_one(
+        built,
+        seeds=seeds,
+        check_fresh=False,
+        jobs=jobs,
+        timeout=timeout,
+        fast=not full,
+        only=set(only),
+    )
+    click.echo(report.table())
+    click.echo("(--only: a partial proof; no record written)")
+    return report.ok
+
+
 @click.group()
 @click.version_option(package_name="dl-assignments")
 def main() -> None:
@@ -164,6 +182,14 @@ def build(
 @_jobs_option
 @_timeout_option
 @_proof_options
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Prove only these mutants and variants (by name; repeatable), beside the reference: "
+    "to iterate on a catalogue entry. Writes no record.",
+)
 def verify(
     assignments: tuple[str, ...],
     seeds: int | None,
@@ -171,6 +197,7 @@ def verify(
     timeout: float | None,
     force: bool,
     full: bool,
+    only: tuple[str, ...],
 ) -> None:
     """Prove ASSIGNMENTS' tests right: reference 100%, stub 0, every mutant caught, every
     variant 100%, no leaks.
@@ -186,16 +213,19 @@ def verify(
         staging = _staging(assignment)
         try:
             built = build_one(assignment, staging)
-            ok = _prove(
-                assignment,
-                built,
-                force=force,
-                full=full,
-                seeds=seeds,
-                jobs=jobs,
-                timeout=timeout,
-                check_fresh=True,
-            )
+            if only:
+                ok = _prove_some(built, only, full=full, seeds=seeds, jobs=jobs, timeout=timeout)
+            else:
+                ok = _prove(
+                    assignment,
+                    built,
+                    force=force,
+                    full=full,
+                    seeds=seeds,
+                    jobs=jobs,
+                    timeout=timeout,
+                    check_fresh=True,
+                )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if not ok:

@@ -32,6 +32,11 @@ must score 100% under every verify seed::
 
 An entry may give one ``find``/``replace`` pair or a list of them under ``edits``; every ``find``
 must occur exactly once in the master (and in the reference notebook's code).
+
+A variant with ``prose_only: true`` is a solution written from the prose alone: it defines no
+name, attribute or helper that the prose and docstrings do not ask for. Besides scoring 100%,
+``verify`` runs it as a student would (*Restart & Run All*: every cell, ``otter_ignore`` ones
+included) and fails on any cell that raises. Every assignment needs at least one.
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ class Variant:
     name: str
     style: str
     edits: tuple[Edit, ...]
+    prose_only: bool = False  # defines only what the prose asks: run through every cell too
 
     @property
     def label(self) -> str:
@@ -142,7 +148,9 @@ def _hint_id(entry: dict, label: str) -> str:
 def load_variants(master: Master) -> list[Variant]:
     """The valid-alternatives catalogue of ``master``'s assignment, checked (empty if none)."""
     return [
-        Variant(str(entry["name"]), str(entry["style"]).strip(), edits)
+        Variant(
+            str(entry["name"]), str(entry["style"]).strip(), edits, bool(entry.get("prose_only"))
+        )
         for _, entry, edits in _entries(master, master.assignment.variants, VARIANT_KEYS)
     ]
 

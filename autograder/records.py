@@ -27,6 +27,7 @@ KIT_FILES = (
     "autograder/master.py",
     "autograder/mutants.py",
     "autograder/otter_plugin.py",
+    "autograder/prose.py",
     "autograder/runner.py",
     "autograder/submission.py",
     "autograder/templates/setup_cell.py",

@@ -23,10 +23,12 @@ import nbformat
 from . import zips
 from .build import Built, stale_files
 from .catalog import GRADER_SUPPORT, HELPER_PACKAGE
+from .errors import UserError
 from .fastgrade import fast_grade
 from .leaks import structural_leaks
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, hint_ids, hint_tag, load_mutants, load_variants
+from .prose import run_every_cell, unasked_reads, uncompilable_cells
 from .runner import GradeResult, grade_notebook
 
 TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
@@ -72,6 +74,7 @@ def verify(
     timeout: float | None = None,
     progress: bool = True,
     fast: bool = True,
+    only: set[str] | None = None,
 ) -> Report:
     """Run every check on a build; the report says what passed and what did not.
 
@@ -86,6 +89,12 @@ def verify(
     report = Report(built.assignment.name)
     mutants = load_mutants(built.master)
     variants = load_variants(built.master)
+    if only is not None:
+        unknown = only - {m.name for m in mutants} - {v.name for v in variants}
+        if unknown:
+            raise UserError(f"no mutant or variant named {', '.join(sorted(unknown))}")
+        mutants = [m for m in mutants if m.name in only]
+        variants = [v for v in variants if v.name in only]
     work = Path(tempfile.mkdtemp(prefix=f"verify-{built.assignment.name}-"))
 
     reference = nbformat.read(built.solution_notebook, as_version=4)
@@ -100,8 +109,10 @@ def verify(
         if i == 0:
             notebooks.update({m.label: apply_edits(reference, m) for m in mutants})
         edited[seed] = (zip_path, notebooks)
-    full["stub"] = (built.autograder_zip, built.student_notebook)
-    labels += ["stub", *(m.label for m in mutants)]
+    if only is None:
+        full["stub"] = (built.autograder_zip, built.student_notebook)
+        labels.append("stub")
+    labels += [m.label for m in mutants]
 
     def grade_in_full(jobs_to_run: dict[str, tuple[Path, Path]], name: str):
         return _grade_all(
@@ -151,6 +162,11 @@ def verify(
             _check_stub(report, result)
     for mutant in mutants:
         _check_mutant(report, mutant, report.results[mutant.label], questions)
+    if only is not None:
+        for variant in variants:
+            if variant.prose_only:
+                _check_runs_through(report, built, reference, variant, timeout)
+        return report
     if not mutants:
         report.add(
             "mutants", False, f"no catalogue at {built.assignment.mutants.name}; add known mistakes"
@@ -161,6 +177,7 @@ def verify(
             False,
             f"no catalogue at {built.assignment.variants.name}; add valid alternative solutions",
         )
+    _check_prose(report, built, reference, variants, timeout)
     _check_leaks(report, built)
     _check_helper_package(report, built)
     if check_fresh:
@@ -313,6 +330,70 @@ def _check_mutant(
         else f"caught: {', '.join(caught)}; hint {mutant.hint!r} shown, {hint_tag(mutant.hint_id)}"
     )
     report.add(label, not problems, detail)
+
+
+def _check_prose(
+    report: Report,
+    built: Built,
+    reference: nbformat.NotebookNode,
+    variants: list,
+    timeout: float,
+) -> None:
+    """What a student who writes only what the prose asks meets (``autograder.prose``)."""
+    student = nbformat.read(built.student_notebook, as_version=4)
+    broken = uncompilable_cells(student)
+    report.add(
+        "stub cells compile",
+        not broken,
+        f"all {sum(c.cell_type == 'code' for c in student.cells)} code cells of the student "
+        "notebook compile"
+        if not broken
+        else f"{len(broken)} do not: {'; '.join(broken[:3])}",
+    )
+    tests = [
+        data.decode("utf-8")
+        for name, data in zips.zip_entries(built.autograder_zip).items()
+        if name.startswith("tests/") and name.endswith(".py")
+    ]
+    unasked = unasked_reads(reference, student, tests)
+    report.add(
+        "given cells",
+        not unasked,
+        "no given cell reads a name only the reference's answers define"
+        if not unasked
+        else f"{len(unasked)} read(s) of names no question asks for: {'; '.join(unasked[:3])}",
+    )
+    prose_only = [v for v in variants if v.prose_only]
+    if not prose_only:
+        report.add(
+            "prose only",
+            False,
+            "no variant is marked `prose_only: true` (a solution that defines only what the "
+            "prose asks for, run through every cell)",
+        )
+    for variant in prose_only:
+        _check_runs_through(report, built, reference, variant, timeout)
+
+
+def _check_runs_through(
+    report: Report,
+    built: Built,
+    reference: nbformat.NotebookNode,
+    variant,
+    timeout: float,
+) -> None:
+    """The prose-only ``variant`` runs through every cell (otter_ignore ones too)."""
+    notebook = apply_edits(reference, variant)
+    errors = run_every_cell(
+        notebook, built.assignment.notebook_name, built.student_dir / "tests", timeout=timeout
+    )
+    report.add(
+        f"{variant.label} runs every cell",
+        not errors,
+        "Restart & Run All: no cell raised"
+        if not errors
+        else f"{len(errors)} cell(s) raised: {'; '.join(str(e) for e in errors[:3])}",
+    )
 
 
 def _check_leaks(report: Report, built: Built) -> None:

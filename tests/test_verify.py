@@ -54,6 +54,9 @@ def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
         "variant two_edits_sum (seed 1042)",
         "stub",
         "mutant strict_inequality",
+        "stub cells compile",
+        "given cells",
+        "variant where_not_astype runs every cell",
         "leaks",
         "helper package",
     ]
