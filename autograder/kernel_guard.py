@@ -622,11 +622,11 @@ class _Guard:
             p: global_environment if p == "env" else global_environment.get(p) for p in parameters
         }
         self.arm("test", test_file.name, self.test_timeout)
-        error = None
+        error = outcome = None
         try:
             self._settrace(None)
             self._setprofile(None)
-            function(**arguments)
+            outcome = function(**arguments)
         except BaseException as exc:  # noqa: BLE001 -- a test must not end grading
             error = exc
         finally:
@@ -642,6 +642,11 @@ class _Guard:
                 f"{shown}. The originals were put back and this test scores 0."
             )
         if error is None:
+            # A gated claim returns shared.testing.NotJudged when an earlier question fails: it
+            # keeps its points (that question has lost them) and says it was not judged. Only
+            # the test's own return statement can produce it.
+            if isinstance(outcome, str) and type(outcome).__name__ == "NotJudged":
+                return True, "✅ " + _safe_text(str.__str__(outcome), 500)
             return True, "✅ Test case passed"
         return False, "❌ Test case failed\n" + self.describe(test_file, error)
 

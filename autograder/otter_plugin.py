@@ -20,6 +20,7 @@ Gradescope image.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -65,6 +66,7 @@ MIN_ATTEMPT = 20.0  # seconds an attempt needs; with less left, grading keeps wh
 NOTEBOOK_OUTPUT_LIMIT = 5_000_000  # bytes of outputs kept in the executed notebook
 RECORD_LIMIT = 16 * 2**20  # bytes read from the guard's record per attempt
 RECORD_LINE_LIMIT = 256 * 2**10
+NOT_JUDGED = "✅ not judged:"  # a gated claim's message (kernel_guard; submission.NOT_JUDGED)
 NOT_RUN = (
     "❌ Test case failed\nThis test never ran: grading of the notebook stopped before it (the "
     "kernel crashed or ran out of time, or the notebook kept Otter from running its tests). "
@@ -356,6 +358,10 @@ class GradingGuard(AbstractOtterPlugin):
             results = []
             for index, case in enumerate(test_file.test_cases):
                 passed, message = verdicts.get((test_file.name, index), (False, NOT_RUN))
+                if passed and message.startswith(NOT_JUDGED):  # Otter shows success messages
+                    case = dataclasses.replace(
+                        case, success_message=message.removeprefix("✅").strip()
+                    )
                 results.append(TestCaseResult(test_case=case, message=message, passed=passed))
             test_file.test_case_results = results
             test_files.append(test_file)

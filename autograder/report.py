@@ -39,12 +39,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .mutants import Mutant, hint_ids, hint_tag
+from .submission import HIDDEN_DETAILS
 
 GRADEBOOK = "gradebook.csv"  # what autograder.grade writes, beside results/ and feedback/
 PUBLIC_TESTS = "Public Tests"  # Otter's summary entry of results.json, repeated per question
+QUESTION_HEADER = re.compile(r"^(\S+) results:", re.MULTILINE)
 CASE_HEADER = re.compile(r"^ {4}(\S.*?) result:\s*$", re.MULTILINE)
 FAILED_MARK = "Test case failed"
-NOT_IMPLEMENTED = "replace the `...` in the stub"  # shared.checks.check_implemented
+NOT_IMPLEMENTED = "this is not answered yet"  # shared.checks.check_implemented
 TIMEOUT_MARKS = ("TimeLimitExceeded", "s limit for one test", "s limit for one cell")
 CRASH_MARKS = (
     "This test never ran",
@@ -174,18 +176,43 @@ def _load_results_folder(folder: Path) -> list[Submission]:
 def parse_results(data: dict) -> tuple[dict[str, Question], float | None]:
     """Per question, the score and test cases of an Otter ``results.json``; and its time."""
     questions: dict[str, Question] = {}
-    for test in data.get("tests") or []:
-        if not isinstance(test, dict) or test.get("max_score") is None:
+    tests = [t for t in data.get("tests") or [] if isinstance(t, dict)]
+    full = _full_outputs(tests)
+    for test in tests:
+        if test.get("max_score") is None:
             continue
         name = str(test.get("name") or "")
         if not name or name == PUBLIC_TESTS:
             continue
         score, possible = _number(test.get("score")) or 0.0, _number(test.get("max_score")) or 0.0
-        question = Question(name, score, possible, parse_cases(str(test.get("output") or "")))
+        output = full.get(name, str(test.get("output") or ""))
+        question = Question(name, score, possible, parse_cases(output))
         if not question.cases and score < possible:  # no per-case output: the whole as one case
             question.cases = [Case(name, False, str(test.get("output") or "").strip())]
+        # The kit's Gradescope output keeps hint tags out of what students read, in extra_data.
+        extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
+        shown = {i for c in question.cases for i in hint_ids(c.message)}
+        missing = [str(i) for i in extra.get("hint_ids") or [] if str(i) not in shown]
+        failing = [c for c in question.cases if not c.passed]
+        if missing and failing:
+            tags = " ".join(hint_tag(i) for i in missing)
+            failing[0].message = f"{failing[0].message} {tags}".strip()
         questions[name] = question
     return questions, _number(data.get("execution_time"))
+
+
+def _full_outputs(tests: list[dict]) -> dict[str, str]:
+    """Per question, Otter's own output (every case with its message and hint tags) from the
+    instructors-only entry of the kit's Gradescope results, where students see less."""
+    details = next((t for t in tests if t.get("name") == HIDDEN_DETAILS), None)
+    if details is None:
+        return {}
+    text = str(details.get("output") or "")
+    starts = list(QUESTION_HEADER.finditer(text))
+    return {
+        m.group(1): text[m.start() : (nxt.start() if nxt else len(text))]
+        for m, nxt in zip(starts, [*starts[1:], None], strict=False)
+    }
 
 
 def parse_cases(output: str) -> list[Case]:

@@ -20,6 +20,11 @@ from pathlib import Path, PurePosixPath
 
 MAX_UNPACKED = 200 * 2**20  # bytes taken out of uploaded zips, in all
 CHECK_CALL = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
+# What shared.testing.tagged writes after a hint (kept in step with it by a test).
+HINT_TAG = re.compile(r"\s*\[hint: ([a-z][a-z0-9]*\.[a-z][a-z0-9_]*)\]")
+NOT_JUDGED = "✅ not judged:"  # a gated claim's passing message (the guard writes it)
+HIDDEN_DETAILS = "Hidden test details (instructors only)"
+PUBLIC_TESTS = "Public Tests"  # Otter's summary entry of the public tests
 
 
 class SubmissionError(Exception):
@@ -221,16 +226,28 @@ def finish_results(folder: Path, notes: list[str]) -> None:
     if graded is not None:
         details = []
         for test in results.get("tests", []):
+            if test.get("name") == PUBLIC_TESTS:
+                test["output"] = "\n\n".join(
+                    student_summary(t, public_only=True) for t in graded.values()
+                )
+                continue
             test_file = graded.get(test.get("name"))
-            if test_file is not None and any(r.test_case.hidden for r in test_file.cases):
-                details.append(test.get("output", ""))
-                test["output"] = student_summary(test_file)
+            if test_file is None:
+                continue
+            full = test.get("output", "")
+            ids = hint_ids_of(full)
+            if ids:  # for the class report: the tags students no longer see
+                test["extra_data"] = {"hint_ids": ids}
+            if any(r.test_case.hidden for r in test_file.cases) or ids:
+                details.append(full)
+            test["output"] = student_summary(test_file)
         if details:
             results["tests"].append(
                 {
-                    "name": "Hidden test details (instructors only)",
+                    "name": HIDDEN_DETAILS,
                     "visibility": "hidden",
                     "output": "\n\n".join(details),
+                    "status": "passed",
                 }
             )
     path.write_text(json.dumps(results))
@@ -256,11 +273,39 @@ def _graded_results(pickle_path: Path) -> dict | None:
         return None
 
 
-def student_summary(test_file) -> str:
-    """Each public case with its message; each hidden case with its outcome only."""
+def without_tags(text: str) -> str:
+    """``text`` without its ``[hint: topic.name]`` tags (as ``shared.testing.without_tags``):
+    the tags are for the class report and ``verify``, not for students."""
+    return HINT_TAG.sub("", text)
+
+
+def not_judged(result) -> str | None:
+    """The "not judged: ..." text of a passed case whose claim was not judged, else None."""
+    message = (getattr(result, "message", "") or "").strip()
+    if result.passed and message.startswith(NOT_JUDGED):
+        return message.removeprefix("✅").strip()
+    return None
+
+
+def hint_ids_of(text: str) -> list[str]:
+    """The hint identifiers tagged in ``text``, each once, in order."""
+    return list(dict.fromkeys(m.group(1) for m in HINT_TAG.finditer(text)))
+
+
+def student_summary(test_file, *, public_only: bool = False) -> str:
+    """Each public case with its message; each hidden case with its outcome only.
+
+    Hint tags are taken out, and a claim that was not judged says so instead of "passed".
+    ``public_only``: leave hidden cases out (Gradescope's "Public Tests" entry).
+    """
     lines = [f"{test_file.name} results:"]
     for number, result in enumerate(test_file.cases, start=1):
         status = "passed" if result.passed else "failed"
+        if result.test_case.hidden and public_only:
+            continue
+        if not_judged(result) is not None:
+            lines.append(f"    {result.test_case.name}: {not_judged(result)}")
+            continue
         if result.test_case.hidden:
             lines.append(
                 f"    hidden test {number}: {status}"
@@ -272,7 +317,7 @@ def student_summary(test_file) -> str:
                 )
             )
         else:
-            message = (result.message or "").strip()
+            message = without_tags(result.message or "").strip()
             lines.append(f"    {result.test_case.name}: {status}")
             if not result.passed and message:
                 lines += [f"        {line}" for line in message.splitlines()]

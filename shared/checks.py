@@ -27,9 +27,15 @@ _TOLERANCES: dict[str, tuple[float, float]] = {
 def check_implemented(value: Any, name: str) -> None:
     """Fail if ``value`` is ``None`` or ``...``, the tell-tale of an untouched stub."""
     if value is None or value is Ellipsis or value is NotImplemented:
+        if not name.isidentifier():  # a call or a description: a function's result
+            raise AssertionError(
+                f"`{name}` returned None (or `...`): this is not answered yet. Replace the `...` "
+                "in the stub with your implementation, and make sure the function ends with a "
+                "`return` statement."
+            )
         raise AssertionError(
-            f"`{name}` returned None (or `...`): replace the `...` in the stub with your "
-            "implementation, and make sure the function ends with a `return` statement."
+            f"`{name}` is still None (or `...`): this is not answered yet. Set `{name}` in its "
+            "cell as the question asks, and run that cell."
         )
 
 

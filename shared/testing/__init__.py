@@ -33,6 +33,33 @@ def tagged(hint_id: str, text: str) -> str:
     return f"{text.rstrip()} [hint: {hint_id}]"
 
 
+HINT_TAG = re.compile(r"\s*\[hint: [a-z][a-z0-9]*\.[a-z][a-z0-9_]*\]")
+
+
+def without_tags(text: str) -> str:
+    """``text`` with every ``[hint: topic.name]`` tag taken out: what a student reads.
+
+    The tags are for the class report and ``verify``; students see the hint's words alone
+    (``grader.check``, Gradescope and feedback files all show messages through this).
+    """
+    return HINT_TAG.sub("", text)
+
+
+class NotJudged(str):
+    """What a gated test *returns* (never raises) when it did not judge its claim.
+
+    A claim about trained models is judged only when the functions it was trained with pass
+    their own questions; otherwise that question has lost its points already (one mistake, one
+    question), so the claim keeps its points but says plainly that it was not checked. Only a
+    test's own ``return`` produces one: nothing a student's function raises can.
+    """
+
+
+def not_judged(failing: str) -> NotJudged:
+    """The outcome of a claim not judged because question ``failing`` fails first."""
+    return NotJudged(f"not judged: {failing} fails first; fix it and this claim is checked")
+
+
 def not_defined_message(label: str) -> str:
     """What a test says when the function it calls is None: on a student's machine Otter passes
     None for a name the notebook has not defined yet (``grader.check`` run before the cell)."""
@@ -117,6 +144,15 @@ def first_failure(checks: Mapping[str, Callable[[], None]]) -> str | None:
         except AssertionError:
             return name
     return None
+
+
+def gate(checks: Mapping[str, Callable[[], None]]) -> NotJudged | None:
+    """:func:`not_judged` for the first of ``checks`` (named by question) that fails, or None.
+
+    A gated test starts ``if (skipped := gate(checks)) is not None: return skipped``.
+    """
+    failing = first_failure(checks)
+    return None if failing is None else not_judged(failing)
 
 
 def check_device_free(
