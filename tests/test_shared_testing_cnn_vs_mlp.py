@@ -310,6 +310,32 @@ def test_upstream_checks_pass_on_a_correct_solution_and_name_the_broken_question
     assert t.first_failure(t.upstream_checks(*broken)) == "q3"
 
 
+def test_upstream_checks_in_a_notebook_whose_cells_defined_nothing_gate_the_claim():
+    from shared.testing import NotJudged, gate
+
+    env = {"make_cnn": make_cnn, "make_mlp": make_mlp, "mlp_hidden": (40,)}
+    env |= {
+        "train_one_epoch": train_one_epoch,
+        "evaluate": evaluate,
+        "run_experiment": run_experiment,
+    }
+    env["make_loaders"] = make_loaders
+    assert gate(t.upstream_checks_in(env, load_digits_data)) is None
+    for name, question in [
+        ("mlp_hidden", "q2"),
+        ("make_cnn", "q2"),
+        ("evaluate", "q3"),
+        ("run_experiment", "q4"),
+    ]:
+        skipped = gate(
+            t.upstream_checks_in({k: v for k, v in env.items() if k != name}, load_digits_data)
+        )
+        assert isinstance(skipped, NotJudged) and f"{question} fails first" in skipped, (
+            name,
+            skipped,
+        )
+
+
 def test_final_numbers_and_claim():
     histories = {
         key: {"test_acc": [0.5, acc]}

@@ -239,6 +239,17 @@ def test_earlier_answers_replaced_swaps_and_restores_the_notebook_globals():
     assert {name: ns[name] for name in t.EARLIER_ANSWERS} == originals
 
 
+def test_earlier_answers_replaced_binds_names_the_notebook_lacks_and_removes_them():
+    # a syntax error in q3's cell defines neither conv2d_params nor linear_params: q4 is still
+    # graded with the referees, and the names are gone again afterwards
+    ns = notebook()
+    del ns["conv2d_params"], ns["linear_params"]
+    with t.earlier_answers_replaced(ns["count_stack_parameters"]):
+        assert ns["conv2d_params"] is t.oracle_conv2d_params
+        assert ns["count_stack_parameters"]([nn.Conv2d(2, 3, 3), nn.Linear(4, 5)]) == 57 + 25
+    assert "conv2d_params" not in ns and "linear_params" not in ns
+
+
 def test_earlier_answers_replaced_never_replaces_the_function_under_test():
     ns = notebook()
     with t.earlier_answers_replaced(ns["conv_output_size"]):

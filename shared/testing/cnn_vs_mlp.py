@@ -31,9 +31,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.testing import call as call  # re-exported: the masters import it from here
+from shared.testing import check_defined, substitute, tagged
 from shared.testing import check_device_free as device_free
 from shared.testing import first_failure as first_failure  # re-exported, as above
-from shared.testing import substitute, tagged
 
 # Accuracies are fractions k / N: float32 `(pred == y).float().mean()` is exact up to float32
 # rounding (relative 6e-8), and N <= a few thousand keeps neighbouring values 1e-4 apart.
@@ -896,6 +896,7 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
     )
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+    check_defined(run_experiment, desc)
     spies = _LoopSpies()
     namespace = run_experiment.__globals__
     with substitute(namespace, train_one_epoch=spies.train_one_epoch, evaluate=spies.evaluate):
@@ -1085,10 +1086,30 @@ def upstream_checks(
     def model_checks():
         torch.manual_seed(0)
         check_cnn_builder(make_cnn, 16, (16, 32), 10)
+        check_budget(mlp_hidden)  # first: it fails a missing or malformed mlp_hidden cleanly
         check_mlp_builder(make_mlp, 16, tuple(mlp_hidden), 10)
-        check_budget(mlp_hidden)
 
     return {"q2": model_checks, "q3": train_checks, "q4": loader_checks}
+
+
+UPSTREAM_NAMES = (
+    "make_cnn",
+    "make_mlp",
+    "mlp_hidden",
+    "train_one_epoch",
+    "evaluate",
+    "make_loaders",
+    "run_experiment",
+)
+
+
+def upstream_checks_in(env: Mapping, load: Callable) -> dict[str, Callable[[], None]]:
+    """:func:`upstream_checks` on the notebook's globals ``env``, for :func:`shared.testing.gate`.
+
+    Read from ``env`` so that a name an earlier cell failed to define fails its own question's
+    check (and leaves question 5 not judged) instead of failing question 5's test outright.
+    """
+    return upstream_checks(*(env.get(name) for name in UPSTREAM_NAMES), load)
 
 
 def check_claim(acc: Mapping, where: str, *, runs: str) -> None:

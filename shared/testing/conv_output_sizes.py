@@ -21,7 +21,7 @@ import functools
 import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,7 +30,7 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
-from shared.testing import check_defined, tagged
+from shared.testing import check_defined, substitute, tagged
 
 # Bound at import: q6 forbids the public names of these functions while the student's code runs,
 # and the oracles that stand in for earlier answers must keep working there.
@@ -285,25 +285,22 @@ EARLIER_ANSWERS: dict[str, Callable[..., Any]] = {
 def earlier_answers_replaced(*functions: Callable[..., Any]) -> Iterator[None]:
     """Within the block, the notebook's q1-q3 functions are PyTorch measurements.
 
-    The names of :data:`EARLIER_ANSWERS` are looked up in the globals of ``functions`` (the
-    student's notebook), replaced, and put back on exit, so a later question's function that
-    calls them is graded on its own logic only.
+    The names of :data:`EARLIER_ANSWERS` are bound in the globals of ``functions`` (the
+    student's notebook), whether the notebook defines them or not (an earlier cell that did not
+    run, a syntax error in it, defines nothing), and restored or removed again on exit, so a
+    later question's function that calls them is graded on its own logic only.
     """
-    saved: list[tuple[dict[str, Any], str, Any]] = []
-    try:
-        for fn in functions:
-            namespace = getattr(fn, "__globals__", None)
-            if not isinstance(namespace, dict):
-                continue
-            for name, oracle in EARLIER_ANSWERS.items():
-                if name in namespace and namespace[name] is not fn:
-                    if not any(ns is namespace and key == name for ns, key, _ in saved):
-                        saved.append((namespace, name, namespace[name]))
-                        namespace[name] = oracle
+    bound: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for fn in functions:
+        namespace = getattr(fn, "__globals__", None)
+        if isinstance(namespace, dict) and id(namespace) not in bound:
+            # never the function under test itself
+            oracles = {n: o for n, o in EARLIER_ANSWERS.items() if namespace.get(n) is not fn}
+            bound[id(namespace)] = (namespace, oracles)
+    with ExitStack() as stack:
+        for namespace, oracles in bound.values():
+            stack.enter_context(substitute(namespace, **oracles))
         yield
-    finally:
-        for namespace, name, original in reversed(saved):
-            namespace[name] = original
 
 
 # ---------------------------------------------------------------------------------------------

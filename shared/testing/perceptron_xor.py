@@ -54,6 +54,46 @@ MODIFIED_INPUT_HINT = tagged(
 )
 
 
+def perceptron_checks(env: Mapping[str, Any]) -> dict[str, Callable[[], None]]:
+    """What q4's XOR run needs from q3, for :func:`shared.testing.gate`: that the notebook
+    defines ``perceptron_train`` and ``perceptron_predict``. When q3's cell crashed (a syntax
+    error defines nothing), q4's training cell could not run either; q3 has lost its points
+    already, so q4 does not judge the run again (``best_linear_accuracy`` is judged all the same).
+    """
+
+    def defined() -> None:
+        missing = [
+            n for n in ("perceptron_train", "perceptron_predict") if not callable(env.get(n))
+        ]
+        assert not missing, f"{', '.join(missing)} not defined"
+
+    return {"q3": defined}
+
+
+def check_xor_run(xor_accuracy: Any, w_xor: Any, b_xor: Any, perceptron_predict: Any) -> None:
+    """q4: ``xor_accuracy`` is the fraction of XOR that ``w_xor, b_xor`` classify correctly."""
+    from shared.data import logic_gate
+
+    X, y = logic_gate("xor")
+    check_implemented(xor_accuracy, "xor_accuracy")
+    assert np.ndim(xor_accuracy) == 0 and float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), tagged(
+        "xor.accuracy_fraction",
+        "xor_accuracy should be the fraction of the 4 XOR points classified correctly "
+        f"(0, 0.25, 0.5 or 0.75), got {xor_accuracy!r}. "
+        "Hint: np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor).",
+    )
+    pred = np.asarray(
+        call(perceptron_predict, X, w_xor, b_xor, label="perceptron_predict(X_xor, w_xor, b_xor)"),
+        dtype=float,
+    )
+    fraction = float(np.mean(pred.ravel() == y)) if pred.size == 4 else None
+    assert fraction is None or np.isclose(float(xor_accuracy), fraction), (
+        f"Your w_xor, b_xor classify {fraction:.2f} of the XOR points correctly, but xor_accuracy "
+        f"is {xor_accuracy}. Hint: the fraction correctly classified, "
+        "np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor)."
+    )
+
+
 def _hinted(message: str, hint: str) -> str:
     hint = hint.strip()
     if not hint:

@@ -446,7 +446,8 @@ def perceptron_train(X, y, *, lr=1.0, epochs=100, seed=0):
 # # BEGIN TESTS
 
 # %%
-def test_perceptron_predict_public(perceptron_predict):
+def test_perceptron_predict_public(env):
+    perceptron_predict = env.get("perceptron_predict")
     import numpy as np
 
     from shared.testing.perceptron_xor import check_predict
@@ -457,7 +458,8 @@ def test_perceptron_predict_public(perceptron_predict):
         check_predict(perceptron_predict, X, w, b, label=f"perceptron_predict(X={X.tolist()}, w=[1, 1], b={b})")
 
 # %%
-def test_perceptron_train_public(perceptron_train, perceptron_predict):
+def test_perceptron_train_public(env):
+    perceptron_train, perceptron_predict = env.get("perceptron_train"), env.get("perceptron_predict")
     import numpy as np
 
     from shared.data import logic_gate
@@ -486,7 +488,8 @@ def test_perceptron_train_public(perceptron_train, perceptron_predict):
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_perceptron_hidden(perceptron_train, perceptron_predict):
+def test_perceptron_hidden(env):
+    perceptron_train, perceptron_predict = env.get("perceptron_train"), env.get("perceptron_predict")
     import numpy as np
 
     from grader_only.oracles import perceptron_cases, perceptron_mistakes, perceptron_run
@@ -637,55 +640,53 @@ def best_linear_accuracy(X, y, *, n_trials=2000, seed=0):
 # # BEGIN TESTS
 
 # %%
-def test_xor_limit_public(xor_accuracy, w_xor, b_xor, perceptron_predict, best_linear_accuracy):
+def test_xor_limit_public(env, best_linear_accuracy):
     import numpy as np
 
     from shared.data import logic_gate
-    from shared.testing import tagged
-    from shared.testing.perceptron_xor import best_linear_hint, call
+    from shared.testing import gate
+    from shared.testing.perceptron_xor import best_linear_hint, call, check_xor_run, perceptron_checks
 
-    X, y = logic_gate("xor")
-    assert np.ndim(xor_accuracy) == 0 and float(xor_accuracy) in (0.0, 0.25, 0.5, 0.75), tagged(
-        "xor.accuracy_fraction",
-        f"xor_accuracy should be the fraction of the 4 XOR points classified correctly (0, 0.25, 0.5 or 0.75), "
-        f"got {xor_accuracy!r}. Hint: np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor).",
-    )
-    pred = np.asarray(call(perceptron_predict, X, w_xor, b_xor, label="perceptron_predict(X_xor, w_xor, b_xor)"), dtype=float)
-    fraction = float(np.mean(pred.ravel() == y)) if pred.size == 4 else None
-    assert fraction is None or np.isclose(float(xor_accuracy), fraction), (
-        f"Your w_xor, b_xor classify {fraction:.2f} of the XOR points correctly, but xor_accuracy is {xor_accuracy}. "
-        "Hint: the fraction correctly classified, np.mean(perceptron_predict(X_xor, w_xor, b_xor) == y_xor)."
-    )
-    for gate, want in (("xor", 0.75), ("and", 1.0)):
-        Xg, yg = logic_gate(gate)
-        label = f"best_linear_accuracy(X_{gate}, y_{gate}, n_trials=2000, seed=0)"
+    xor_accuracy, w_xor, b_xor = env.get("xor_accuracy"), env.get("w_xor"), env.get("b_xor")
+    perceptron_predict = env.get("perceptron_predict")
+    skipped = gate(perceptron_checks(env))  # q3's cell crashed: the XOR run could not happen
+    if skipped is None:
+        check_xor_run(xor_accuracy, w_xor, b_xor, perceptron_predict)
+    for gate_name, want in (("xor", 0.75), ("and", 1.0)):
+        Xg, yg = logic_gate(gate_name)
+        label = f"best_linear_accuracy(X_{gate_name}, y_{gate_name}, n_trials=2000, seed=0)"
         best = call(best_linear_accuracy, Xg, yg, n_trials=2000, seed=0, label=label)
         assert np.ndim(best) == 0, f"{label} should return a single number, got {best!r}"
         assert np.isclose(float(best), want), (
-            f"{label} should be {want} ({'3 of 4 points: no line does better on XOR' if gate == 'xor' else 'AND is linearly separable'}), "
+            f"{label} should be {want} ({'3 of 4 points: no line does better on XOR' if gate_name == 'xor' else 'AND is linearly separable'}), "
             f"got {best}. {best_linear_hint(float(best), 4, want)}"
         )
+    return skipped
+
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_xor_limit_hidden(w_xor, b_xor, errors_xor, perceptron_train, best_linear_accuracy, rng_seed):
+def test_xor_limit_hidden(env, best_linear_accuracy, rng_seed):
     import numpy as np
 
     from shared.data import blobs, logic_gate
-    from shared.testing.perceptron_xor import best_linear_hint, call, describe_run, same_run, unpack_perceptron
+    from shared.testing import gate
+    from shared.testing.perceptron_xor import best_linear_hint, call, describe_run, perceptron_checks, same_run, unpack_perceptron
 
     X, y = logic_gate("xor")
+    w_xor, b_xor, errors_xor, perceptron_train = (env.get(n) for n in ("w_xor", "b_xor", "errors_xor", "perceptron_train"))
+    skipped = gate(perceptron_checks(env))  # q3's cell crashed: the XOR run could not happen
     # Where your perceptron_train is deterministic, w_xor, b_xor, errors_xor must be its run with
     # epochs=25, seed=rng_seed (whether that run is right is q3's business, not this question's).
     label = f"perceptron_train(X_xor, y_xor, epochs=25, seed=rng_seed={rng_seed})"
-    mine = unpack_perceptron((w_xor, b_xor, errors_xor), 2, label="(w_xor, b_xor, errors_xor)")
+    mine = None if skipped else unpack_perceptron((w_xor, b_xor, errors_xor), 2, label="(w_xor, b_xor, errors_xor)")
     try:
         runs = [unpack_perceptron(perceptron_train(X, y, epochs=25, seed=rng_seed), 2, label=label) for _ in range(2)]
     except Exception:  # a perceptron_train that fails is graded in q3
         runs = None
-    if runs is not None and same_run(*runs):
+    if mine is not None and runs is not None and same_run(*runs):
         assert same_run(mine, runs[0]), (
             f"w_xor, b_xor, errors_xor are {describe_run(mine)}, but {label} gives {describe_run(runs[0])}. "
             "Hint: train for 25 epochs with seed=rng_seed and keep what perceptron_train returns."
@@ -706,6 +707,7 @@ def test_xor_limit_hidden(w_xor, b_xor, errors_xor, perceptron_train, best_linea
     assert float(call(best_linear_accuracy, Xc, yc, n_trials=50, seed=9, label=label)) == float(first), (
         f"{label} gave two different results: it should be deterministic for a fixed seed. Hint: draw from np.random.default_rng(seed)."
     )
+    return skipped
 
 # %% [raw]
 # # END TESTS

@@ -476,8 +476,10 @@ def linear_params(n_in, n_out, bias=True):
 
 
 # %%
-def test_params_lecture_public(conv2d_params, linear_params):
+def test_params_lecture_public(env):
     from shared.testing import conv_output_sizes as t
+
+    conv2d_params, linear_params = env.get("conv2d_params"), env.get("linear_params")
 
     dense = [(3072, 100, False), (3072, 100), (100 * 100, 1, False)]
     conv = [(3, 64, 3, 1, False), (3, 64, 3), (1, 1, 3, 1, False), (1, 1, (3, 5))]
@@ -487,8 +489,10 @@ def test_params_lecture_public(conv2d_params, linear_params):
 
 
 # %%
-def test_params_vs_torch_public(conv2d_params, linear_params):
+def test_params_vs_torch_public(env):
     from shared.testing import conv_output_sizes as t
+
+    conv2d_params, linear_params = env.get("conv2d_params"), env.get("linear_params")
 
     convs = t.conv_param_cases(7, 40, groups=[1, 1, 1, 2, 4], per_group=(1, 6), kernel=(1, 6), p_pair=0.5, p_bias=0.7)
     t.check_conv2d_params(conv2d_params, convs)
@@ -502,8 +506,10 @@ hidden: true
 """  # END TEST CONFIG
 
 
-def test_params_vs_torch_hidden(conv2d_params, linear_params):
+def test_params_vs_torch_hidden(env):
     from shared.testing import conv_output_sizes as t
+
+    conv2d_params, linear_params = env.get("conv2d_params"), env.get("linear_params")
 
     convs = t.conv_param_cases(77, 40, groups=[1, 2, 3, 8], per_group=(1, 9), kernel=(1, 8), p_pair=1.0, p_bias=0.6)
     t.check_conv2d_params(conv2d_params, convs)

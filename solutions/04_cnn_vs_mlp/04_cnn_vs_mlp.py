@@ -748,32 +748,39 @@ print(f"centred digits: CNN {final_acc['centred', 'cnn']:.3f}, MLP {final_acc['c
 # # BEGIN TESTS
 
 # %%
-def test_experiment_public(final_acc, gap_shifted, gap_centred, histories, make_cnn, make_mlp, mlp_hidden, train_one_epoch,
-                           evaluate, make_loaders, run_experiment):
+def test_experiment_public(env):
+    from shared.checks import check_implemented
     from shared.digits import load_digits_data
-    from shared.testing.cnn_vs_mlp import check_claim, check_final_numbers, first_failure, upstream_checks
+    from shared.testing import gate
+    from shared.testing.cnn_vs_mlp import check_claim, check_final_numbers, upstream_checks_in
 
-    check_final_numbers(final_acc, gap_shifted, gap_centred, histories)
-    checks = upstream_checks(make_cnn, make_mlp, mlp_hidden, train_one_epoch, evaluate, make_loaders, run_experiment, load_digits_data)
-    if first_failure(checks) is None:  # otherwise that question has lost its points already
-        check_claim(final_acc, "the test split", runs="the experiment cell (EPOCHS, LR, which network trains on which digits)")
+    final_acc, histories = env.get("final_acc"), env.get("histories")
+    check_implemented(final_acc, "final_acc")
+    skipped = gate(upstream_checks_in(env, load_digits_data))  # a failing question 2-4 has lost its points already
+    if skipped is not None and histories is None:
+        return skipped  # the experiment cell could not run
+    check_final_numbers(final_acc, env.get("gap_shifted"), env.get("gap_centred"), histories)
+    if skipped is not None:
+        return skipped
+    check_claim(final_acc, "the test split", runs="the experiment cell (EPOCHS, LR, which network trains on which digits)")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_experiment_heldout_hidden(trained, final_acc, make_cnn, make_mlp, mlp_hidden, train_one_epoch, evaluate, make_loaders,
-                                   run_experiment):
+def test_experiment_heldout_hidden(env):
     from shared.checks import check_implemented
     from shared.digits import load_digits_data
-    from shared.testing.cnn_vs_mlp import EXPERIMENT_KEYS, check_claim, first_failure, upstream_checks
+    from shared.testing import gate
+    from shared.testing.cnn_vs_mlp import EXPERIMENT_KEYS, check_claim, upstream_checks_in
     from grader_support.heldout import load_heldout_digits
     from grader_support.training import accuracy
 
+    final_acc, trained = env.get("final_acc"), env.get("trained")
     check_implemented(final_acc, "final_acc")
-    checks = upstream_checks(make_cnn, make_mlp, mlp_hidden, train_one_epoch, evaluate, make_loaders, run_experiment, load_digits_data)
-    if first_failure(checks) is not None:
-        return  # a mistake in questions 2 to 4 costs points there, not again here
+    skipped = gate(upstream_checks_in(env, load_digits_data))
+    if skipped is not None:
+        return skipped  # a mistake in questions 2 to 4 costs points there, not again here
     heldout = {key: accuracy(trained[key], *load_heldout_digits(canvas=16, shifted=key[0] == "shifted")) for key in EXPERIMENT_KEYS}
     for key in EXPERIMENT_KEYS:
         assert float(final_acc[key]) - heldout[key] <= 0.15, (
