@@ -248,6 +248,40 @@ def test_autoencoder_checks_accept_styles_and_name_each_mistake():
         **sizes,
     )
     _raises("ae.lecture_count", t.check_lecture_numbers, 209_968 - 784, 24.5)
+
+
+class _Empty(nn.Module):
+    """The stub: __init__ builds nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+
+class _NoBias(nn.Module):
+    def __init__(self, in_dim=784, hidden=128, latent=32):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(in_dim, hidden, bias=False), nn.ReLU(), nn.Linear(hidden, latent)
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class _Wide(_NoBias):
+    def __init__(self, in_dim=784, hidden=128, latent=32):
+        super().__init__(in_dim, hidden + 1, latent)
+
+
+def test_count_hint_only_for_its_signature():
+    sizes = {"in_dim": 20, "hidden": 7, "latent": 3, "seed": 0}
+    with pytest.raises(AssertionError, match="not answered yet") as stub:
+        t.check_autoencoder_classes(_Empty, _Empty, _Empty, **sizes)
+    assert "keep every bias" not in str(stub.value)
+    _raises("ae.count", t.check_autoencoder_classes, _NoBias, Decoder, make_autoencoder(), **sizes)
+    with pytest.raises(AssertionError, match=r"\[hint: ae.count_rule\]") as wide:
+        t.check_autoencoder_classes(_Wide, Decoder, make_autoencoder(), **sizes)
+    assert "keep every bias" not in str(wide.value)
     _raises("ae.ratio", t.check_lecture_numbers, 209_968, 32 / 784)
 
 
@@ -259,6 +293,21 @@ def test_loss_check_names_the_reduction():
     _raises(
         "ae.loss_sum_batch", t.check_loss_value, lambda a, b: ((a - b) ** 2).sum(), x_hat, x, 3.0
     )
+    images, zeros = torch.full((3, 2, 2, 2), 0.5), torch.zeros(3, 2, 2, 2)
+    one_axis = lambda a, b: ((a - b) ** 2).sum(dim=1).mean()  # noqa: E731
+    _raises("ae.loss_one_axis", t.check_loss_value, one_axis, images, zeros, 2.0)
+    _raises("ae.loss_mean_pixels", t.check_loss_value, F.mse_loss, images, zeros, 2.0)
+    # where one axis has size 1 the two mistakes agree: no specific hint, the rule alone
+    single = torch.full((3, 1, 2, 2), 0.5), torch.zeros(3, 1, 2, 2)
+    with pytest.raises(AssertionError) as both:
+        t.check_loss_value(one_axis, *single, 1.0)
+    assert "[hint: ae.loss_formula]" in str(both.value)
+    assert "averaged over the pixels" not in str(both.value)
+    halved = lambda a, b: reconstruction_loss(a, b) / 2  # noqa: E731
+    with pytest.raises(AssertionError) as other:
+        t.check_loss_value(halved, images, zeros, 2.0)
+    assert "ae.loss_mean_pixels" not in str(other.value)
+    assert "ae.loss_one_axis" not in str(other.value)
 
 
 @pytest.mark.parametrize(
@@ -315,6 +364,23 @@ def test_pca_checks_against_known_data_and_numpy():
     _raises("ae.pca_centring", t.check_pca, _with(pca_fit, centre=False), pca_reconstruct, data, 2)
     _raises("ae.pca_u_v", t.check_pca, _with(pca_fit, use_u=True), pca_reconstruct, data, 2)
 
+    def eigh_fit(X, k, *, flip):
+        mean = X.mean(dim=0)
+        _, vectors = torch.linalg.eigh((X - mean).T @ (X - mean))
+        top = vectors[:, -k:].T
+        return mean, top.flip(0) if flip else top
+
+    t.check_pca(_with(eigh_fit, flip=True), pca_reconstruct, data, 2)
+    _raises("ae.pca_order", t.check_pca, _with(eigh_fit, flip=False), pca_reconstruct, data, 2)
+
+    def smallest(X, k):  # eigh's first columns: the directions of least variance
+        mean = X.mean(dim=0)
+        return mean, torch.linalg.eigh((X - mean).T @ (X - mean))[1][:, :k].T
+
+    with pytest.raises(AssertionError, match=r"\[hint: ae.pca\]") as wrong:
+        t.check_pca(smallest, pca_reconstruct, data, 2)
+    assert "ae.pca_centring" not in str(wrong.value)
+
 
 def test_claims_and_linear_autoencoder():
     t.check_linear_autoencoder(
@@ -341,7 +407,7 @@ def test_claims_and_linear_autoencoder():
     _raises("ae.anomaly_claim", t.check_anomaly_claims, 0.7, 0.03, "test")
     t.check_conv_claim(899, 209_968, 5.0, 12.0, "test")
     _raises("ae.conv_claim", t.check_conv_claim, 899, 209_968, 15.0, 12.0, "test")
-    with pytest.raises(AssertionError, match="stub"):
+    with pytest.raises(AssertionError, match="not answered yet"):
         t.check_given(test_error=...)
 
 

@@ -360,3 +360,14 @@ def test_forecasting_parts():
     assert model_mse > 0 and naive > 0
     t.check_forecast_claim(0.1, 0.3, "test")
     assert "last-value" in hint_of(t.check_forecast_claim, 0.2, 0.3, "test")
+
+
+def test_answered_tells_the_stub_from_a_cell_an_earlier_mistake_stopped():
+    skipped = "not judged: q6 fails first; fix it and this claim is checked"
+    with pytest.raises(AssertionError, match="not answered yet"):
+        t.answered({"memory_acc": ...}, "memory_acc", skipped)
+    assert t.answered({}, "memory_acc", skipped) is None
+    assert t.answered({"memory_acc": {}}, "memory_acc", skipped) is None
+    with pytest.raises(AssertionError, match="not defined"):
+        t.answered({}, "memory_acc", None)
+    assert t.answered({"forecast_mse": 0.5}, "forecast_mse", None) == 0.5

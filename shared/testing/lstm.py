@@ -1036,6 +1036,30 @@ def check_memory_model(
     return model
 
 
+def answered(env: Mapping[str, Any], name: str, skipped: str | None) -> Any:
+    """The notebook's value of ``name`` for a test that is gated on an earlier question.
+
+    The stub's ``...`` fails as not answered yet. A name its cell could not compute (missing, an
+    empty dict, or the None that an earlier question's unfinished function returned) is not held
+    against this question when ``skipped`` says that an earlier question fails first: that cell
+    ran the earlier question's code, which has lost its points.
+    """
+    value = env.get(name)
+    missing = value is None or (isinstance(value, dict) and not value)
+    if skipped is not None and missing:
+        return None
+    if name not in env:
+        raise AssertionError(
+            tagged(
+                "kit.not_defined",
+                f"`{name}` is not defined: its cell stopped before setting it. Hint: run that cell "
+                "(and every cell above it) and fix the first error it shows.",
+            )
+        )
+    check_implemented(env[name], name)
+    return env[name]
+
+
 LSTM_MIN_ACCURACY = 0.9
 RNN_MAX_ACCURACY = 0.4
 

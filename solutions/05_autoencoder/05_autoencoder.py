@@ -287,7 +287,7 @@ def test_reconstruction_loss_public(reconstruction_loss):
     check_loss_value(reconstruction_loss, torch.ones(2, 3, dtype=torch.float64), x, 3.0)
     x_hat = torch.tensor([[1.0, 2.0], [0.0, 0.0], [3.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
     check_loss_value(reconstruction_loss, x_hat, torch.zeros(4, 2, dtype=torch.float64), (5 + 0 + 9 + 1) / 4)
-    check_loss_value(reconstruction_loss, torch.full((3, 1, 2, 2), 0.5), torch.zeros(3, 1, 2, 2), 1.0)
+    check_loss_value(reconstruction_loss, torch.full((3, 2, 2, 2), 0.5), torch.zeros(3, 2, 2, 2), 2.0)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -477,28 +477,31 @@ print(f"train error {train_error:.2f}, test error {test_error:.2f}, mean-image y
 # # BEGIN TESTS
 
 # %%
-def test_lecture_errors_public(train_error, test_error, mean_image_error, X_train, X_test, Encoder, Decoder, Autoencoder,
-                               lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error):
-    from shared.testing.autoencoder import check_lecture_errors, check_mean_image_error, passes_upstream
+def test_lecture_errors_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_lecture_errors, check_mean_image_error, upstream_checks
 
-    check_mean_image_error(mean_image_error, X_train, X_test)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                       q3=(train_autoencoder, reconstruction_error)):
-        check_lecture_errors(train_error, test_error, mean_image_error, "the test split")
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3"))
+    train_error, test_error, mean_image_error = (answered(env, n, skipped) for n in ("train_error", "test_error", "mean_image_error"))
+    if skipped is not None:
+        return skipped
+    check_mean_image_error(mean_image_error, env["X_train"], env["X_test"])
+    check_lecture_errors(train_error, test_error, mean_image_error, "the test split")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_lecture_errors_hidden(lecture_ae, train_error, test_error, mean_image_error, X_train, X_test, Encoder, Decoder, Autoencoder, lecture_params,
-                               compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error):
+def test_lecture_errors_hidden(env):
     from grader_only import oracles
-    from shared.testing.autoencoder import check_given, check_lecture_errors, check_reported_error, passes_upstream
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_lecture_errors, check_reported_error, upstream_checks
 
-    check_given(train_error=train_error, test_error=test_error, mean_image_error=mean_image_error)
-    if not passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                           q3=(train_autoencoder, reconstruction_error)):
-        return  # a mistake in questions 1 to 3 costs points there, not again here
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3"))
+    train_error, test_error, mean_image_error = (answered(env, n, skipped) for n in ("train_error", "test_error", "mean_image_error"))
+    if skipped is not None:
+        return skipped  # a mistake in questions 1 to 3 costs points there, not again here
+    lecture_ae, X_train, X_test = env["lecture_ae"], env["X_train"], env["X_test"]
     check_reported_error(train_error, oracles.error(lecture_ae, X_train), "train_error")
     check_reported_error(test_error, oracles.error(lecture_ae, X_test), "test_error")
     check_reported_error(mean_image_error, oracles.mean_image_error(X_train, X_test), "mean_image_error")
@@ -681,32 +684,34 @@ print(f"k = {K}: training data: PCA {pca_train_error:.2f}, linear AE {linear_tra
 # # BEGIN TESTS
 
 # %%
-def test_autoencoder_vs_pca_public(make_linear_autoencoder, pca_train_error, linear_train_error, pca_test_error, nonlinear_test_error,
-                                   Encoder, Decoder, Autoencoder, lecture_params, compression_ratio, reconstruction_loss,
-                                   train_autoencoder, reconstruction_error, pca_fit, pca_reconstruct):
-    from shared.testing.autoencoder import check_linear_autoencoder, check_pca_claims, passes_upstream
+def test_autoencoder_vs_pca_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_linear_autoencoder, check_pca_claims, upstream_checks
 
-    check_linear_autoencoder(make_linear_autoencoder, 784, 4, seed=0)
-    check_linear_autoencoder(make_linear_autoencoder, 10, 3, seed=1)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                       q3=(train_autoencoder, reconstruction_error), q5=(pca_fit, pca_reconstruct)):
-        check_pca_claims(pca_train_error, linear_train_error, pca_test_error, nonlinear_test_error, "the test split")
+    check_linear_autoencoder(env.get("make_linear_autoencoder"), 784, 4, seed=0)
+    check_linear_autoencoder(env.get("make_linear_autoencoder"), 10, 3, seed=1)
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q5"))
+    errors = [answered(env, n, skipped) for n in ("pca_train_error", "linear_train_error", "pca_test_error", "nonlinear_test_error")]
+    if skipped is not None:
+        return skipped
+    check_pca_claims(*errors, "the test split")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_autoencoder_vs_pca_hidden(make_linear_autoencoder, linear_ae, nonlinear_ae, X_train, K, pca_train_error, linear_train_error,
-                                   Encoder, Decoder, Autoencoder, lecture_params, compression_ratio, reconstruction_loss,
-                                   train_autoencoder, reconstruction_error, pca_fit, pca_reconstruct):
+def test_autoencoder_vs_pca_hidden(env):
     from grader_only import oracles
-    from shared.testing.autoencoder import check_linear_autoencoder, check_pca_claims, check_reported_error, passes_upstream
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_linear_autoencoder, check_pca_claims, check_reported_error, upstream_checks
 
-    check_linear_autoencoder(make_linear_autoencoder, 37, 5, seed=2)
-    if not passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                           q3=(train_autoencoder, reconstruction_error), q5=(pca_fit, pca_reconstruct)):
-        return
-    mean, components = oracles.pca(X_train, K)
+    check_linear_autoencoder(env.get("make_linear_autoencoder"), 37, 5, seed=2)
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q5"))
+    pca_train_error, linear_train_error = (answered(env, n, skipped) for n in ("pca_train_error", "linear_train_error"))
+    if skipped is not None:
+        return skipped
+    X_train, linear_ae, nonlinear_ae = env["X_train"], env["linear_ae"], env["nonlinear_ae"]
+    mean, components = oracles.pca(X_train, env["K"])
     check_reported_error(pca_train_error, oracles.pca_error(X_train, mean, components), "pca_train_error")
     check_reported_error(linear_train_error, oracles.error(linear_ae, X_train), "linear_train_error")
     X_heldout = oracles.heldout()
@@ -859,6 +864,9 @@ denoiser = Autoencoder().to(device)
 train_autoencoder(denoiser, make_unlabeled_loader(X_train, batch_size=64, seed=rng_seed), torch.optim.Adam(denoiser.parameters(), lr=2e-3),
                   reconstruction_loss, epochs=10, device=device, corrupt=lambda x: corrupt_both(x, noise_generator))
 X_test_noisy = corrupt_both(X_test, torch.Generator().manual_seed(rng_seed + 1))
+denoiser.eval()
+with torch.no_grad():
+    denoised_test = denoiser(X_test_noisy.to(device)).cpu()  # the denoiser's outputs for the noisy test digits
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -879,9 +887,6 @@ X_test_noisy = corrupt_both(X_test, torch.Generator().manual_seed(rng_seed + 1))
 # # BEGIN SOLUTION
 
 # %%
-denoiser.eval()
-with torch.no_grad():
-    denoised_test = denoiser(X_test_noisy.to(device)).cpu()  # the denoiser's outputs for the noisy test digits
 noisy_error = reconstruction_loss(X_test_noisy, X_test).item()  # SOLUTION
 denoised_error = reconstruction_loss(denoised_test, X_test).item()  # SOLUTION
 print(f"noisy inputs: {noisy_error:.2f} from the clean digits; denoised: {denoised_error:.2f} ({denoised_error / noisy_error:.2f} x)")
@@ -893,32 +898,35 @@ print(f"noisy inputs: {noisy_error:.2f} from the clean digits; denoised: {denois
 # # BEGIN TESTS
 
 # %%
-def test_denoising_public(noisy_error, denoised_error, X_test, X_test_noisy, Encoder, Decoder, Autoencoder, lecture_params,
-                          compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error, add_noise):
-    from shared.testing.autoencoder import check_denoising, check_noisy_error, passes_upstream
+def test_denoising_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_denoising, check_noisy_error, upstream_checks
 
-    check_noisy_error(noisy_error, X_test_noisy, X_test)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                       q3=(train_autoencoder, reconstruction_error), q7=add_noise):
-        check_denoising(noisy_error, denoised_error, "the test split")
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q7"))
+    noisy_error, denoised_error = (answered(env, n, skipped) for n in ("noisy_error", "denoised_error"))
+    if skipped is not None:
+        return skipped
+    check_noisy_error(noisy_error, env["X_test_noisy"], env["X_test"])
+    check_denoising(noisy_error, denoised_error, "the test split")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_denoising_hidden(denoiser, NOISE, rng_seed, noisy_error, denoised_error, X_test, X_test_noisy, Encoder, Decoder, Autoencoder, lecture_params, compression_ratio,
-                          reconstruction_loss, train_autoencoder, reconstruction_error, add_noise):
+def test_denoising_hidden(env):
     from grader_only import oracles
-    from shared.testing.autoencoder import check_denoising, check_given, check_reported_error, passes_upstream
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_denoising, check_reported_error, upstream_checks
 
-    check_given(noisy_error=noisy_error, denoised_error=denoised_error)
-    if not passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                           q3=(train_autoencoder, reconstruction_error), q7=add_noise):
-        return
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q7"))
+    noisy_error, denoised_error = (answered(env, n, skipped) for n in ("noisy_error", "denoised_error"))
+    if skipped is not None:
+        return skipped
+    denoiser, X_test, X_test_noisy = env["denoiser"], env["X_test"], env["X_test_noisy"]
     check_reported_error(noisy_error, oracles.pair_error(X_test_noisy, X_test), "noisy_error")
     check_reported_error(denoised_error, oracles.error(denoiser, X_test, inputs=X_test_noisy), "denoised_error")
     X_heldout = oracles.heldout()
-    noisy = oracles.corrupt(X_heldout, NOISE, seed=rng_seed + 77)
+    noisy = oracles.corrupt(X_heldout, env["NOISE"], seed=env["rng_seed"] + 77)
     check_denoising(oracles.pair_error(noisy, X_heldout), oracles.error(denoiser, X_heldout, inputs=noisy), "297 held-out digits")
 
 # %% [raw]
@@ -1102,34 +1110,35 @@ print(f"AUC {anomaly_auc:.3f}; threshold {threshold:.2f}: test FPR {test_fpr:.3f
 # # BEGIN TESTS
 
 # %%
-def test_anomaly_public(threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, y_test, ANOMALY, Encoder, Decoder,
-                        Autoencoder, lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error,
-                        anomaly_scores, roc_auc, threshold_for_fpr):
-    from shared.testing.autoencoder import check_anomaly_claims, check_anomaly_numbers, passes_upstream
+def test_anomaly_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_anomaly_claims, check_anomaly_numbers, upstream_checks
 
-    upstream = passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                               q3=(train_autoencoder, reconstruction_error), q9=(anomaly_scores, roc_auc, threshold_for_fpr))
-    check_anomaly_numbers(threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, y_test == ANOMALY, check_auc=upstream)
-    if upstream:
-        check_anomaly_claims(anomaly_auc, test_fpr, "the test split")
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q9"))
+    names = ("threshold", "test_scores", "is_anomaly", "anomaly_auc", "test_fpr", "test_tpr")
+    values = [answered(env, n, skipped) for n in names]
+    if skipped is not None:
+        return skipped
+    check_anomaly_numbers(*values, env["y_test"] == env["ANOMALY"], check_auc=True)
+    check_anomaly_claims(env["anomaly_auc"], env["test_fpr"], "the test split")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_anomaly_hidden(anomaly_ae, threshold, ANOMALY, Encoder, Decoder, Autoencoder, lecture_params, compression_ratio,
-                        reconstruction_loss, train_autoencoder, reconstruction_error, anomaly_scores, roc_auc, threshold_for_fpr):
+def test_anomaly_hidden(env):
     from grader_only import oracles
-    from shared.testing.autoencoder import check_anomaly_claims, check_given, passes_upstream
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_anomaly_claims, upstream_checks
 
-    check_given(threshold=threshold)
-    if not passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                           q3=(train_autoencoder, reconstruction_error), q9=(anomaly_scores, roc_auc, threshold_for_fpr)):
-        return
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q9"))
+    threshold = answered(env, "threshold", skipped)
+    if skipped is not None:
+        return skipped
     X_heldout, y_heldout = oracles.heldout(labels=True)
-    scores = oracles.scores(anomaly_ae, X_heldout)
-    normal = y_heldout != ANOMALY
-    check_anomaly_claims(oracles.auc(scores, ~normal), float((scores[normal] > threshold).float().mean()), "297 held-out digits")
+    scores = oracles.scores(env["anomaly_ae"], X_heldout)
+    normal = y_heldout != env["ANOMALY"]
+    check_anomaly_claims(oracles.auc(scores, ~normal), float((scores[normal] > float(threshold)).float().mean()), "297 held-out digits")
 
 # %% [raw]
 # # END TESTS
@@ -1435,31 +1444,35 @@ print(f"convolutional: {conv_params:,} parameters, test error {conv_test_error:.
 # # BEGIN TESTS
 
 # %%
-def test_conv_claim_public(conv_params, dense_params, conv_test_error, test_error, conv_ae, lecture_ae, Encoder, Decoder, Autoencoder,
-                           lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error,
-                           ConvAutoencoder):
-    from shared.testing.autoencoder import check_conv_claim, check_counts, passes_upstream
+def test_conv_claim_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_conv_claim, check_counts, check_given, upstream_checks
 
-    check_counts(conv_params, dense_params, conv_ae, lecture_ae)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                       q3=(train_autoencoder, reconstruction_error), q12=ConvAutoencoder):
-        check_conv_claim(conv_params, dense_params, conv_test_error, test_error, "the test split")
+    checks = upstream_checks(env, "q1", "q2", "q3", "q12")
+    checks["q4"] = lambda: check_given(test_error=env.get("test_error"))  # the dense error this claim compares with
+    skipped = gate(checks)
+    conv_params, dense_params, conv_test_error = (answered(env, n, skipped) for n in ("conv_params", "dense_params", "conv_test_error"))
+    if skipped is not None:
+        return skipped
+    check_counts(conv_params, dense_params, env["conv_ae"], env["lecture_ae"])
+    check_conv_claim(conv_params, dense_params, conv_test_error, env["test_error"], "the test split")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_conv_claim_hidden(conv_ae, lecture_ae, conv_params, dense_params, Encoder, Decoder, Autoencoder, lecture_params,
-                           compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error, ConvAutoencoder):
+def test_conv_claim_hidden(env):
     from grader_only import oracles
-    from shared.testing.autoencoder import check_conv_claim, check_given, passes_upstream
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_conv_claim, check_given, upstream_checks
 
+    skipped = gate(upstream_checks(env, "q1", "q2", "q3", "q12"))
+    conv_params, dense_params = (answered(env, n, skipped) for n in ("conv_params", "dense_params"))
+    if skipped is not None:
+        return skipped
     check_given(conv_params=conv_params, dense_params=dense_params)
-    if not passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss,
-                           q3=(train_autoencoder, reconstruction_error), q12=ConvAutoencoder):
-        return
     X_heldout = oracles.heldout()
-    check_conv_claim(conv_params, dense_params, oracles.error(conv_ae, X_heldout), oracles.error(lecture_ae, X_heldout), "297 held-out digits")
+    check_conv_claim(conv_params, dense_params, oracles.error(env["conv_ae"], X_heldout), oracles.error(env["lecture_ae"], X_heldout), "297 held-out digits")
 
 # %% [raw]
 # # END TESTS

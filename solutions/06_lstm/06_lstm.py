@@ -874,8 +874,8 @@ print(f"forget bias {FORGET_BIAS:.2f}; parameters: RNN {count_parameters(memory_
 # # BEGIN SOLUTION
 
 # %%
-memory_acc = {}
-# BEGIN SOLUTION
+memory_acc = {}  # SOLUTION
+# BEGIN SOLUTION NO PROMPT
 for kind, model in memory_models.items():
     model.eval()
     with torch.no_grad():
@@ -890,43 +890,50 @@ print(memory_acc)
 # # BEGIN TESTS
 
 # %%
-def test_memory_public(memory_acc, init_forget_bias, forget_bias_for, MemoryNet):
-    from shared.checks import check_implemented
-    from shared.testing.lstm import check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model, first_failure
+def test_memory_public(env):
+    from shared.testing import gate
+    from shared.testing.lstm import answered, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
 
-    check_implemented(memory_acc, "memory_acc")
+    checks = {
+        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
+                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
+                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=1) for k in ("rnn", "lstm")]),
+    }
+    skipped = gate(checks)
+    memory_acc = answered(env, "memory_acc", skipped)
+    if skipped is not None:
+        return skipped
     assert isinstance(memory_acc, dict) and set(memory_acc) == {"rnn", "lstm"}, f"memory_acc should have the keys 'rnn' and 'lstm', got {memory_acc!r:.80}"
     assert all(0.0 <= float(v) <= 1.0 for v in memory_acc.values()), f"accuracies are fractions in [0, 1], got {memory_acc}"
-    checks = {
-        "q6": lambda: (check_init_forget_bias(init_forget_bias, input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
-                       check_forget_bias_for(forget_bias_for, 30, 0.5),
-                       [check_memory_model(MemoryNet, k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=1) for k in ("rnn", "lstm")]),
-    }
-    if first_failure(checks) is None:
-        check_memory_claim(memory_acc, n_symbols=4, where="the test sequences")
+    check_memory_claim(memory_acc, n_symbols=4, where="the test sequences")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_memory_hidden(memory_acc, memory_models, X_memory_test, y_memory_test, init_forget_bias, forget_bias_for, MemoryNet):
+def test_memory_hidden(env):
     from grader_only.oracles import accuracy, heldout_recall
-    from shared.testing.lstm import check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model, first_failure
+    from shared.testing import gate
+    from shared.testing.lstm import answered, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
 
+    checks = {
+        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
+                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
+                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=85) for k in ("rnn", "lstm")]),
+    }
+    skipped = gate(checks)
+    memory_acc = answered(env, "memory_acc", skipped)
+    if skipped is not None:
+        return skipped
+    memory_models, X_memory_test, y_memory_test = env["memory_models"], env["X_memory_test"], env["y_memory_test"]
     for kind in ("rnn", "lstm"):
         expected = accuracy(memory_models[kind], X_memory_test, y_memory_test)
         assert abs(float(memory_acc[kind]) - expected) <= 1e-6, (
             f"memory_acc[{kind!r}] is {float(memory_acc[kind]):.4f}, but the {kind.upper()} classifies {expected:.4f} of the test "
             "sequences correctly. Hint: model.eval(), then the mean of (model(X).argmax(dim=1) == y) under torch.no_grad()."
         )
-    checks = {
-        "q6": lambda: (check_init_forget_bias(init_forget_bias, input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
-                       check_forget_bias_for(forget_bias_for, 30, 0.5),
-                       [check_memory_model(MemoryNet, k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=85) for k in ("rnn", "lstm")]),
-    }
-    if first_failure(checks) is None:
-        X, y = heldout_recall(30, 4)
-        check_memory_claim({k: accuracy(m, X, y) for k, m in memory_models.items()}, n_symbols=4, where="2,000 held-out sequences")
+    X, y = heldout_recall(30, 4)
+    check_memory_claim({k: accuracy(m, X, y) for k, m in memory_models.items()}, n_symbols=4, where="2,000 held-out sequences")
 
 # %% [raw]
 # # END TESTS
@@ -1089,6 +1096,7 @@ def test_forecasting_parts_hidden(Forecaster, last_hidden_packed):
 
 # %%
 L_FORECAST, HIDDEN_FORECAST, STEPS_FORECAST, LR_FORECAST, BATCH_FORECAST = 30, 16, 120, 2e-2, 64
+test_signals = damped_oscillators(500, L_FORECAST + 1, seed=rng_seed + 2)  # 30 steps of history, then the value to forecast
 torch.manual_seed(rng_seed)
 forecaster = Forecaster(HIDDEN_FORECAST)
 signal_batches = torch.Generator().manual_seed(rng_seed)
@@ -1100,7 +1108,6 @@ def next_value_batch():
 
 
 forecast_losses = fit(forecaster, next_value_batch, steps=STEPS_FORECAST, lr=LR_FORECAST, loss_fn=F.mse_loss)
-test_signals = damped_oscillators(500, L_FORECAST + 1, seed=rng_seed + 2)  # 30 steps of history, then the value to forecast
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -1124,9 +1131,9 @@ history, future = test_signals[:, :-1], test_signals[:, -1, 0]
 forecaster.eval()
 with torch.no_grad():
     predicted = forecaster(history)[:, -1, 0]
-forecast_mse = ((predicted - future) ** 2).mean().item()
-baseline_mse = ((history[:, -1, 0] - future) ** 2).mean().item()
 # END SOLUTION
+forecast_mse = ((predicted - future) ** 2).mean().item()  # SOLUTION
+baseline_mse = ((history[:, -1, 0] - future) ** 2).mean().item()  # SOLUTION
 
 # %% [raw]
 # # END SOLUTION
@@ -1135,24 +1142,32 @@ baseline_mse = ((history[:, -1, 0] - future) ** 2).mean().item()
 # # BEGIN TESTS
 
 # %%
-def test_forecast_public(forecast_mse, baseline_mse, Forecaster):
-    from shared.checks import check_implemented
-    from shared.testing.lstm import check_forecast_claim, check_forecaster, first_failure
+def test_forecast_public(env):
+    from shared.testing import gate
+    from shared.testing.lstm import answered, check_forecast_claim, check_forecaster
 
+    skipped = gate({"q8": lambda: check_forecaster(env.get("Forecaster"), hidden_size=6, seed=0)})
+    forecast_mse, baseline_mse = (answered(env, name, skipped) for name in ("forecast_mse", "baseline_mse"))
+    if skipped is not None:
+        return skipped
     for name, value in (("forecast_mse", forecast_mse), ("baseline_mse", baseline_mse)):
-        check_implemented(value, name)
         assert isinstance(value, float) and value > 0, f"{name} should be a positive float, got {value!r}"
-    if first_failure({"q8": lambda: check_forecaster(Forecaster, hidden_size=6, seed=0)}) is None:
-        check_forecast_claim(forecast_mse, baseline_mse, "the test signals")
+    check_forecast_claim(forecast_mse, baseline_mse, "the test signals")
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_forecast_hidden(forecast_mse, baseline_mse, forecaster, test_signals, Forecaster):
+def test_forecast_hidden(env):
     from grader_only.oracles import forecast_errors, heldout_signals
-    from shared.testing.lstm import check_forecast_claim, check_forecaster, first_failure
+    from shared.testing import gate
+    from shared.testing.lstm import answered, check_forecast_claim, check_forecaster
 
+    skipped = gate({"q8": lambda: check_forecaster(env.get("Forecaster"), hidden_size=4, seed=94)})
+    forecast_mse, baseline_mse = (answered(env, name, skipped) for name in ("forecast_mse", "baseline_mse"))
+    if skipped is not None:
+        return skipped
+    forecaster, test_signals = env["forecaster"], env["test_signals"]
     model_mse, naive_mse = forecast_errors(forecaster, test_signals)
     assert abs(float(baseline_mse) - naive_mse) <= 1e-6 * naive_mse, (
         f"baseline_mse should be {naive_mse:.6g}, the mean of (history[:, -1, 0] - future)^2, got {float(baseline_mse):.6g}."
@@ -1160,8 +1175,7 @@ def test_forecast_hidden(forecast_mse, baseline_mse, forecaster, test_signals, F
     assert abs(float(forecast_mse) - model_mse) <= 1e-5 * model_mse, (
         f"forecast_mse should be {model_mse:.6g}, the mean of (forecaster(history)[:, -1, 0] - future)^2 in eval mode, got {float(forecast_mse):.6g}."
     )
-    if first_failure({"q8": lambda: check_forecaster(Forecaster, hidden_size=4, seed=94)}) is None:
-        check_forecast_claim(*forecast_errors(forecaster, heldout_signals(500, test_signals.shape[1])), "500 held-out signals")
+    check_forecast_claim(*forecast_errors(forecaster, heldout_signals(500, test_signals.shape[1])), "500 held-out signals")
 
 # %% [raw]
 # # END TESTS
@@ -1175,9 +1189,10 @@ def test_forecast_hidden(forecast_mse, baseline_mse, forecaster, test_signals, F
 
 # %% tags=["otter_ignore"]
 print(f"forecaster {forecast_mse:.5f}, last-value baseline {baseline_mse:.5f} (ratio {forecast_mse / baseline_mse:.2f})")
+forecaster.eval()
 with torch.no_grad():
-    along = forecaster(history[:1])[0, :, 0]
-ax = plot_forecast(history[0], future[:1], {"forecaster": predicted[:1], "last value": history[0, -1:, 0]},
+    along = forecaster(history[:1])[0, :, 0]  # one prediction per step; the last is the forecast
+ax = plot_forecast(history[0], future[:1], {"forecaster": along[-1:], "last value": history[0, -1:, 0]},
                    title="forecasting the next value")
 ax.plot(np.arange(1, L_FORECAST + 1), along.numpy(), ":", lw=1, label="one-step predictions")
 ax.legend(fontsize=8)
