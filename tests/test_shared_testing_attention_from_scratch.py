@@ -13,9 +13,13 @@ oracles = load_grader_only("07_attention_from_scratch", "oracles")
 # ------------------------------------------------------------------- solutions, right and wrong
 
 
-def softmax(scores, mask=None, dim=-1, *, add_mask=False, shift=True, guard=True, fixed_dim=False):
+def softmax(
+    scores, mask=None, dim=-1, *, add_mask=False, shift=True, guard=True, fixed_dim=False, fill=None
+):
     d = -1 if fixed_dim else dim
-    if mask is not None:
+    if mask is not None and fill is not None:
+        scores = scores.masked_fill(~mask, fill)
+    elif mask is not None:
         scores = scores + mask if add_mask else scores.masked_fill(~mask, float("-inf"))
     top = (
         scores.amax(dim=d, keepdim=True)
@@ -54,7 +58,18 @@ def attention_context(weights, h):
 
 
 def sdpa(
-    q, k, v, mask=None, causal=False, *, scale="sqrt", dim=-1, after=False, diag=0, dot_T=False
+    q,
+    k,
+    v,
+    mask=None,
+    causal=False,
+    *,
+    scale="sqrt",
+    dim=-1,
+    after=False,
+    diag=0,
+    dot_T=False,
+    inverted=False,
 ):
     d_k = q.shape[-1]
     kt = k.T if dot_T else k.transpose(-2, -1)
@@ -63,7 +78,10 @@ def sdpa(
     if mask is not None:
         allowed = allowed & mask
     if causal:
-        allowed = allowed & torch.ones(scores.shape[-2:], dtype=torch.bool).tril(diag)
+        future = torch.ones(scores.shape[-2:], dtype=torch.bool).triu(1)
+        allowed = allowed & (
+            future if inverted else torch.ones(scores.shape[-2:], dtype=torch.bool).tril(diag)
+        )
     if after:
         w = softmax(scores, None, dim=dim) * allowed
     else:
@@ -148,6 +166,16 @@ def test_softmax_accepts_and_catches():
             seed=1,
         ),
     )
+    for fill_case in (dict(shape=(2, 4, 6), dim=-1), dict(shape=(4, 3), dim=0)):
+        fails_with(
+            "attn.fully_masked_uniform",
+            lambda fill_case=fill_case: t.check_masked_softmax(
+                lambda s, m=None, dim=-1: softmax(s, m, dim, fill=-1e9),
+                masked=True,
+                seed=1,
+                **fill_case,
+            ),
+        )
     fails_with(
         "attn.stable_softmax",
         lambda: t.check_masked_softmax(
@@ -238,6 +266,7 @@ def test_sdpa_accepts_and_catches():
         ("attn.mask_after_softmax", dict(after=True), causal),
         ("attn.causal_diagonal", dict(diag=-1), causal),
         ("attn.causal_diagonal", dict(diag=1), causal),
+        ("attn.causal_inverted", dict(inverted=True), causal),
         ("attn.transpose_keys", dict(dot_T=True), base),
     ]:
         fails_with(
@@ -378,3 +407,22 @@ def test_alignment_claim_and_oracle():
             )
 
     assert oracles.reversal_scores(Oracle(), pairs) == (1.0, 1.0)
+
+
+def test_claims_gate_on_questions_and_need_the_training_cell():
+    from shared.testing import NotJudged, gate
+
+    broken = {"masked_softmax": lambda s, m=None, dim=-1: softmax(s, m, dim, fill=-1e9)}
+    skipped = gate(t.upstream_checks(broken, seed=0))
+    assert isinstance(skipped, NotJudged) and "q1 fails first" in skipped
+    assert "q1 fails first" in gate(t.upstream_checks({}, seed=0))  # nothing defined at all
+    with pytest.raises(AssertionError, match="training cell after question 5 did not run"):
+        t.trained({"attention_model": object()}, "attention_model", "plain_model")
+    model = object()
+    assert t.trained({"attention_model": model}, "attention_model") == (model,)
+
+
+def test_stub_values_fail_and_missing_ones_wait():
+    t.left_as_stub({}, "attention_exact")  # missing: its cell may have stopped earlier
+    with pytest.raises(AssertionError, match="not answered yet"):
+        t.left_as_stub({"attention_exact": ...}, "attention_exact")

@@ -154,7 +154,7 @@ def causal_mask(size, *, diagonal=1):
     return torch.ones(size, size, dtype=torch.bool).triu(diagonal)
 
 
-def make_transformer(final_norm=True):
+def make_transformer(final_norm=True, plain_list=False):
     class Transformer(nn.Module):
         def __init__(
             self,
@@ -169,12 +169,9 @@ def make_transformer(final_norm=True):
         ):
             super().__init__()
             args = (d_model, nhead, dim_feedforward, dropout, norm_first, batch_first)
-            self.encoder_layers = nn.ModuleList(
-                EncoderLayer(*args) for _ in range(num_encoder_layers)
-            )
-            self.decoder_layers = nn.ModuleList(
-                DecoderLayer(*args) for _ in range(num_decoder_layers)
-            )
+            stack = list if plain_list else nn.ModuleList  # a list hides them from parameters()
+            self.encoder_layers = stack(EncoderLayer(*args) for _ in range(num_encoder_layers))
+            self.decoder_layers = stack(DecoderLayer(*args) for _ in range(num_decoder_layers))
             self.encoder_norm, self.decoder_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
 
         def encode(self, src, src_mask=None, src_key_padding_mask=None):
@@ -679,6 +676,23 @@ def test_transformer_names_a_missing_final_norm():
     )
 
 
+def test_transformer_names_layers_in_a_plain_list():
+    fails_with(
+        "tf.module_list",
+        t.check_transformer,
+        make_transformer(plain_list=True),
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        dim_feedforward=16,
+        batch=3,
+        src_len=5,
+        tgt_len=4,
+        seed=0,
+    )
+
+
 # --------------------------------------------------------------------------- q7
 
 
@@ -790,7 +804,9 @@ def test_claims_and_fractions():
         t.check_nomask_claim(0.8, "the test numbers")
 
 
-def test_parts_pass_gates_the_claims():
+def test_parts_checks_gate_the_claims():
+    from shared.testing import NotJudged, gate
+
     parts = {
         "EncoderLayer": Encoder,
         "DecoderLayer": Decoder,
@@ -801,16 +817,24 @@ def test_parts_pass_gates_the_claims():
         "greedy_decode": greedy_decode,
         "positional_encoding": positional_encoding,
     }
-    assert t.parts_pass(**parts)
-    assert not t.parts_pass(
-        **{**parts, "translation_loss": lambda *a: translation_loss(*a, ignore=False)}
+    assert gate(t.parts_checks(parts)) is None
+    wrong_loss = {**parts, "translation_loss": lambda *a: translation_loss(*a, ignore=False)}
+    assert (
+        gate(t.parts_checks(wrong_loss))
+        == "not judged: q7 fails first; fix it and this claim is checked"
     )
-    assert not t.parts_pass(**{**parts, "EncoderLayer": None})
+    skipped = gate(t.parts_checks({k: v for k, v in parts.items() if k != "EncoderLayer"}))
+    assert isinstance(skipped, NotJudged) and "q4 fails first" in skipped
+    listed = {**parts, "Transformer": make_transformer(plain_list=True)}
+    assert "q6 fails first" in gate(t.parts_checks(listed))
 
 
-def test_a_value_missing_because_upstream_failed_is_not_judged():
-    assert not t.judged(None, parts_ok=False)  # the training cell crashed on a wrong layer
-    assert t.judged(..., parts_ok=False)  # the stub's value is judged (and fails)
-    assert t.judged(None, parts_ok=True)
+def test_stub_values_fail_and_a_missing_training_cell_is_named():
+    t.left_as_stub({}, "test_accuracy")  # missing: its cell may have stopped on an earlier mistake
+    t.left_as_stub({"test_accuracy": 0.9}, "test_accuracy")
+    with pytest.raises(AssertionError, match="not answered yet"):
+        t.left_as_stub({"test_accuracy": ...}, "test_accuracy")
+    with pytest.raises(AssertionError, match="training cell did not run"):
+        t.trained({}, "translator")
     with pytest.raises(AssertionError):
         t.check_fraction(..., "test_accuracy")

@@ -28,7 +28,6 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.testing import call, substitute, tagged
-from shared.testing import first_failure as first_failure  # re-exported for the notebook's tests
 
 RTOL, ATOL = (
     1e-9,
@@ -62,6 +61,10 @@ FULLY_MASKED = tagged(
     "attn.fully_masked",
     "Hint: a row whose positions are all masked must come out all zeros, not NaN: its maximum is -inf, so guard it (e.g. replace a non-finite maximum by 0 and divide by 1 where the sum is 0).",
 )
+FULLY_MASKED_UNIFORM = tagged(
+    "attn.fully_masked_uniform",
+    "Hint: a row whose positions are all masked must come out all zeros, but yours is uniform (1/n everywhere): a large negative fill such as -1e9 still leaves every score of that row equal, so the softmax spreads the weight evenly. Fill masked scores with float('-inf') and guard the fully masked row (a non-finite maximum becomes 0, a zero sum divides by 1).",
+)
 SOFTMAX_DIM = tagged(
     "attn.softmax_dim",
     "Hint: normalise along the `dim` you are given (max and sum with dim=dim, keepdim=True).",
@@ -89,6 +92,10 @@ SOFTMAX_AXIS = tagged(
 MASK_AFTER = tagged(
     "attn.mask_after_softmax",
     "Hint: apply the mask before the softmax (pass it to masked_softmax), not by zeroing weights afterwards: the remaining weights must still sum to one.",
+)
+CAUSAL_INVERTED = tagged(
+    "attn.causal_inverted",
+    "Hint: your causal mask is inverted: your weights are nonzero only on keys after the query (the future) and zero on the keys it may see. The mask passed to masked_softmax is True where a key may be attended to: keep keys j <= i (torch.ones(L_q, L_k, dtype=torch.bool).tril()), not the positions to hide.",
 )
 CAUSAL_DIAGONAL = tagged(
     "attn.causal_diagonal",
@@ -229,6 +236,19 @@ def _softmax_case(shape, dim, masked, broadcast, seed):
     return scores, mask
 
 
+def _uniform_where_fully_masked(got: torch.Tensor, mask: torch.Tensor | None, dim: int) -> bool:
+    """The signature of a large negative fill (-1e9) instead of -inf: every fully masked row
+    comes out uniform, while each masked position of the other rows is exactly 0."""
+    if mask is None:
+        return False
+    hidden = ~mask.expand_as(got)
+    fully = hidden.all(dim=dim, keepdim=True).expand_as(got)
+    if not fully.any() or (got[hidden & ~fully] != 0).any():
+        return False
+    uniform = torch.full_like(got, 1.0 / got.shape[dim])
+    return bool(torch.allclose(got[fully], uniform[fully], atol=1e-9))
+
+
 def check_masked_softmax(
     masked_softmax: Callable,
     *,
@@ -247,6 +267,8 @@ def check_masked_softmax(
     hint = ""
     if torch.isnan(got).any():
         hint = FULLY_MASKED
+    elif _uniform_where_fully_masked(got, mask, dim):
+        hint = FULLY_MASKED_UNIFORM
     elif mask is not None and (got.masked_select(~mask.expand_as(got)).abs() > 0).any():
         hint = MINUS_INF
     elif not torch.allclose(got.sum(dim=dim), expected.sum(dim=dim)):
@@ -514,6 +536,9 @@ def _diagnose_weights(got, q, k, mask, causal) -> str:
         return SOFTMAX_AXIS
     if causal:
         L_q, L_k = got.shape[-2:]
+        seen = torch.ones(L_q, L_k, dtype=torch.bool).tril()
+        if (got.masked_select(seen.expand_as(got)) == 0).all() and (got != 0).any():
+            return CAUSAL_INVERTED
         for offset in (-1, 1):
             allowed = torch.ones(L_q, L_k, dtype=torch.bool).tril(offset)
             full = None if mask is None else mask
@@ -995,23 +1020,40 @@ def check_alignment_share(
     )
 
 
-def upstream_checks(
-    masked_softmax: Callable,
-    attention_context: Callable,
-    Seq2Seq: Any,
-    greedy_decode: Callable,
-    *,
-    seed: int,
-) -> dict[str, Callable[[], None]]:
-    """The checks of the functions the trained models were built with (questions 1, 2 and 5)."""
+def upstream_checks(env: dict, *, seed: int) -> dict[str, Callable[[], None]]:
+    """The checks of the functions the trained models were built with (questions 1, 2 and 5),
+    read from the notebook's globals ``env``: a name the notebook lacks fails its question."""
+    masked_softmax, attention_context = env.get("masked_softmax"), env.get("attention_context")
+    Seq2Seq, greedy_decode = env.get("Seq2Seq"), env.get("greedy_decode")
     return {
-        "q1": lambda: check_masked_softmax(masked_softmax, shape=(3, 4), dim=-1, seed=seed),
+        "q1": lambda: check_masked_softmax(
+            masked_softmax, shape=(3, 4), dim=-1, masked=True, seed=seed
+        ),
         "q2": lambda: check_context(attention_context, B=2, L=4, d_h=3, seed=seed + 1),
         "q5": lambda: (
             check_seq2seq(Seq2Seq, vocab_size=13, hidden_size=4, B=2, S=4, T=3, seed=seed + 2),
             check_greedy(greedy_decode, B=2, S=4, steps=3, vocab_size=13, seed=seed + 3),
         ),
     }
+
+
+def left_as_stub(env: dict, *names: str) -> None:
+    """Fail with "not answered yet" for any of ``names`` still the stub's ``...``. A name that is
+    missing altogether is not judged here: its cell may have stopped on an earlier mistake."""
+    for name in names:
+        if env.get(name) is Ellipsis:
+            check_implemented(env[name], name)
+
+
+def trained(env: dict, *names: str) -> tuple:
+    """What the given training cell defines, from the notebook's globals ``env``. Asked for only
+    once questions 1, 2 and 5 pass, so a missing name means that cell did not run."""
+    missing = [name for name in names if env.get(name) is None]
+    assert not missing, (
+        f"{', '.join(f'`{name}`' for name in missing)} is not defined: the given training cell after question 5 did not run, so the trained models cannot be judged. "
+        "Hint: run the notebook from the top (Kernel -> Restart & Run All) and fix the first cell that stops with an error."
+    )
+    return tuple(env[name] for name in names)
 
 
 def check_alignment_claim(

@@ -31,7 +31,7 @@ from torch import nn
 
 from shared.checks import assert_close, check_implemented
 from shared.forbid import forbid
-from shared.testing import call, first_failure, substitute, tagged
+from shared.testing import call, substitute, tagged
 
 RTOL, ATOL = 1e-8, 1e-8
 # The encoding is float32: an angle p * w computed in float32 is off by up to ~p * 6e-8, so
@@ -108,6 +108,10 @@ CROSS_ATTENTION = tagged(
 CAUSAL = tagged(
     "tf.causal_mask",
     "Hint: the causal mask is True strictly above the diagonal (key s > query t); the diagonal stays False, a position may attend to itself (torch.triu(..., diagonal=1)).",
+)
+MODULE_LIST = tagged(
+    "tf.module_list",
+    "Hint: use nn.ModuleList so PyTorch registers the layers' parameters: layers kept in a plain Python list are invisible to model.parameters(), state_dict() and .to()/.double(), so they are never trained or copied (self.encoder_layers = nn.ModuleList([EncoderLayer(...) for _ in range(num_encoder_layers)])).",
 )
 STACKS = tagged(
     "tf.stacks",
@@ -710,6 +714,29 @@ def _globals_of(cls: Any) -> dict:
     return getattr(init, "__globals__", {}) if init is not None else {}
 
 
+def _check_registered_layers(model: nn.Module, desc: str) -> None:
+    """The signature of layers kept in a plain list: the stack attribute is a list or tuple, or
+    holds modules that model.parameters() does not reach."""
+    registered = {id(p) for p in model.parameters()}
+    for name in ("encoder_layers", "decoder_layers"):
+        stack = getattr(model, name, None)
+        if isinstance(stack, nn.Module) or stack is None:
+            continue
+        layers = list(stack) if isinstance(stack, (list, tuple)) else []
+        unseen = sum(
+            p.numel()
+            for layer in layers
+            if isinstance(layer, nn.Module)
+            for p in layer.parameters()
+            if id(p) not in registered
+        )
+        raise AssertionError(
+            f"{desc}: `{name}` is a {type(stack).__name__}, not an nn.ModuleList, so model.parameters() misses its layers"
+            + (f" ({unseen:,} parameters the optimiser would never see)" if unseen else "")
+            + f". {MODULE_LIST}"
+        )
+
+
 def check_transformer(
     Transformer: Callable,
     *,
@@ -736,6 +763,7 @@ def check_transformer(
         DecoderLayer=ReferenceDecoderLayer,
     ):
         model = _build(Transformer, args, kwargs, desc, seed)
+    _check_registered_layers(model, desc)
     reference = _torch_transformer(
         *args, dropout=0.0, norm_first=norm_first, batch_first=batch_first
     ).double()
@@ -1076,11 +1104,22 @@ def check_greedy_decode(
 # --------------------------------------------------------------------------- q8 and q9
 
 
-def judged(value: Any, parts_ok: bool) -> bool:
-    """Whether a trained model's value is judged: not when the parts it was built from fail their
-    checks and the value is missing because the training cell could not run (those questions
-    have lost their points already). A value left as the stub's ``...`` is always judged."""
-    return parts_ok or value is not None
+def left_as_stub(env: dict, name: str) -> None:
+    """Fail with "not answered yet" when ``name`` is still the stub's ``...``. A value missing
+    altogether is not judged here: its cell may have stopped on an earlier question's mistake."""
+    if env.get(name) is Ellipsis:
+        check_implemented(env[name], name)
+
+
+def trained(env: dict, *names: str) -> tuple:
+    """What a given training cell defines, from the notebook's globals ``env``. Asked for only
+    once questions 2 and 4 to 7 pass, so a missing name means that cell did not run."""
+    missing = [name for name in names if env.get(name) is None]
+    assert not missing, (
+        f"{', '.join(f'`{name}`' for name in missing)} is not defined: the given training cell did not run, so the trained translator cannot be judged. "
+        "Hint: run the notebook from the top (Kernel -> Restart & Run All) and fix the first cell that stops with an error."
+    )
+    return tuple(env[name] for name in names)
 
 
 def check_fraction(value: Any, name: str) -> None:
@@ -1090,17 +1129,13 @@ def check_fraction(value: Any, name: str) -> None:
     )
 
 
-def parts_pass(
-    EncoderLayer,
-    DecoderLayer,
-    causal_mask,
-    Transformer,
-    Translator,
-    translation_loss,
-    greedy_decode,
-    positional_encoding,
-) -> bool:
-    """Whether the functions the trained translators were built from pass their public checks."""
+def parts_checks(env: dict) -> dict[str, Callable[[], None]]:
+    """The checks of the functions the trained translators were built from (questions 2 and 4
+    to 7), read from the notebook's globals ``env``: a name the notebook lacks fails its question."""
+    EncoderLayer, DecoderLayer = env.get("EncoderLayer"), env.get("DecoderLayer")
+    causal_mask, Transformer = env.get("causal_mask"), env.get("Transformer")
+    Translator, translation_loss = env.get("Translator"), env.get("translation_loss")
+    greedy_decode, positional_encoding = env.get("greedy_decode"), env.get("positional_encoding")
     checks = {
         "q2": lambda: check_positional_encoding(positional_encoding, 10, 8),
         "q4": lambda: check_encoder_layer(
@@ -1151,7 +1186,7 @@ def parts_pass(
             check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=95),
         ),  # fmt: skip
     }
-    return first_failure(checks) is None
+    return checks
 
 
 ACCURACY_MIN, NOMASK_MAX = 0.7, 0.4
