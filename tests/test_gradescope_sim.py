@@ -11,6 +11,7 @@ import pytest
 
 from autograder.build import build
 from autograder.catalog import all_assignments
+from autograder.gradescope import validate_results
 from autograder.gradescope_sim import simulate
 from autograder.records import read_record
 
@@ -72,3 +73,9 @@ def test_students_see_hidden_outcomes_after_publication_but_never_hidden_message
     )
     details = tests["Hidden test details (instructors only)"]
     assert details["visibility"] == "hidden" and "elementwise on any shape" in details["output"]
+    # Hint tags are for the report: students read the hint alone, the tag stays machine-readable.
+    visible = json.dumps([t["output"] for t in run.results["tests"] if t["visibility"] != "hidden"])
+    assert "is 0 a step up" in visible and "[hint:" not in visible
+    assert q1["extra_data"] == {"hint_ids": ["tiny.zero_step"]}
+    assert "[hint: tiny.zero_step]" in details["output"]
+    assert validate_results(run.results) == []  # the kit accepts everything it writes

@@ -271,3 +271,47 @@ def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch):
         guard._grade_with_restarts(broken)
     assert otter_plugin.kernel_start_failed(RuntimeError("Kernel didn't respond in 60 seconds"))
     assert not otter_plugin.kernel_start_failed(ValueError("Kernel died before replying"))
+
+
+@pytest.mark.slow
+def test_a_gated_claim_is_graded_as_not_judged_and_keeps_its_points(tiny, tmp_path):
+    """Through the full grading path (guard, record, results): a claim whose upstream question
+    fails keeps its points and says it was not judged; students see no hint tags."""
+    from autograder.build import build
+    from autograder.runner import grade_notebook
+    from autograder.submission import student_summary
+
+    tiny.master.write_text(
+        tiny.master.read_text().replace(
+            "def test_double(double):\n    from shared.checks import assert_close\n",
+            "def test_double(double, step, np):\n    from shared.checks import assert_close\n"
+            "    from shared.testing import gate\n\n"
+            "    def q1():\n        assert step(np.array([0.0]))[0] == 1.0\n\n"
+            "    skipped = gate({'q1': q1})\n    if skipped is not None:\n        return skipped\n",
+            1,
+        )
+    )
+    built = build(tiny, tmp_path / "build")
+    wrong = tmp_path / "sub" / "00_tiny.ipynb"
+    wrong.parent.mkdir()
+    wrong.write_text(
+        built.solution_notebook.read_text().replace(
+            "return (np.asarray(x) >= 0).astype(float)", "return (np.asarray(x) > 0).astype(float)"
+        )
+    )
+    result = grade_notebook(built.autograder_zip, wrong, tmp_path / "out")
+    assert result.status == "graded", result.error
+    q1, q2 = result.questions["q1"], result.questions["q2"]
+    assert q1.score < q1.possible and q2.score == q2.possible == 1
+    assert q2.cases[0].message.startswith("✅ not judged: q1 fails first")
+    outputs = {t["name"]: t.get("output", "") for t in result.results_json["tests"]}
+    assert "not judged: q1 fails first" in outputs["q2"]
+
+    class View:  # what student_summary reads, from the kit's own result
+        name = "q1"
+        cases = [
+            type("R", (), {"passed": c.passed, "message": c.message, "test_case": c})()
+            for c in q1.cases
+        ]
+
+    assert "[hint:" not in student_summary(View) and "is 0 a step up" in student_summary(View)
