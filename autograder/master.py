@@ -45,6 +45,9 @@ CODE_BEGIN = re.compile(r"^\s*# BEGIN SOLUTION\b")
 CODE_END = re.compile(r"^\s*# END SOLUTION\b")
 SOLUTION_SUFFIX = re.compile(r"#\s*SOLUTION\s*$")
 HIDDEN_CONFIG = re.compile(r"# BEGIN TEST CONFIG.*?hidden:\s*true.*?# END TEST CONFIG", re.S)
+# Where the prose states a question's points: its heading and the overview table's row.
+PROSE_POINTS = re.compile(r"\bQuestion\s+(\w+)\s*\(\s*(\d+(?:\.\d+)?)\s+points?\s*\)", re.I)
+TABLE_ROW = re.compile(r"^\s*\|\s*(q\w+)\s*\|.*\|\s*(\d+(?:\.\d+)?)\s*\|\s*$")
 
 
 @dataclass
@@ -208,6 +211,84 @@ def _check_structure(master: Master) -> None:
         )
     if not master.questions:
         raise UserError(f"{_relative(master.path)}: no questions; add a '# BEGIN QUESTION' block")
+    _check_points(master)
+
+
+def total_points(points: float | list | None) -> float | None:
+    """A question's points as its config gives them (a list: one value per test case)."""
+    if isinstance(points, bool):
+        return None
+    if isinstance(points, int | float):
+        return float(points)
+    if isinstance(points, list) and all(
+        isinstance(p, int | float) and not isinstance(p, bool) for p in points
+    ):
+        return float(sum(points))
+    return None
+
+
+def _check_points(master: Master) -> None:
+    """Points are written in the question's config; where the prose repeats them (the question's
+    heading, the overview table) it must say the same, or the build stops here."""
+    configured = {q.name: total_points(q.points) for q in master.questions}
+    table: dict[str, tuple[float, int, int]] = {}
+    current: str | None = None
+    for index, cell in enumerate(master.notebook.cells):
+        if cell.cell_type == "raw":
+            marker = _raw_marker(cell.source)
+            if marker == "BEGIN QUESTION":
+                current = _load_yaml(cell.source, master.where(index), marker).get("name")
+            elif marker == "END QUESTION":
+                current = None
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        for offset, line in enumerate(cell.source.splitlines(), start=1):
+            row = TABLE_ROW.match(line)
+            if row and current is None:
+                table[row.group(1)] = (float(row.group(2)), index, offset)
+            for match in PROSE_POINTS.finditer(line):
+                if current is None or configured.get(current) is None:
+                    continue
+                if f"q{match.group(1)}".lower() != current.lower():
+                    continue  # "Question 3" quoted inside another question's prose
+                stated, wanted = float(match.group(2)), configured[current]
+                if stated != wanted:
+                    raise UserError(
+                        f"{master.where(index, offset)}: the prose says Question "
+                        f"{match.group(1)} is worth {_points(stated)} but {current}'s "
+                        f"config says points: {_number(wanted)}; make them agree (the config "
+                        "decides what Otter grades)"
+                    )
+    if not table:
+        return
+    for name, (stated, index, offset) in table.items():
+        if name not in configured:
+            raise UserError(
+                f"{master.where(index, offset)}: the overview table lists {name}, which is not "
+                f"a question of this master (questions: {', '.join(configured)})"
+            )
+        wanted = configured[name]
+        if wanted is not None and stated != wanted:
+            raise UserError(
+                f"{master.where(index, offset)}: the overview table gives {name} "
+                f"{_points(stated)} but its config says points: {_number(wanted)}; "
+                "make them agree (the config decides what Otter grades)"
+            )
+    missing = [name for name in configured if name not in table]
+    if missing:
+        raise UserError(
+            f"{_relative(master.path)}: the overview table has no row for "
+            f"{', '.join(missing)}; add one ('| {missing[0]} | ... | points |')"
+        )
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
 
 
 def _check_code_markers(master: Master, index: int, source: str) -> None:

@@ -55,6 +55,39 @@ def test_malformed_master_is_reported_with_file_and_line(kit, old, new, expected
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "# points: 2\n",
+            "# points: 3\n",
+            "Question 1 is worth 2 points but q1's config says points: 3",
+        ),
+        ("(2 points).**", "(4 points).**", "Question 1 is worth 4 points but q1's config"),
+        (
+            "# points: 1\n",
+            "# points: [1, 1]\n",
+            "Question 2 is worth 1 point but q2's config says points: 2",
+        ),
+        ("| `step` | 2 |", "| `step` | 5 |", "the overview table gives q1 5 points but its config"),
+        (
+            "| q2 | `double` | 1 |",
+            "| q3 | `double` | 1 |",
+            "the overview table lists q3, which is not",
+        ),
+        ("# | q2 | `double` | 1 |\n", "", "the overview table has no row for q2"),
+    ],
+)
+def test_points_in_the_prose_must_agree_with_the_config(kit, old, new, expected):
+    """Points are written once, in the question's config: a heading or an overview-table row
+    that says otherwise stops the build (issue 26: 5 points graded under a '4 points' heading)."""
+    edit_master(kit, old, new)
+    result = run("build", "--no-verify", "00_tiny")
+    assert result.exit_code == 1, result.output
+    assert expected in result.output, result.output
+    assert "00_tiny.py" in result.output and "Traceback" not in result.output
+
+
 def test_question_without_tests_is_refused(kit):
     master = kit / "solutions" / "00_tiny" / "00_tiny.py"
     text = master.read_text()

@@ -62,8 +62,11 @@ def test_no_broadcasting():
 
 
 def test_stub_and_wrong_type_fail_first():
-    with pytest.raises(AssertionError, match="returned None"):
+    # an answer variable left as its stub is "not answered yet", not a function without return
+    with pytest.raises(AssertionError, match=r"`y` is still None .*not answered yet. Set `y`"):
         assert_close(None, np.zeros(2), name="y")
+    with pytest.raises(AssertionError, match=r"`f\(x\)` returned None .*`return` statement"):
+        assert_close(None, np.zeros(2), name="f(x)")
     with pytest.raises(AssertionError, match="array or tensor of numbers.*str"):
         assert_close("0.5", 0.5, name="y")
     with pytest.raises(AssertionError, match="array or tensor of numbers"):
