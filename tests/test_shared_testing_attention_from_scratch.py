@@ -423,6 +423,8 @@ def test_claims_gate_on_questions_and_need_the_training_cell():
 
 
 def test_stub_values_fail_and_missing_ones_wait():
-    t.left_as_stub({}, "attention_exact")  # missing: its cell may have stopped earlier
+    from shared.testing import left_as_stub
+
+    left_as_stub({}, "attention_exact")  # missing: its cell may have stopped earlier
     with pytest.raises(AssertionError, match="not answered yet"):
-        t.left_as_stub({"attention_exact": ...}, "attention_exact")
+        left_as_stub({"attention_exact": ...}, "attention_exact")

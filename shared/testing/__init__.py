@@ -155,6 +155,34 @@ def gate(checks: Mapping[str, Callable[[], None]]) -> NotJudged | None:
     return None if failing is None else not_judged(failing)
 
 
+def left_as_stub(env: Mapping[str, Any], *names: str) -> None:
+    """Fail with "not answered yet" for any of ``names`` still the stub's ``...``. A name that is
+    missing altogether is not judged here: its cell may have stopped on an earlier mistake."""
+    from shared.checks import check_implemented
+
+    for name in names:
+        if env.get(name) is Ellipsis:
+            check_implemented(env[name], name)
+
+
+def trained(
+    env: Mapping[str, Any], *names: str, what: str = "the trained models", cell: str = ""
+) -> tuple:
+    """What a given training cell defines, from the notebook's globals ``env``.
+
+    Asked for only once the questions the training uses pass (a gated test), so a missing name
+    means that cell did not run; ``what`` names what cannot be judged, ``cell`` where it is made.
+    """
+    missing = [name for name in names if env.get(name) is None]
+    where = f"the given training cell{cell}"
+    assert not missing, (
+        f"{', '.join(f'`{name}`' for name in missing)} is not defined: {where} did not run, so "
+        f"{what} cannot be judged. Hint: run the notebook from the top (Kernel -> Restart & Run "
+        "All) and fix the first cell that stops with an error."
+    )
+    return tuple(env[name] for name in names)
+
+
 def check_device_free(
     make: Callable[[], Any], desc: str, x_shape: tuple, out_shape: tuple, *, topic: str
 ) -> None:

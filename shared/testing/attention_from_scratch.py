@@ -28,6 +28,7 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.testing import call, substitute, tagged
+from shared.testing import trained as _trained
 
 RTOL, ATOL = (
     1e-9,
@@ -1037,23 +1038,9 @@ def upstream_checks(env: dict, *, seed: int) -> dict[str, Callable[[], None]]:
     }
 
 
-def left_as_stub(env: dict, *names: str) -> None:
-    """Fail with "not answered yet" for any of ``names`` still the stub's ``...``. A name that is
-    missing altogether is not judged here: its cell may have stopped on an earlier mistake."""
-    for name in names:
-        if env.get(name) is Ellipsis:
-            check_implemented(env[name], name)
-
-
 def trained(env: dict, *names: str) -> tuple:
-    """What the given training cell defines, from the notebook's globals ``env``. Asked for only
-    once questions 1, 2 and 5 pass, so a missing name means that cell did not run."""
-    missing = [name for name in names if env.get(name) is None]
-    assert not missing, (
-        f"{', '.join(f'`{name}`' for name in missing)} is not defined: the given training cell after question 5 did not run, so the trained models cannot be judged. "
-        "Hint: run the notebook from the top (Kernel -> Restart & Run All) and fix the first cell that stops with an error."
-    )
-    return tuple(env[name] for name in names)
+    """The models the training cell after question 5 defines (see shared.testing.trained)."""
+    return _trained(env, *names, cell=" after question 5")
 
 
 def check_alignment_claim(

@@ -32,6 +32,7 @@ from torch import nn
 from shared.checks import assert_close, check_implemented
 from shared.forbid import forbid
 from shared.testing import call, substitute, tagged
+from shared.testing import trained as _trained
 
 RTOL, ATOL = 1e-8, 1e-8
 # The encoding is float32: an angle p * w computed in float32 is off by up to ~p * 6e-8, so
@@ -1104,22 +1105,9 @@ def check_greedy_decode(
 # --------------------------------------------------------------------------- q8 and q9
 
 
-def left_as_stub(env: dict, name: str) -> None:
-    """Fail with "not answered yet" when ``name`` is still the stub's ``...``. A value missing
-    altogether is not judged here: its cell may have stopped on an earlier question's mistake."""
-    if env.get(name) is Ellipsis:
-        check_implemented(env[name], name)
-
-
 def trained(env: dict, *names: str) -> tuple:
-    """What a given training cell defines, from the notebook's globals ``env``. Asked for only
-    once questions 2 and 4 to 7 pass, so a missing name means that cell did not run."""
-    missing = [name for name in names if env.get(name) is None]
-    assert not missing, (
-        f"{', '.join(f'`{name}`' for name in missing)} is not defined: the given training cell did not run, so the trained translator cannot be judged. "
-        "Hint: run the notebook from the top (Kernel -> Restart & Run All) and fix the first cell that stops with an error."
-    )
-    return tuple(env[name] for name in names)
+    """The translator a given training cell defines (see shared.testing.trained)."""
+    return _trained(env, *names, what="the trained translator")
 
 
 def check_fraction(value: Any, name: str) -> None:

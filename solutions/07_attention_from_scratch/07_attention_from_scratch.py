@@ -729,7 +729,8 @@ def test_alignment_functions_public(exact_match, alignment_share):
 # %%
 def test_alignment_claim_public(env):
     from shared.testing import gate
-    from shared.testing.attention_from_scratch import check_alignment_claim, left_as_stub, trained, upstream_checks
+    from shared.testing import left_as_stub
+    from shared.testing.attention_from_scratch import check_alignment_claim, trained, upstream_checks
 
     left_as_stub(env, "attention_exact", "attention_share", "plain_exact")
     skipped = gate(upstream_checks(env, seed=0))
@@ -755,7 +756,8 @@ hidden: true
 def test_alignment_claim_hidden(env):
     from grader_only.oracles import heldout_reversals, reversal_scores
     from shared.testing import gate
-    from shared.testing.attention_from_scratch import check_alignment_claim, check_numbers, left_as_stub, trained, upstream_checks
+    from shared.testing import left_as_stub
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_numbers, trained, upstream_checks
 
     left_as_stub(env, "attention_exact", "attention_share", "plain_exact")
     skipped = gate(upstream_checks(env, seed=62))

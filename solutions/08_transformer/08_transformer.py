@@ -916,7 +916,8 @@ print(f"exact match on the {len(test_numbers)} test numbers: {test_accuracy:.3f}
 # %%
 def test_accuracy_public(env):
     from shared.testing import gate
-    from shared.testing.transformer import check_accuracy_claim, check_fraction, left_as_stub, parts_checks, trained
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_accuracy_claim, check_fraction, parts_checks, trained
 
     left_as_stub(env, "test_accuracy")
     skipped = gate(parts_checks(env))
@@ -933,7 +934,8 @@ hidden: true
 def test_accuracy_hidden(env, src_test, tgt_test):
     from grader_only.oracles import heldout_accuracy, reference_accuracy
     from shared.testing import gate
-    from shared.testing.transformer import check_accuracy_claim, check_accuracy_value, check_fraction, left_as_stub, parts_checks, trained
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_accuracy_claim, check_accuracy_value, check_fraction, parts_checks, trained
 
     left_as_stub(env, "test_accuracy")
     skipped = gate(parts_checks(env))
@@ -1031,7 +1033,8 @@ print(f"without the causal mask: exact match {nomask_accuracy:.3f} (with it: {te
 # %%
 def test_nomask_public(env):
     from shared.testing import gate
-    from shared.testing.transformer import check_fraction, check_nomask_claim, left_as_stub, parts_checks, trained
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_fraction, check_nomask_claim, parts_checks, trained
 
     left_as_stub(env, "nomask_accuracy")
     skipped = gate(parts_checks(env))
@@ -1048,7 +1051,8 @@ hidden: true
 def test_nomask_hidden(env, src_test, tgt_test):
     from grader_only.oracles import heldout_accuracy, reference_accuracy
     from shared.testing import gate
-    from shared.testing.transformer import check_accuracy_value, check_fraction, check_nomask_claim, left_as_stub, parts_checks, trained
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_accuracy_value, check_fraction, check_nomask_claim, parts_checks, trained
 
     left_as_stub(env, "nomask_accuracy")
     skipped = gate(parts_checks(env))
