@@ -7,6 +7,7 @@ unexpected NaN/inf, then the values. Every failure raises ``AssertionError``.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,10 +25,14 @@ _TOLERANCES: dict[str, tuple[float, float]] = {
 }
 
 
+# A value the student sets (``x``, ``hand["a1"]``, ``model.d_model``), not a call's result.
+ANSWER_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\[\]()]*\])*")
+
+
 def check_implemented(value: Any, name: str) -> None:
     """Fail if ``value`` is ``None`` or ``...``, the tell-tale of an untouched stub."""
     if value is None or value is Ellipsis or value is NotImplemented:
-        if not name.isidentifier():  # a call or a description: a function's result
+        if not ANSWER_NAME.fullmatch(name):  # a call or a description: a function's result
             raise AssertionError(
                 f"`{name}` returned None (or `...`): this is not answered yet. Replace the `...` "
                 "in the stub with your implementation, and make sure the function ends with a "

@@ -67,6 +67,10 @@ def test_stub_and_wrong_type_fail_first():
         assert_close(None, np.zeros(2), name="y")
     with pytest.raises(AssertionError, match=r"`f\(x\)` returned None .*`return` statement"):
         assert_close(None, np.zeros(2), name="f(x)")
+    # an entry or attribute the student fills in is a value too, not a function without return
+    for name in ('hand["a1"]', "model.d_model"):
+        with pytest.raises(AssertionError, match=r"is still None .*not answered yet. Set"):
+            assert_close(None, np.zeros(2), name=name)
     with pytest.raises(AssertionError, match="array or tensor of numbers.*str"):
         assert_close("0.5", 0.5, name="y")
     with pytest.raises(AssertionError, match="array or tensor of numbers"):

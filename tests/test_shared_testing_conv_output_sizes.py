@@ -464,6 +464,17 @@ def test_check_trace_refuses(nb):
     t.check_trace_refuses(nb["trace_shapes"], misfits)
     lax = notebook(('raise ValueError("channels")', "pass"))
     assert "should raise ValueError" in fails(t.check_trace_refuses, lax["trace_shapes"], misfits)
+    stub = fails(t.check_trace_refuses, lambda layers, shape: None, misfits)
+    assert "not answered yet" in stub and "should raise" not in stub  # the stub's diagnosis
+
+
+def test_an_untouched_stub_is_not_told_to_raise():
+    stub = fails(
+        t.check_conv_errors,
+        lambda n, kernel, stride=1, padding=0, dilation=1: None,
+        [(dict(n=5, kernel=3, stride=0), ("stride",))],
+    )
+    assert "not answered yet" in stub and "raise ValueError" not in stub
 
 
 # --- q5 -------------------------------------------------------------------------------------

@@ -751,14 +751,15 @@ print(f"centred digits: CNN {final_acc['centred', 'cnn']:.3f}, MLP {final_acc['c
 def test_experiment_public(env):
     from shared.checks import check_implemented
     from shared.digits import load_digits_data
-    from shared.testing import gate
+    from shared.testing import gate, left_as_stub
     from shared.testing.cnn_vs_mlp import check_claim, check_final_numbers, upstream_checks_in
 
     final_acc, histories = env.get("final_acc"), env.get("histories")
-    check_implemented(final_acc, "final_acc")
+    left_as_stub(env, "final_acc")
     skipped = gate(upstream_checks_in(env, load_digits_data))  # a failing question 2-4 has lost its points already
-    if skipped is not None and histories is None:
-        return skipped  # the experiment cell could not run
+    if skipped is not None and (histories is None or final_acc is None):
+        return skipped  # the experiment cell could not run, so neither could this one
+    check_implemented(final_acc, "final_acc")
     check_final_numbers(final_acc, env.get("gap_shifted"), env.get("gap_centred"), histories)
     if skipped is not None:
         return skipped
@@ -771,16 +772,17 @@ hidden: true
 def test_experiment_heldout_hidden(env):
     from shared.checks import check_implemented
     from shared.digits import load_digits_data
-    from shared.testing import gate
+    from shared.testing import gate, left_as_stub
     from shared.testing.cnn_vs_mlp import EXPERIMENT_KEYS, check_claim, upstream_checks_in
     from grader_support.heldout import load_heldout_digits
     from grader_support.training import accuracy
 
     final_acc, trained = env.get("final_acc"), env.get("trained")
-    check_implemented(final_acc, "final_acc")
+    left_as_stub(env, "final_acc")
     skipped = gate(upstream_checks_in(env, load_digits_data))
     if skipped is not None:
         return skipped  # a mistake in questions 2 to 4 costs points there, not again here
+    check_implemented(final_acc, "final_acc")
     heldout = {key: accuracy(trained[key], *load_heldout_digits(canvas=16, shifted=key[0] == "shifted")) for key in EXPERIMENT_KEYS}
     for key in EXPERIMENT_KEYS:
         assert float(final_acc[key]) - heldout[key] <= 0.15, (
