@@ -154,12 +154,15 @@ def _write_normalised(source: Path, destination: Path) -> None:
 
 
 def autograder_zip_entries(otter_zip: Path) -> dict[str, bytes]:
-    """Otter's autograder zip plus the grading plugin, importable from /autograder/source."""
+    """Otter's autograder zip plus the grading plugin, importable from /autograder/source, with
+    the kit's lean image (setup.sh, run_autograder, requirements.txt) in place of Otter's."""
     entries = zips.zip_entries(otter_zip)
     package = Path(__file__).resolve().parent
     for name in PLUGIN_FILES:
         entries[f"autograder/{name}"] = (package / name).read_bytes()
     entries["run_otter.py"] = RUN_OTTER.encode()
+    del entries["environment.yml"]  # Otter's conda environment: the image uses requirements.txt
+    entries.update(environments.gradescope_image_files())
     return entries
 
 

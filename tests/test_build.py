@@ -55,7 +55,8 @@ def test_autograder_zip_is_gradescope_ready(tiny_build):
     with zipfile.ZipFile(tiny_build.autograder_zip) as zf:
         names = set(zf.namelist())
         config = json.loads(zf.read("otter_config.json"))
-        environment = zf.read("environment.yml").decode()
+        requirements = zf.read("requirements.txt").decode()
+        setup = zf.read("setup.sh").decode()
         hidden = zf.read("tests/q1.py").decode()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
         dates = {i.date_time for i in zf.infolist()}
@@ -64,16 +65,18 @@ def test_autograder_zip_is_gradescope_ready(tiny_build):
         "setup.sh",
         "run_otter.py",
         "otter_config.json",
-        "environment.yml",
+        "requirements.txt",
         "tests/q1.py",
         "files/shared/__init__.py",
     } <= names
     assert config["assignment_name"] == "00_tiny"
     assert config["seed"] == 42 and config["seed_variable"] == "rng_seed"
-    assert "torch==2.13.0+cpu" in environment, "Gradescope must get the CPU-only torch"
-    assert "otter-grader[grading,plugins]==7.0.0" in environment
+    assert "torch==2.13.0+cpu" in requirements, "Gradescope must get the CPU-only torch"
+    assert "otter-grader[grading]==7.0.0" in requirements
+    assert "environment.yml" not in names, "the image installs requirements.txt, not Otter's env"
+    assert "requirements.txt" in setup and "playwright" not in setup, "the kit's lean setup.sh"
     assert "test_step_hidden" in hidden
-    assert modes["run_autograder"] == 0o755 and modes["tests/q1.py"] == 0o644
+    assert modes["run_autograder"] == modes["setup.sh"] == 0o755 and modes["tests/q1.py"] == 0o644
     assert dates == {(1980, 1, 1, 0, 0, 0)}
 
 

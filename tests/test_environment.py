@@ -1,14 +1,18 @@
-"""The students' environment.yml, the development pins and the Gradescope image agree."""
+"""The students' environment.yml and the development pins agree (the Gradescope image's pins:
+tests/test_gradescope_image.py)."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 
-import yaml
+import pytest
 
 from autograder.catalog import ROOT
-from autograder.environments import gradescope_environment, load_student_environment, pip_pins
+from autograder.environments import load_student_environment, pip_pins
 
 
 def project_pins() -> dict[str, str]:
@@ -37,11 +41,16 @@ def test_every_student_package_is_pinned_exactly():
     assert not loose, f"unpinned pip packages in environment.yml: {loose}"
 
 
-def test_gradescope_gets_cpu_torch_and_no_interactive_tools():
-    environment = yaml.safe_load(gradescope_environment())
-    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert "torch==2.13.0+cpu" in pip
-    assert any(line.startswith("--extra-index-url") and "cpu" in line for line in pip)
-    assert "jupyterlab" not in environment["dependencies"]
-    assert not any(line.startswith("otter-grader") for line in pip), "Otter adds its own pin"
-    assert "python=3.11" in environment["dependencies"]
+def venv_recipe(*variables: str) -> str:
+    """What `make venv` would run from scratch (make -n: nothing is run)."""
+    command = ["make", "-n", "-B", "-C", str(ROOT), ".venv/.installed", *variables]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("make"), reason="Linux make")
+def test_make_venv_asks_pytorchs_cpu_index_for_the_pinned_torch_first():
+    recipe = venv_recipe()
+    pin = f"torch=={project_pins()['torch']}"
+    assert f'--extra-index-url "https://download.pytorch.org/whl/cpu" "{pin}"' in recipe
+    assert "timeout=5" in recipe, "an index that does not answer must be skipped quickly"
+    assert "--extra-index-url" not in venv_recipe("TORCH_INDEX=")
