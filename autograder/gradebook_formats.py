@@ -28,12 +28,21 @@ points of a new assignment column. Canvas finds each student by ``ID`` (its own 
 assignment column named like an existing assignment (or ``Title (id)`` as Canvas exports it)
 updates it, any other name creates one. (Canvas's importer, app/models/gradebook_importer.rb in
 github.com/instructure/canvas-lms.)
+
+**A roster** says who submitted files graded without a Gradescope export: a CSV with a header,
+one row per student, columns ``file`` (the submission's file name as given to ``grade``),
+``name``, ``sid``, ``email`` and ``canvas_id`` (Canvas's user id), any of them empty. Canvas's
+own gradebook export (Grades > Export) is a roster as it stands: ``Student``, ``ID``, ``SIS User
+ID`` and ``SIS Login ID`` are read as name, canvas_id, sid and email. A file from Canvas's
+"Download Submissions" is named ``login_12345_67890_original.ipynb`` (``login_LATE_12345_...``
+when late), where 12345 is the student's Canvas user id: such a file is matched by that id.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +52,15 @@ import yaml
 METADATA = "submission_metadata.yml"
 CANVAS_IMPORT = "canvas_import.csv"
 CANVAS_STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+# Canvas's "Download Submissions": login, LATE_ when late, user id, submission id, file name.
+CANVAS_DOWNLOAD = re.compile(r"^[^_]+_(?:LATE_)?(\d+)_\d+_.")
+ROSTER_COLUMNS = {  # the roster's fields, and the names Canvas's gradebook export gives them
+    "file": ("file",),
+    "name": ("name", "Student"),
+    "sid": ("sid", "SIS User ID"),
+    "email": ("email", "SIS Login ID"),
+    "canvas_id": ("canvas_id", "ID"),
+}
 
 
 class ExportError(ValueError):
@@ -54,9 +72,10 @@ class Student:
     name: str = ""
     email: str = ""
     sid: str = ""
+    canvas_id: str = ""  # Canvas's user id, which its gradebook import matches first
 
     def __bool__(self) -> bool:
-        return bool(self.name or self.email or self.sid)
+        return bool(self.name or self.email or self.sid or self.canvas_id)
 
 
 class _ExportLoader(yaml.SafeLoader):
@@ -156,5 +175,72 @@ def write_canvas_import(
         writer.writerow([*CANVAS_STUDENT_COLUMNS, assignment_column])
         writer.writerow(["Points Possible", "", "", "", "", points_possible])
         for student, submission, score in rows:
-            writer.writerow([student.name or submission, "", student.sid, student.email, "", score])
+            writer.writerow(
+                [
+                    student.name or submission,
+                    student.canvas_id,
+                    student.sid,
+                    student.email,
+                    "",
+                    score,
+                ]
+            )
     os.replace(partial, path)
+
+
+class RosterError(ValueError):
+    """A roster that cannot be read; the message names the file and the problem."""
+
+
+@dataclass
+class Roster:
+    by_file: dict[str, Student]
+    by_canvas_id: dict[str, Student]
+
+    @property
+    def students(self) -> set[Student]:
+        return set(self.by_file.values()) | set(self.by_canvas_id.values())
+
+    def find(self, file_name: str) -> Student | None:
+        """The student who submitted ``file_name``: by the roster's ``file`` column, else by the
+        Canvas user id in a Canvas download's name."""
+        if file_name in self.by_file:
+            return self.by_file[file_name]
+        match = CANVAS_DOWNLOAD.match(file_name)
+        return self.by_canvas_id.get(match.group(1)) if match else None
+
+
+def read_roster(path: Path) -> Roster:
+    """Read a roster CSV (see the module's docstring). Raises ``RosterError``."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            records = [
+                {(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader
+            ]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RosterError(f"{path}: not a readable CSV file ({exc})") from exc
+    found = {
+        field: next((n for n in names if n in header), None)
+        for field, names in ROSTER_COLUMNS.items()
+    }
+    if not found["file"] and not found["canvas_id"]:
+        raise RosterError(
+            f"{path}: a roster needs a 'file' column (the submission's file name) or a Canvas "
+            f"user id ('canvas_id', or 'ID' as in Canvas's gradebook export); its columns are "
+            f"{', '.join(header) or 'none'}"
+        )
+    roster = Roster({}, {})
+    for line, record in enumerate(records, start=2):
+        value = {field: record.get(column, "") if column else "" for field, column in found.items()}
+        if value["name"] == "Points Possible" or not any(value.values()):
+            continue  # Canvas's export has a points row under its header
+        student = Student(value["name"], value["email"], value["sid"], value["canvas_id"])
+        for key, table in (("file", roster.by_file), ("canvas_id", roster.by_canvas_id)):
+            if not value[key]:
+                continue
+            if value[key] in table and table[value[key]] != student:
+                raise RosterError(f"{path}, line {line}: {key} {value[key]!r} is listed twice")
+            table[value[key]] = student
+    return roster

@@ -2,8 +2,9 @@
 
 Usage: ``python -m autograder.worker AUTOGRADER_ZIP SUBMISSION OUT_DIR``. Writes
 ``OUT_DIR/results.json`` (Gradescope's format, as Otter makes it) and ``OUT_DIR/summary.json``
-(per question and per test case, for the kit's own tools). Exits 0 when grading finished, 3 when
-Otter could not grade the submission (the reason is in summary.json). Whatever the submission
+(per question and per test case, for the kit's own tools), and ``OUT_DIR/executed.ipynb`` (the
+notebook as grading ran it, for review) when Otter returns it. Exits 0 when grading finished, 3
+when Otter could not grade the submission (the reason is in summary.json). Whatever the submission
 started is ended before it exits (it adopts orphans: ``otter_plugin.become_subreaper``).
 """
 
@@ -14,6 +15,8 @@ import os
 import sys
 import traceback
 from pathlib import Path
+
+EXECUTED = "executed.ipynb"
 
 
 def summarise(results) -> dict:
@@ -42,6 +45,20 @@ def summarise(results) -> dict:
     return {"error": None, "questions": questions}
 
 
+def keep_executed(results, path: Path) -> None:
+    """Write the executed notebook Otter kept with ``results``, if it did (not after a crash).
+    Only for review: whatever goes wrong here leaves the grade as it is."""
+    notebook = getattr(results, "notebook", None)
+    if notebook is None:
+        return
+    try:
+        import nbformat
+
+        nbformat.write(notebook, path)
+    except Exception:  # an unwritable notebook costs the review copy, never the grade
+        path.unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     autograder_zip, submission, out_dir = (Path(a).resolve() for a in argv)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +75,7 @@ def main(argv: list[str]) -> int:
             str(submission), autograder=str(autograder_zip), output_dir=str(out_dir), no_logo=True
         )
         summary = summarise(results)
+        keep_executed(results, out_dir / EXECUTED)
         code = 0 if summary["error"] is None else 3
     except BaseException as exc:  # Otter's own errors: wrong assignment, no notebook, bad JSON
         summary = {"error": _one_line(exc), "questions": {}, "traceback": traceback.format_exc()}

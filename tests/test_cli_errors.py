@@ -176,5 +176,5 @@ def test_grading_with_a_zip_older_than_its_master_is_refused(kit, tiny, tmp_path
     submission = tmp_path / "s.ipynb"
     submission.write_text((tiny.student_dir / tiny.notebook_name).read_text())
     result = run("grade", "00_tiny", str(submission), "--out", str(tmp_path / "out"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the command's mistake, not a submission's
     assert "older than solutions/00_tiny/" in result.output and "--autograder" in result.output

@@ -212,7 +212,7 @@ def test_malformed_export_stops_grade_before_grading(kit, tiny_build, tmp_path):
     args = ["grade", "00_tiny", str(tmp_path / "export"), "--out", str(tmp_path / "out")]
     args += ["--autograder", str(tiny_build.autograder_zip), "--no-progress"]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "submission_1 has no :submitters list" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "gradebook.csv").exists()

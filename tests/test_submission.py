@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -78,21 +80,60 @@ def test_nothing_to_grade_and_ambiguous_uploads_are_refused(tmp_path):
         prepare_submission(tmp_path, NAME, QUESTIONS)
 
 
+def odd_uploads(reference: str, folder: Path) -> dict[str, Path]:
+    """Uploads that are not a plain notebook, as students hand them in (by submission id)."""
+    folder.mkdir()
+    stripped = json.loads(reference)
+    del stripped["metadata"]["otter"]  # as Colab or another editor can leave it
+    (folder / "stripped copy.ipynb").write_text(json.dumps(stripped))
+    # A folder zipped on macOS: the notebook one level down, stripped too, beside a scratch
+    # notebook, macOS's metadata and a helper package of the student's own.
+    with zipfile.ZipFile(folder / "folder.zip", "w") as archive:
+        archive.writestr(f"hw1/{NAME}.ipynb", json.dumps(stripped))
+        archive.writestr("hw1/scratch.ipynb", notebook(name=None, checks=()))
+        archive.writestr(f"__MACOSX/hw1/._{NAME}.ipynb", "")
+        archive.writestr("hw1/shared/checks.py", "def assert_close(*args, **kwargs):\n    pass\n")
+    (folder / "other.ipynb").write_text(notebook(name=None, checks=("q9",)))
+    return {p.name.replace(" ", "_"): p for p in sorted(folder.iterdir())}
+
+
 @pytest.mark.slow
-def test_on_gradescope_an_export_zip_and_a_stripped_notebook_are_graded(tiny_build, tmp_path):
-    reference = tiny_build.solution_notebook.read_text()
-    export = tmp_path / "export.zip"
-    with zipfile.ZipFile(export, "w") as archive:
-        archive.writestr(f"{NAME}.ipynb", reference)
-    stripped = tmp_path / "stripped.ipynb"
-    nb = json.loads(reference)
-    del nb["metadata"]["otter"]
-    stripped.write_text(json.dumps(nb))
-    for upload in (export, stripped):
-        run = simulate(tiny_build.autograder_zip, upload)
-        assert (run.score, run.possible) == (3, 3), run.log
-    unrelated = tmp_path / "other.ipynb"
-    unrelated.write_text(notebook(name=None, checks=("q9",)))
-    run = simulate(tiny_build.autograder_zip, unrelated)
-    assert run.results["score"] == 0
-    assert "does not look like 00_tiny" in run.results["output"]
+def test_odd_uploads_score_the_same_locally_and_on_gradescope(kit, tiny, tiny_build, tmp_path):
+    """One normalisation (``prepare_submission``) for both: the same file, the same outcome."""
+    from autograder.grade import grade_batch
+
+    uploads = odd_uploads(tiny_build.solution_notebook.read_text(), tmp_path / "uploads")
+    batch = grade_batch(
+        tiny,
+        tiny_build.autograder_zip,
+        [tmp_path / "uploads"],
+        tmp_path / "out",
+        questions=QUESTIONS,
+        jobs=2,
+        progress=False,
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {n: pool.submit(simulate, tiny_build.autograder_zip, p) for n, p in uploads.items()}
+        runs = {name: run.result() for name, run in runs.items()}
+    outcomes = {}
+    for name, run in runs.items():
+        row = batch.rows[name]
+        assert run.results is not None, run.log
+        on_gradescope = "could not be graded" not in run.results.get("output", "")
+        locally = row["status"] == "graded"
+        outcomes[name] = (locally, on_gradescope)
+        if locally:
+            assert (float(row["score"]), float(row["possible"])) == (run.score, run.possible), name
+    assert outcomes == {
+        "folder.zip": (True, True),
+        "other.ipynb": (False, False),
+        "stripped_copy.ipynb": (True, True),
+    }
+    assert {batch.rows[n]["score"] for n, (graded, _) in outcomes.items() if graded} == {"3"}
+    feedback = (tmp_path / "out" / "feedback" / "stripped_copy.ipynb.txt").read_text()
+    assert (
+        "lost its Otter metadata" in feedback
+        and "lost its Otter metadata" in runs["stripped_copy.ipynb"].results["output"]
+    )
+    assert "does not look like 00_tiny" in batch.rows["other.ipynb"]["error"]
+    assert "does not look like 00_tiny" in runs["other.ipynb"].results["output"]
