@@ -10,6 +10,8 @@ and CSVs of the same tables:
   mistake (``mutants.yml``) with the number of submissions that made it, other tagged hints, and
   the failures no hint explains, grouped by failing test and first line of the message (numbers
   masked), so that new mistakes surface as candidates for the catalogue;
+- per question, the submissions that passed every public test but failed a hidden one (they
+  saw green before submitting), with the diagnoses of their hidden failures;
 - submissions that could not be graded and why; time-outs and crashes per question;
 - grading times (distribution, slowest submissions).
 
@@ -19,8 +21,11 @@ searching the hint's wording. Where a message names two possible mistakes, a sub
 under the fewest diagnoses that explain all its failures of the question (``fewest_diagnoses``);
 two that no failure tells apart count together.
 
-Submission identifiers appear only with ``names=True``: without it no table names a submission,
-and the reasons and messages shown have every identifier replaced by ``<submission>``.
+Submission identifiers appear only with ``names=True``, each linked to the submission's executed
+notebook where ``grade`` kept one (``executed/STEM.ipynb``, or the row's ``executed`` field).
+Without it no table names a submission, and a reason or message taken from a submission has that
+submission's own identifier (its file name, with any extension) replaced by ``<submission>``;
+words that merely equal some submission's name, or the assignment's own name, are left alone.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import csv
 import html
 import io
 import json
+import os
 import re
 import statistics
 import textwrap
@@ -37,6 +43,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from .mutants import Mutant, hint_ids, hint_tag
 from .submission import HIDDEN_DETAILS
@@ -46,15 +53,33 @@ PUBLIC_TESTS = "Public Tests"  # Otter's summary entry of results.json, repeated
 QUESTION_HEADER = re.compile(r"^(\S+) results:", re.MULTILINE)
 CASE_HEADER = re.compile(r"^ {4}(\S.*?) result:\s*$", re.MULTILINE)
 FAILED_MARK = "Test case failed"
+# Otter starts a case's message with its verdict; the grading plugin puts its notes (a cell
+# stopped by its time limit, a crash) before it, so the verdict is the first line marked so.
+VERDICT_MARKS = ("✅", "❌")
+KIT_CASE = re.compile(r"^ {4}(\S.*?): (passed|failed|not judged)", re.MULTILINE)  # student_summary
+REMOVED = "removed"  # grade's status of a row whose submission left the folder
+EXECUTED = "executed"  # grade's folder of executed notebooks, and the gradebook column naming one
 NOT_IMPLEMENTED = "this is not answered yet"  # shared.checks.check_implemented
-TIMEOUT_MARKS = ("TimeLimitExceeded", "s limit for one test", "s limit for one cell")
+# A kernel that "stops responding" was ended by a time limit of the grading process (the
+# backstop past the guard's own limits, or the whole submission's deadline).
+TIMEOUT_MARKS = (
+    "TimeLimitExceeded",
+    "s limit for one test",
+    "s limit for one cell",
+    "stop responding",
+    "stopped responding",
+    "kept running after its time limit",
+)
+NOT_RUN = "This test never ran"
 CRASH_MARKS = (
-    "This test never ran",
+    NOT_RUN,
     "crashed or hung the Python kernel",
     "crashed the Python kernel",
-    "The Python kernel stopped responding",
     "The Python kernel ended",
 )
+# The grading plugin's note when the submission's deadline (or a hang) ended grading for good:
+# the tests that never ran after it were lost to a time limit, not to a crash.
+STOPPED_BY_TIME = "stopped responding while grading"
 NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 SLOWEST = 10
 LISTED_IDS = 30  # submission identifiers listed per failure group with --names
@@ -80,6 +105,7 @@ class Case:
     name: str
     passed: bool
     message: str = ""
+    hidden: bool | None = None  # None: the results do not say (no "Public Tests" summary)
 
 
 @dataclass
@@ -88,6 +114,14 @@ class Question:
     score: float
     possible: float
     cases: list[Case] = field(default_factory=list)
+    public_passed: bool | None = None  # every public case passed; None: not known
+
+    @property
+    def hidden_failures(self) -> list[Case]:
+        """Failing hidden cases, when every public case passed (what a student could not see)."""
+        if not self.public_passed:
+            return []
+        return [c for c in self.cases if not c.passed and c.hidden]
 
 
 @dataclass
@@ -99,6 +133,8 @@ class Submission:
     error: str = ""
     seconds: float | None = None
     questions: dict[str, Question] = field(default_factory=dict)
+    executed: Path | None = None  # the executed notebook grade kept, where it exists
+    stopped_by_time: bool = False  # grading notes: a time limit ended grading for good
 
     @property
     def graded(self) -> bool:
@@ -131,14 +167,18 @@ def _load_gradebook(folder: Path) -> list[Submission]:
             continue
         seen.add(ident)
         status = (row.get("status") or "").strip() or "error"
+        if status == REMOVED:  # left the folder grade was given: not part of the class
+            continue
         submission = Submission(
             ident, status, (row.get("error") or "").strip(), _number(row.get("seconds"))
         )
+        submission.executed = executed_notebook(folder, ident, row.get(EXECUTED))
         path = folder / "results" / f"{ident}.json"
         if status == "graded":
             data = _read_json(path)
             if isinstance(data, dict):
                 submission.questions, seconds = parse_results(data)
+                submission.stopped_by_time = stopped_by_time(data)
                 if submission.seconds is None:
                     submission.seconds = seconds
             if not submission.questions:  # no results file: the gradebook's scores, no messages
@@ -166,18 +206,42 @@ def _load_results_folder(folder: Path) -> list[Submission]:
             continue
         questions, seconds = parse_results(data)
         if questions:
-            submissions.append(Submission(ident, "graded", "", seconds, questions))
+            submission = Submission(ident, "graded", "", seconds, questions)
+            submission.stopped_by_time = stopped_by_time(data)
+            submissions.append(submission)
         else:
             why = str(data.get("output") or "no test results").strip().splitlines()
             submissions.append(Submission(ident, "error", why[0] if why else "", seconds))
     return submissions
 
 
+def executed_notebook(folder: Path, ident: str, recorded: str | None) -> Path | None:
+    """The executed notebook ``grade`` kept for ``ident``: the row's ``executed`` field
+    (relative to the gradebook folder), else ``executed/STEM.ipynb`` (STEM: the id without a
+    trailing ``.ipynb``, as ``grade.executed_name`` names it); None where it is absent."""
+    path = Path(recorded.strip()) if (recorded or "").strip() else None
+    if path is None:
+        path = Path(EXECUTED) / f"{ident.removesuffix('.ipynb')}.ipynb"
+    path = path if path.is_absolute() else folder / path
+    return path if path.is_file() else None
+
+
+def stopped_by_time(data: dict) -> bool:
+    """Whether the grading notes of a ``results.json`` say a time limit ended grading."""
+    return STOPPED_BY_TIME in str(data.get("output") or "")
+
+
 def parse_results(data: dict) -> tuple[dict[str, Question], float | None]:
-    """Per question, the score and test cases of an Otter ``results.json``; and its time."""
+    """Per question, the score and test cases of an Otter ``results.json``; and its time.
+
+    Which cases are hidden comes from the "Public Tests" entry (Otter's summary of the public
+    cases, or the kit's ``student_summary`` of them): a case it does not list is hidden."""
     questions: dict[str, Question] = {}
     tests = [t for t in data.get("tests") or [] if isinstance(t, dict)]
     full = _full_outputs(tests)
+    public = public_outcomes(
+        next((str(t.get("output") or "") for t in tests if t.get("name") == PUBLIC_TESTS), "")
+    )
     for test in tests:
         if test.get("max_score") is None:
             continue
@@ -187,7 +251,8 @@ def parse_results(data: dict) -> tuple[dict[str, Question], float | None]:
         score, possible = _number(test.get("score")) or 0.0, _number(test.get("max_score")) or 0.0
         output = full.get(name, str(test.get("output") or ""))
         question = Question(name, score, possible, parse_cases(output))
-        if not question.cases and score < possible:  # no per-case output: the whole as one case
+        whole = not question.cases and score < possible
+        if whole:  # no per-case output: the whole as one case, public or hidden not known
             question.cases = [Case(name, False, str(test.get("output") or "").strip())]
         # The kit's Gradescope output keeps hint tags out of what students read, in extra_data.
         extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
@@ -197,6 +262,14 @@ def parse_results(data: dict) -> tuple[dict[str, Question], float | None]:
         if missing and failing:
             tags = " ".join(hint_tag(i) for i in missing)
             failing[0].message = f"{failing[0].message} {tags}".strip()
+        if name in public and not whole:
+            passed, listed = public[name]
+            question.public_passed = passed
+            for case in question.cases:
+                if listed:
+                    case.hidden = case.name not in listed
+                elif passed and not case.passed:  # every public case passed: this one is hidden
+                    case.hidden = True
         questions[name] = question
     return questions, _number(data.get("execution_time"))
 
@@ -215,17 +288,42 @@ def _full_outputs(tests: list[dict]) -> dict[str, str]:
     }
 
 
+def public_outcomes(output: str) -> dict[str, tuple[bool, set[str]]]:
+    """Per question of a "Public Tests" summary: whether every public case passed, and the
+    public cases' names (empty where Otter only says "All test cases passed!")."""
+    starts = list(QUESTION_HEADER.finditer(output))
+    outcomes = {}
+    for m, nxt in zip(starts, [*starts[1:], None], strict=False):
+        block = output[m.start() : nxt.start() if nxt else len(output)]
+        if "All test cases passed!" in block.splitlines()[0]:
+            outcomes[m.group(1)] = (True, set())
+            continue
+        cases = parse_cases(block)
+        if cases:
+            outcomes[m.group(1)] = (all(c.passed for c in cases), {c.name for c in cases})
+        else:
+            listed = KIT_CASE.findall(block)
+            verdicts = [v != "failed" for _, v in listed]
+            outcomes[m.group(1)] = (all(verdicts), {n for n, _ in listed})
+    return outcomes
+
+
 def parse_cases(output: str) -> list[Case]:
-    """The test cases in one question's Otter output (``q1 - 1 result:`` blocks)."""
+    """The test cases in one question's Otter output (``q1 - 1 result:`` blocks).
+
+    A case's verdict is its first line marked ✅ or ❌: the grading plugin's notes (a cell
+    stopped by its time limit, a crash) come before it and are kept, after the message."""
     headers = list(CASE_HEADER.finditer(output))
     cases = []
     for header, following in zip(headers, [*headers[1:], None], strict=False):
         block = output[header.end() : following.start() if following else len(output)]
         lines = textwrap.dedent(block.strip("\n")).strip().splitlines()
-        verdict = lines[0] if lines else ""
-        cases.append(
-            Case(header.group(1), FAILED_MARK not in verdict, "\n".join(lines[1:]).strip())
-        )
+        at = next((i for i, line in enumerate(lines) if line.startswith(VERDICT_MARKS)), 0)
+        verdict = lines[at] if lines else ""
+        message = "\n".join(lines[at + 1 :]).strip()
+        notes = "\n".join(lines[:at]).strip()
+        message = f"{message}\n\n{notes}".strip() if notes else message
+        cases.append(Case(header.group(1), FAILED_MARK not in verdict, message))
     return cases
 
 
@@ -272,6 +370,7 @@ class FailureGroup:
     test: str = ""
     message: str = ""  # the hint's text, or the first line of the failure message
     submissions: set[str] = field(default_factory=set)
+    example: str = ""  # the submission the message was taken from
 
     @property
     def count(self) -> int:
@@ -285,6 +384,9 @@ class QuestionStats:
     scores: list[float]
     time_outs: int = 0
     crashes: int = 0
+    # the submissions that passed every public case and failed a hidden one; None: not known
+    # (the results say which cases are public only in their "Public Tests" summary)
+    hidden_only: set[str] | None = None
 
     @property
     def mean(self) -> float:
@@ -309,6 +411,9 @@ class ClassReport:
     questions: list[QuestionStats]
     failures: dict[str, list[FailureGroup]]  # per question, most frequent first
     unseen: dict[str, list[Mutant]]  # per question, catalogued mistakes nobody made
+    # per question, the diagnoses of the hidden failures of submissions that passed every
+    # public case (each group's submissions are among stats' hidden_only)
+    hidden: dict[str, list[FailureGroup]] = field(default_factory=dict)
     seconds: float = 0.0  # time taken to build the report
 
     @property
@@ -322,6 +427,11 @@ class ClassReport:
     @property
     def percents(self) -> list[float]:
         return [100 * s.score / s.possible for s in self.graded if s.possible > 0]
+
+    @property
+    def stopped(self) -> list[Submission]:
+        """Submissions the whole-submission time limit stopped before any result."""
+        return [s for s in self.ungradable if s.status == "timeout"]
 
 
 def analyse(
@@ -338,43 +448,59 @@ def analyse(
     by_id: dict[str, list[Mutant]] = {}
     for mutant in mutants:
         by_id.setdefault(mutant.hint_id, []).append(mutant)
-    stats, failures, unseen = [], {}, {}
+    stats, failures, unseen, hidden = [], {}, {}, {}
     graded = [s for s in submissions if s.graded]
     for name in names:
         outcomes = [(s, s.questions[name]) for s in graded if name in s.questions]
         possible = max((q.possible for _, q in outcomes), default=0.0)
         stat = QuestionStats(name, possible, [q.score for _, q in outcomes])
-        groups: dict[tuple, FailureGroup] = {}
-        for submission, question in outcomes:
-            tagged: list[set[tuple]] = []  # per failing case, the keys of the hints it shows
-            for case in question.cases:
-                if case.passed:
-                    continue
-                keys = set()
-                for key, group in _diagnoses(name, case, by_id):
-                    groups.setdefault(key, group)
-                    if group.hint_id:
-                        keys.add(key)
-                    else:
-                        groups[key].submissions.add(submission.id)
-                if keys:
-                    tagged.append(keys)
-            for key in fewest_diagnoses(tagged):
-                groups[key].submissions.add(submission.id)
-        groups = {key: group for key, group in groups.items() if group.submissions}
-        for group in groups.values():
+        failures[name] = group_failures(name, [(s, q.cases) for s, q in outcomes], by_id)
+        for group in failures[name]:
             if group.kind == "time-out":
                 stat.time_outs = group.count
             elif group.kind == "crash":
                 stat.crashes = group.count
-        order = list(KINDS)
-        failures[name] = sorted(
-            groups.values(), key=lambda g: (-g.count, order.index(g.kind), g.hint_id, g.test)
-        )
+        if any(q.public_passed is not None for _, q in outcomes):
+            hidden_only = [(s, q.hidden_failures) for s, q in outcomes if q.hidden_failures]
+            stat.hidden_only = {s.id for s, _ in hidden_only}
+            hidden[name] = group_failures(name, hidden_only, by_id)
         seen = {g.hint_id for g in failures[name]}
         unseen[name] = [m for m in mutants if name in m.questions and m.hint_id not in seen]
         stats.append(stat)
-    return ClassReport(assignment, source, submissions, stats, failures, unseen)
+    return ClassReport(assignment, source, submissions, stats, failures, unseen, hidden)
+
+
+def group_failures(
+    question: str,
+    failing: Iterable[tuple[Submission, Sequence[Case]]],
+    by_id: dict[str, list[Mutant]],
+) -> list[FailureGroup]:
+    """The failing cases of ``question`` grouped by diagnosis, most frequent first; a
+    submission counts once per group, under the fewest hints that explain its failures."""
+    groups: dict[tuple, FailureGroup] = {}
+    for submission, cases in failing:
+        tagged: list[set[tuple]] = []  # per failing case, the keys of the hints it shows
+        for case in cases:
+            if case.passed:
+                continue
+            keys = set()
+            for key, group in _diagnoses(question, case, by_id, submission.stopped_by_time):
+                if key not in groups:
+                    group.example = submission.id
+                    groups[key] = group
+                if group.hint_id:
+                    keys.add(key)
+                else:
+                    groups[key].submissions.add(submission.id)
+            if keys:
+                tagged.append(keys)
+        for key in fewest_diagnoses(tagged):
+            groups[key].submissions.add(submission.id)
+    order = list(KINDS)
+    return sorted(
+        (g for g in groups.values() if g.submissions),
+        key=lambda g: (-g.count, order.index(g.kind), g.hint_id, g.test),
+    )
 
 
 def fewest_diagnoses(cases: Sequence[set]) -> set:
@@ -397,14 +523,22 @@ def fewest_diagnoses(cases: Sequence[set]) -> set:
     return chosen
 
 
-def _diagnoses(question: str, case: Case, by_id: dict[str, list[Mutant]]):
-    """(key, group) for each diagnosis the failing ``case`` prints (its submissions empty)."""
+def _diagnoses(
+    question: str, case: Case, by_id: dict[str, list[Mutant]], stopped_by_time: bool = False
+):
+    """(key, group) for each diagnosis the failing ``case`` prints (its submissions empty).
+
+    ``stopped_by_time``: a time limit ended the submission's grading, so a test that never ran
+    was lost to it."""
     message = case.message
-    if any(mark in message for mark in TIMEOUT_MARKS):
-        yield ("time-out",), FailureGroup(question, "time-out", message=_first_line(message))
+    timed_out = stopped_by_time and NOT_RUN in message
+    if timed_out or any(mark in message for mark in TIMEOUT_MARKS):
+        line = _marked_line(message, (*TIMEOUT_MARKS, NOT_RUN))
+        yield ("time-out",), FailureGroup(question, "time-out", message=line)
         return
     if any(mark in message for mark in CRASH_MARKS):
-        yield ("crash",), FailureGroup(question, "crash", message=_first_line(message))
+        line = _marked_line(message, CRASH_MARKS)
+        yield ("crash",), FailureGroup(question, "crash", message=line)
         return
     tagged = hint_ids(message)
     for hint_id in tagged:
@@ -446,6 +580,15 @@ def hint_text(message: str, hint_id: str) -> str:
     return text.strip()
 
 
+def _marked_line(message: str, marks: Sequence[str]) -> str:
+    """The first line of ``message`` that shows one of ``marks`` (the grading plugin's note of
+    a time limit or a crash comes after the failure's own text), else its first line."""
+    for line in message.splitlines():
+        if any(mark in line for mark in marks):
+            return line.strip()[:240]
+    return _first_line(message)
+
+
 def _first_line(message: str) -> str:
     """The failure's own first line: past Otter's "Error at line N in test qK:" and the code."""
     lines = message.strip().splitlines()
@@ -483,35 +626,68 @@ def build_report(
 def write_report(report: ClassReport, out: Path, *, names: bool = False) -> Path:
     """Write ``report.html`` and ``report-*.csv`` into ``out``; returns the page's path."""
     out.mkdir(parents=True, exist_ok=True)
-    private = _Redactor([] if names else [s.id for s in report.submissions])
+    private = _Redactor(report.assignment, hide=not names)
+    links = (
+        {s.id: _href(s.executed, out) for s in report.submissions if s.executed} if names else {}
+    )
     for name, (header, rows) in _tables(report, names, private).items():
         with open(out / f"report-{name}.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
     page = out / "report.html"
-    page.write_text(_page(report, names, private), encoding="utf-8")
+    page.write_text(_page(report, names, private, links), encoding="utf-8")
     return page
 
 
-class _Redactor:
-    """Replaces every submission identifier (and its file name and stem) by ``<submission>``."""
+def _href(path: Path, out: Path) -> str:
+    """A link from the page in ``out`` to ``path``: relative, so the folder can move."""
+    try:
+        return quote(Path(os.path.relpath(path.resolve(), out.resolve())).as_posix())
+    except ValueError:  # another drive (Windows)
+        return path.resolve().as_uri()
 
-    def __init__(self, identifiers: Iterable[str]) -> None:
-        tokens = set()
-        for ident in identifiers:
+
+class _Redactor:
+    """Replaces, in a text taken from one submission (its error, a failure message of its), that
+    submission's own identifier by ``<submission>``: the identifier, its file name, and that
+    name with another extension (``alice.zip`` holding ``alice.ipynb``), each a whole name.
+
+    Only the owner's identifier is replaced, so a word that equals another submission's name
+    ("model" beside a ``model.ipynb``) stays; and a name that is the assignment's own
+    (``03_conv_output_sizes.ipynb``, which most students keep) names nobody and stays too, so
+    "submit the saved 03_conv_output_sizes.ipynb" reads as written.
+    """
+
+    def __init__(self, assignment: str, *, hide: bool = True) -> None:
+        self.assignment, self.hide = assignment, hide
+        self.patterns: dict[str, re.Pattern | None] = {}
+
+    def _pattern(self, ident: str) -> re.Pattern | None:
+        if ident not in self.patterns:
             base = ident.split("~")[0]
             last = base.split("__")[-1]
-            tokens |= {ident, base, last, Path(last).stem}
-        tokens = sorted((t for t in tokens if len(t) >= 3), key=len, reverse=True)
-        self.pattern = (
-            re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, tokens)) + r")(?![\w-])")
-            if tokens
-            else None
-        )
+            names = {
+                n
+                for n in (ident, base, last)
+                if len(n) >= 3 and Path(n).stem != self.assignment and n != self.assignment
+            }
+            choices = sorted(map(re.escape, names), key=len, reverse=True)
+            stem = Path(last).stem
+            if len(stem) >= 3 and stem != self.assignment:
+                choices.append(re.escape(stem) + r"\.[A-Za-z]\w*")
+            self.patterns[ident] = (
+                re.compile(r"(?<![\w.-])(?:" + "|".join(choices) + r")(?![\w-])")
+                if choices
+                else None
+            )
+        return self.patterns[ident]
 
-    def __call__(self, text: str) -> str:
-        return self.pattern.sub("<submission>", text) if self.pattern and text else text
+    def __call__(self, text: str, owner: str) -> str:
+        if not self.hide or not text:
+            return text
+        pattern = self._pattern(owner)
+        return pattern.sub("<submission>", text) if pattern else text
 
 
 def _tables(report: ClassReport, names: bool, private: _Redactor) -> dict[str, tuple[list, list]]:
@@ -527,26 +703,48 @@ def _tables(report: ClassReport, names: bool, private: _Redactor) -> dict[str, t
             _fmt(q.full_marks, 3),
             q.time_outs,
             q.crashes,
+            "" if q.hidden_only is None else len(q.hidden_only),
         ]
         for q in report.questions
     ]
-    failures = []
-    for question, groups in report.failures.items():
-        for g in groups:
-            row = [
-                question,
-                g.kind,
-                g.hint_id,
-                "; ".join(m.name for m in g.mutants),
-                " | ".join(m.mistake for m in g.mutants),
-                g.test,
-                private(g.message),
-                g.count,
-                _fmt(g.count / graded if graded else float("nan"), 3),
-            ]
-            failures.append(row + ([" ".join(sorted(g.submissions))] if names else []))
+
+    def group_rows(by_question: dict[str, list[FailureGroup]]) -> list[list]:
+        rows = []
+        for question, groups in by_question.items():
+            for g in groups:
+                row = [
+                    question,
+                    g.kind,
+                    g.hint_id,
+                    "; ".join(m.name for m in g.mutants),
+                    " | ".join(m.mistake for m in g.mutants),
+                    g.test,
+                    private(g.message, g.example),
+                    g.count,
+                    _fmt(g.count / graded if graded else float("nan"), 3),
+                ]
+                rows.append(row + ([" ".join(sorted(g.submissions))] if names else []))
+        return rows
+
+    group_header = [
+        "question",
+        "kind",
+        "hint_id",
+        "mutants",
+        "mistake",
+        "test",
+        "message",
+        "submissions",
+        "share_of_graded",
+    ] + (["submission_ids"] if names else [])
+    hidden_only = [  # per question: who passed every public case and failed a hidden one
+        [q.name, len(q.hidden_only), _fmt(_share(len(q.hidden_only), len(q.scores)), 3)]
+        + ([" ".join(sorted(q.hidden_only))] if names else [])
+        for q in report.questions
+        if q.hidden_only is not None
+    ]
     ungradable = [
-        ([s.id] if names else []) + [s.status, private(s.error)]
+        ([s.id] if names else []) + [s.status, private(s.error, s.id)]
         for s in sorted(report.ungradable, key=lambda s: (s.status, s.error, s.id))
     ]
     timed = _timed(report)
@@ -567,24 +765,18 @@ def _tables(report: ClassReport, names: bool, private: _Redactor) -> dict[str, t
                 "full_marks_share",
                 "time_outs",
                 "crashes",
+                "public_passed_hidden_failed",
             ],
             questions,
         ),
-        "failures": (
-            [
-                "question",
-                "kind",
-                "hint_id",
-                "mutants",
-                "mistake",
-                "test",
-                "message",
-                "submissions",
-                "share_of_graded",
-            ]
-            + (["submission_ids"] if names else []),
-            failures,
+        "failures": (group_header, group_rows(report.failures)),
+        # passed every public case of the question, failed a hidden one: how many, and the
+        # diagnoses of their hidden failures
+        "hidden-only": (
+            ["question", "submissions", "share_of_graded"] + (["submission_ids"] if names else []),
+            hidden_only,
         ),
+        "hidden-failures": (group_header, group_rows(report.hidden)),
         "ungradable": (who + ["status", "reason"], ungradable),
         "times": (who + ["status", "seconds"], times),
         "distribution": (["scope", "from", "to", "count"], distribution),
@@ -612,6 +804,10 @@ def _bins(values: Sequence[float], top: float, count: int = 10) -> list[tuple[fl
     for v in values:
         counts[min(count - 1, max(0, int(v / width + 1e-9)))] += 1
     return [(round(i * width, 6), round((i + 1) * width, 6), counts[i]) for i in range(count)]
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total else float("nan")
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -701,7 +897,7 @@ img { max-width: 100%; }
 """
 
 
-def _page(report: ClassReport, names: bool, private: _Redactor) -> str:
+def _page(report: ClassReport, names: bool, private: _Redactor, links: dict[str, str]) -> str:
     e = html.escape
     plots = _plots(report)
     graded, percents = report.graded, report.percents
@@ -713,9 +909,10 @@ def _page(report: ClassReport, names: bool, private: _Redactor) -> str:
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Class report: {e(report.assignment)}</h1>",
         f'<p class="sub">{len(report.submissions)} submissions read from '
-        f"<code>{e(private(report.source))}</code>, {time.strftime('%Y-%m-%d %H:%M')}. "
+        f"<code>{e(report.source)}</code>, {time.strftime('%Y-%m-%d %H:%M')}. "
         + (
-            "Submission identifiers are shown (<code>--names</code>)."
+            "Submission identifiers are shown (<code>--names</code>), each linked to its "
+            "executed notebook where grading kept one."
             if names
             else "Submission identifiers are hidden; <code>--names</code> shows them."
         )
@@ -731,6 +928,7 @@ def _page(report: ClassReport, names: bool, private: _Redactor) -> str:
         "<h2>Scores</h2>",
         _img(plots, "overall", "histogram of the total scores"),
         _question_table(report),
+        _stopped_note(report),
         _img(plots, "questions", "histogram of each question's points"),
         "<h2>What went wrong, per question</h2>",
         '<p class="muted">Each row is one diagnosis: a <span class="kind k-catalogued">known '
@@ -738,16 +936,17 @@ def _page(report: ClassReport, names: bool, private: _Redactor) -> str:
         'its failing test prints; a <span class="kind k-diagnosed">tagged hint</span> no '
         'catalogued mistake names; a failure <span class="kind k-uncatalogued">no hint '
         "explains</span>, grouped by test and first line (numbers masked; a candidate for the "
-        "catalogue). A submission counts once per row; shares are of the graded submissions."
-        "</p>",
+        "catalogue). A submission counts once per row; shares are of the graded submissions. "
+        "Under each question, the submissions that passed every public test and failed a hidden "
+        "one: they saw only green before submitting, and need a word most.</p>",
     ]
     for q in report.questions:
-        parts.append(_failure_section(report, q, names, private))
+        parts.append(_failure_section(report, q, names, private, links))
     parts += [
         "<h2>Not gradable</h2>",
-        _ungradable_table(report, names, private),
+        _ungradable_table(report, names, private, links),
         "<h2>Grading times</h2>",
-        _times_section(report, plots, names),
+        _times_section(report, plots, names, links),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -772,27 +971,58 @@ def _question_table(report: ClassReport) -> str:
     rows = [
         "<table><tr><th>question</th><th class=n>points</th><th class=n>graded</th>"
         "<th class=n>mean</th><th class=n>median</th><th class=n>full marks</th>"
-        "<th class=n>time-outs</th><th class=n>crashes</th></tr>"
+        "<th class=n>time-outs</th><th class=n>crashes</th>"
+        '<th class=n title="passed every public test, failed a hidden one">public ✓ hidden ✗</th>'
+        "</tr>"
     ]
     for q in report.questions:
+        hidden_only = "–" if q.hidden_only is None else len(q.hidden_only)
         rows.append(
             f"<tr><td><b>{html.escape(q.name)}</b></td><td class=n>{q.possible:g}</td>"
             f"<td class=n>{len(q.scores)}</td><td class=n>{_fmt(q.mean)}</td>"
             f"<td class=n>{_fmt(q.median)}</td><td class=n>{_percent(q.full_marks)}"
             f"{_bar(q.full_marks)}</td><td class=n>{q.time_outs}</td>"
-            f"<td class=n>{q.crashes}</td></tr>"
+            f"<td class=n>{q.crashes}</td><td class=n>{hidden_only}</td></tr>"
         )
     return "\n".join(rows) + "</table>"
+
+
+def _stopped_note(report: ClassReport) -> str:
+    """The whole-submission time limit leaves no result to count under a question: say so."""
+    stopped = len(report.stopped)
+    if not stopped:
+        return ""
+    return (
+        f'<p class="muted">Besides the time-outs above, {stopped} submission'
+        + (" was" if stopped == 1 else "s were")
+        + " stopped by the whole-submission time limit before any result (under Not gradable)."
+        "</p>"
+    )
+
+
+def _id_html(ident: str, links: dict[str, str]) -> str:
+    """A submission's identifier, linked to its executed notebook where there is one."""
+    e = html.escape
+    href = links.get(ident)
+    return f'<a href="{e(href)}">{e(ident)}</a>' if href else e(ident)
+
+
+def _ids_html(idents: Iterable[str], links: dict[str, str]) -> str:
+    listed = sorted(idents)
+    more = len(listed) - LISTED_IDS
+    text = ", ".join(_id_html(i, links) for i in listed[:LISTED_IDS])
+    return text + (f" and {more} more" if more > 0 else "")
 
 
 def _percent(share: float) -> str:
     return "–" if share != share else f"{100 * share:.0f}%"
 
 
-def _failure_section(report: ClassReport, q: QuestionStats, names: bool, private) -> str:
+def _failure_section(
+    report: ClassReport, q: QuestionStats, names: bool, private, links: dict[str, str]
+) -> str:
     e = html.escape
     groups = report.failures.get(q.name, [])
-    graded = len(q.scores)
     head = (
         f"<h3>{e(q.name)} <span class=muted>· mean {_fmt(q.mean)} of {q.possible:g} · "
         f"full marks {_percent(q.full_marks)}</span></h3>"
@@ -800,40 +1030,7 @@ def _failure_section(report: ClassReport, q: QuestionStats, names: bool, private
     if not groups:
         body = '<p class="muted">No failing test in this question.</p>'
     else:
-        rows = [
-            "<table><tr><th>diagnosis</th><th>what it means</th><th class=n>submissions</th>"
-            + ("<th>who</th>" if names else "")
-            + "</tr>"
-        ]
-        for g in groups:
-            share = g.count / graded if graded else float("nan")
-            kind = f'<span class="kind k-{g.kind.replace(" ", "-")}">{e(KINDS[g.kind])}</span>'
-            if g.kind == "catalogued":
-                what = "<br>".join(
-                    f"<code>{e(m.name)}</code>: {e(m.mistake)}" for m in g.mutants
-                ) + (f'<br><span class="muted">hint: {e(g.message)}</span>' if g.message else "")
-                label = f"{kind}<br><code>{e(g.hint_id)}</code>"
-            elif g.kind == "diagnosed":
-                what = e(private(g.message))
-                label = f"{kind}<br><code>{e(g.hint_id)}</code>"
-            elif g.kind == "uncatalogued":
-                what = e(private(g.message))
-                label = f"{kind}<br><code>{e(g.test)}</code>"
-            else:
-                what = e(private(g.message))
-                label = kind
-            who = ""
-            if names:
-                listed = sorted(g.submissions)
-                more = len(listed) - LISTED_IDS
-                who = '<td class="ids">' + e(", ".join(listed[:LISTED_IDS]))
-                who += f" and {more} more" if more > 0 else ""
-                who += "</td>"
-            rows.append(
-                f"<tr><td>{label}</td><td>{what}</td><td class=n>{g.count} "
-                f"({_percent(share)}){_bar(share)}</td>{who}</tr>"
-            )
-        body = "\n".join(rows) + "</table>"
+        body = _groups_table(groups, len(q.scores), names, private, links)
     unseen = report.unseen.get(q.name, [])
     if unseen:
         body += (
@@ -841,10 +1038,64 @@ def _failure_section(report: ClassReport, q: QuestionStats, names: bool, private
             + ", ".join(f"<code>{e(m.name)}</code>" for m in unseen)
             + ".</p>"
         )
-    return head + body
+    return head + body + _hidden_only_section(report, q, names, private, links)
 
 
-def _ungradable_table(report: ClassReport, names: bool, private) -> str:
+def _hidden_only_section(
+    report: ClassReport, q: QuestionStats, names: bool, private, links: dict[str, str]
+) -> str:
+    """Who passed every public test of ``q`` and failed a hidden one, and why they failed."""
+    if q.hidden_only is None:
+        return ""
+    count, graded = len(q.hidden_only), len(q.scores)
+    share = _share(count, graded)
+    text = (
+        f"<p><b>Passed every public test, failed a hidden one: {count}</b> "
+        f"({_percent(share)} of the graded)."
+    )
+    if not count:
+        return text + "</p>"
+    if names:
+        text += f' <span class="ids">{_ids_html(q.hidden_only, links)}</span>.'
+    text += " Their hidden failures, by diagnosis:</p>"
+    return text + _groups_table(report.hidden.get(q.name, []), graded, names, private, links)
+
+
+def _groups_table(
+    groups: list[FailureGroup], graded: int, names: bool, private, links: dict[str, str]
+) -> str:
+    e = html.escape
+    rows = [
+        "<table><tr><th>diagnosis</th><th>what it means</th><th class=n>submissions</th>"
+        + ("<th>who</th>" if names else "")
+        + "</tr>"
+    ]
+    for g in groups:
+        share = g.count / graded if graded else float("nan")
+        kind = f'<span class="kind k-{g.kind.replace(" ", "-")}">{e(KINDS[g.kind])}</span>'
+        if g.kind == "catalogued":
+            what = "<br>".join(f"<code>{e(m.name)}</code>: {e(m.mistake)}" for m in g.mutants) + (
+                f'<br><span class="muted">hint: {e(g.message)}</span>' if g.message else ""
+            )
+            label = f"{kind}<br><code>{e(g.hint_id)}</code>"
+        elif g.kind == "diagnosed":
+            what = e(private(g.message, g.example))
+            label = f"{kind}<br><code>{e(g.hint_id)}</code>"
+        elif g.kind == "uncatalogued":
+            what = e(private(g.message, g.example))
+            label = f"{kind}<br><code>{e(g.test)}</code>"
+        else:
+            what = e(private(g.message, g.example))
+            label = kind
+        who = f'<td class="ids">{_ids_html(g.submissions, links)}</td>' if names else ""
+        rows.append(
+            f"<tr><td>{label}</td><td>{what}</td><td class=n>{g.count} "
+            f"({_percent(share)}){_bar(share)}</td>{who}</tr>"
+        )
+    return "\n".join(rows) + "</table>"
+
+
+def _ungradable_table(report: ClassReport, names: bool, private, links: dict[str, str]) -> str:
     e = html.escape
     rows = sorted(report.ungradable, key=lambda s: (s.status, s.error, s.id))
     if not rows:
@@ -855,14 +1106,15 @@ def _ungradable_table(report: ClassReport, names: bool, private) -> str:
         + "<th>status</th><th>why</th></tr>"
     ]
     for number, s in enumerate(rows, start=1):
-        who = f"<code>{e(s.id)}</code>" if names else str(number)
-        out.append(
-            f"<tr><td>{who}</td><td>{e(s.status)}</td><td>{e(private(s.error) or '–')}</td></tr>"
-        )
+        who = f"<code>{_id_html(s.id, links)}</code>" if names else str(number)
+        why = e(private(s.error, s.id) or "–")
+        out.append(f"<tr><td>{who}</td><td>{e(s.status)}</td><td>{why}</td></tr>")
     return "\n".join(out) + "</table>"
 
 
-def _times_section(report: ClassReport, plots: dict[str, str], names: bool) -> str:
+def _times_section(
+    report: ClassReport, plots: dict[str, str], names: bool, links: dict[str, str]
+) -> str:
     timed = _timed(report)
     if not timed:
         return '<p class="muted">No grading times recorded.</p>'
@@ -878,7 +1130,7 @@ def _times_section(report: ClassReport, plots: dict[str, str], names: bool) -> s
         + "<th>status</th><th class=n>seconds</th></tr>"
     ]
     for rank, s in enumerate(timed[:SLOWEST], start=1):
-        who = f"<code>{html.escape(s.id)}</code>" if names else str(rank)
+        who = f"<code>{_id_html(s.id, links)}</code>" if names else str(rank)
         rows.append(
             f"<tr><td>{who}</td><td>{html.escape(s.status)}</td>"
             f"<td class=n>{s.seconds:.1f}</td></tr>"

@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import shutil
 import statistics
 import subprocess
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 import pytest
@@ -511,3 +514,355 @@ def test_the_page_renders_in_a_headless_browser(graded_class, tmp_path):
     grey = pixels[..., :3].mean(axis=2)
     assert grey.std() > 0.05  # text, tables and plots, not a blank page
     assert len(np.unique((pixels[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)) > 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Time limits, identities, hidden tests and executed notebooks: results as grading writes them
+
+PASSED = "✅ Test case passed"
+FAILED = "❌ Test case failed"
+NOT_DEFINED = (
+    f"{FAILED}\n`conv_output_size` is not defined in your notebook. Did you delete, rename or "
+    "skip the cell that defines it? Run every cell in order, top to bottom."
+)
+NEVER_RAN = (  # otter_plugin.NOT_RUN
+    f"{FAILED}\nThis test never ran: grading of the notebook stopped before it (the kernel "
+    "crashed or ran out of time, or the notebook kept Otter from running its tests). Run the "
+    "whole notebook top to bottom and then this question's check."
+)
+
+
+def otter_summary(question: str, cases: list[tuple], public_only: bool = False) -> str:
+    """Otter's ``TestFile.summary``; each case is (name, hidden, passed, message)."""
+    shown = [c for c in cases if not (public_only and c[1])]
+    if all(passed for _, _, passed, _ in shown):
+        return f"{question} results: All test cases passed!"
+    blocks = [f"{name} result:\n" + textwrap.indent(m.strip(), "    ") for name, _, _, m in shown]
+    return f"{question} results:\n" + textwrap.indent("\n\n".join(blocks), "    ")
+
+
+def case(question: str, number: int, passed: bool = True, message: str = "", hidden=False):
+    text = PASSED if passed else (message if FAILED in message else f"{FAILED}\n{message}")
+    return (f"{question} - {number}", hidden, passed, text)
+
+
+def otter_results(questions: dict[str, list[tuple]], output: str = "") -> dict:
+    """A results.json as Otter writes it locally: a "Public Tests" summary, then per question
+    its score and every case (the kit's grading plugin puts its notes before a verdict)."""
+    tests = [
+        {
+            "name": "Public Tests",
+            "visibility": "visible",
+            "output": "\n\n".join(
+                otter_summary(q, c, public_only=True) for q, c in questions.items()
+            ),
+        }
+    ]
+    for question, cases in questions.items():
+        possible = QUESTIONS[question]
+        score = possible * sum(c[2] for c in cases) / len(cases)
+        tests.append(
+            {
+                "name": question,
+                "score": round(score, 5),
+                "max_score": possible,
+                "visibility": "after_published",
+                "output": otter_summary(question, cases),
+            }
+        )
+    return {"tests": tests, "output": output}
+
+
+def kit_results(questions: dict[str, list[tuple]]) -> dict:
+    """The same as the kit's Gradescope entry point leaves it (``submission.finish_results``):
+    students' summaries without hidden messages or tags, the full text in an instructors-only
+    entry."""
+    from types import SimpleNamespace
+
+    from autograder.submission import HIDDEN_DETAILS, hint_ids_of, student_summary
+
+    def view(question, cases):
+        return SimpleNamespace(
+            name=question,
+            cases=[
+                SimpleNamespace(passed=p, message=m, test_case=SimpleNamespace(name=n, hidden=h))
+                for n, h, p, m in cases
+            ],
+        )
+
+    data = otter_results(questions)
+    data["tests"][0]["output"] = "\n\n".join(
+        student_summary(view(q, c), public_only=True) for q, c in questions.items()
+    )
+    details = []
+    for test in data["tests"][1:]:
+        cases = questions[test["name"]]
+        if any(h for _, h, _, _ in cases) or hint_ids_of(test["output"]):
+            details.append(test["output"])
+        if hint_ids_of(test["output"]):
+            test["extra_data"] = {"hint_ids": hint_ids_of(test["output"])}
+        test["output"] = student_summary(view(test["name"], cases))
+    data["tests"].append({"name": HIDDEN_DETAILS, "output": "\n\n".join(details)})
+    return data
+
+
+def write_gradebook(folder: Path, entries: dict[str, dict | tuple], **extra: dict) -> Path:
+    """gradebook.csv and results/ID.json: an entry is a results.json, or (status, error)."""
+    (folder / "results").mkdir(parents=True)
+    rows = []
+    for ident, entry in entries.items():
+        row = {"submission": ident, **extra.get(ident, {})}
+        if isinstance(entry, tuple):
+            row.update(
+                status=entry[0], error=entry[1], seconds="600" if entry[0] == "timeout" else "0"
+            )
+        else:
+            row.update(status="graded", seconds="12.5")
+            (folder / "results" / f"{ident}.json").write_text(json.dumps(entry))
+        rows.append(row)
+    columns = ["submission", "status", "score", "seconds", "error", "executed"]
+    with open(folder / "gradebook.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def all_passing(question: str, hidden: int = 0) -> list[tuple]:
+    return [case(question, n, hidden=n > CASES - hidden) for n in range(1, CASES + 1)]
+
+
+def test_a_cell_stopped_by_its_time_limit_is_a_time_out_of_its_question(tmp_path):
+    # The plugin puts its note before the verdict: the case must still read as failed.
+    note = (
+        "A cell (question q1) ran past the 20 s limit for one cell and was stopped; the rest of "
+        "the notebook was graded as usual."
+    )
+    cell_limit = {
+        "q1": [case("q1", n, False, f"{note}\n\n{NOT_DEFINED}") for n in (1, 2, 3)],
+        "q2": all_passing("q2"),
+    }
+    test_limit = {
+        "q1": [
+            case("q1", 1),
+            case(
+                "q1",
+                2,
+                False,
+                "Error at line 25 in test q1:\n  t.check(f)\nTimeLimitExceeded: this test case "
+                "ran past the 20 s limit for one test of q1: the code it calls loops forever.",
+            ),
+            case("q1", 3),
+        ],
+        "q2": all_passing("q2"),
+    }
+    folder = write_gradebook(
+        tmp_path / "gradebook",
+        {
+            "cell.ipynb": otter_results(cell_limit, f"Grading notes:\n- {note}"),
+            "test.ipynb": otter_results(test_limit),
+        },
+    )
+    report = analyse("99", load_class(folder), MUTANTS, ["q1", "q2"])
+    cells = load_class(folder)[0].questions["q1"].cases
+    assert [c.passed for c in cells] == [False, False, False]
+    assert (
+        cells[0].message.startswith("`conv_output_size` is not defined")
+        and note in cells[0].message
+    )
+    q1, q2 = report.questions
+    assert (q1.time_outs, q1.crashes, q2.time_outs) == (2, 0, 0)
+    (group,) = report.failures["q1"]
+    assert group.kind == "time-out" and group.submissions == {"cell.ipynb", "test.ipynb"}
+    assert group.message == note  # the note that says why, not "is not defined"
+
+
+def test_a_submission_stopped_by_its_deadline_counts_time_outs_not_crashes(tmp_path):
+    deadline = (
+        "The Python kernel stopped responding while grading (question q1), with no time or "
+        "attempts left to grade again; every test decided before then keeps its result, and "
+        "tests that had not run score 0."
+    )
+    crashed = deadline.replace("stopped responding", "ended")
+    folder = write_gradebook(
+        tmp_path / "gradebook",
+        {
+            f"{name}.ipynb": otter_results(
+                {
+                    "q1": [case("q1", 1)]
+                    + [case("q1", n, False, f"{note}\n\n{NEVER_RAN}") for n in (2, 3)],
+                    "q2": [case("q2", n, False, NEVER_RAN) for n in (1, 2, 3)],
+                },
+                f"Grading notes:\n- {note}",
+            )
+            for name, note in (("slow", deadline), ("segfault", crashed))
+        }
+        | {
+            "endless.ipynb": (
+                "timeout",
+                "grading stopped after the 600 s limit for a whole submission",
+            )
+        },
+    )
+    report = build_report("99", folder, tmp_path / "out", MUTANTS, ["q1", "q2"])
+    for stat in report.questions:
+        assert (stat.time_outs, stat.crashes) == (1, 1), stat.name
+    time_outs = [g for g in report.failures["q2"] if g.kind == "time-out"]
+    assert [g.submissions for g in time_outs] == [{"slow.ipynb"}]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "1 submission was stopped by the whole-submission time limit" in page
+
+
+def test_hiding_names_replaces_only_a_submissions_own_identifier(tmp_path):
+    # Most students keep the assignment's notebook name; the gradebook folder has it too.
+    assignment = "03_conv_output_sizes"
+    folder = write_gradebook(
+        tmp_path / assignment,
+        {
+            f"{assignment}.ipynb": (
+                "error",
+                f"{assignment}.ipynb: the file is empty; submit the saved {assignment}.ipynb",
+            ),
+            "alice_smith.ipynb": (
+                "error",
+                "alice_smith.ipynb: not valid notebook JSON (line 1, column 2: Expecting value)",
+            ),
+            "carol.zip": (
+                "error",
+                "carol.ipynb is the notebook of assignment '01_perceptron_xor', not "
+                f"'{assignment}': upload this assignment's notebook.",
+            ),
+            "model.ipynb": otter_results({"q1": all_passing("q1")}),
+            "dan_b.ipynb": otter_results(
+                {"q1": [case("q1", 1, False, "AssertionError: model(x) returned 3, expected 4")]}
+            ),
+        },
+    )
+    build_report(assignment, folder, tmp_path / "out", MUTANTS, ["q1"])
+    out = tmp_path / "out"
+    page = (out / "report.html").read_text()
+    assert f"read from <code>{assignment}</code>" in page
+    with open(out / "report-ungradable.csv", newline="") as f:
+        reasons = sorted(row["reason"] for row in csv.DictReader(f))
+    assert reasons == [
+        f"{assignment}.ipynb: the file is empty; submit the saved {assignment}.ipynb",
+        "<submission> is the notebook of assignment '01_perceptron_xor', not "
+        f"'{assignment}': upload this assignment's notebook.",
+        "<submission>: not valid notebook JSON (line 1, column 2: Expecting value)",
+    ]
+    with open(out / "report-failures.csv", newline="") as f:
+        (failure,) = csv.DictReader(f)
+    assert failure["message"] == "AssertionError: model(x) returned 3, expected 4"
+    texts = [page] + [p.read_text() for p in out.glob("*.csv")]
+    for name in ("alice_smith", "carol", "dan_b"):
+        assert all(name not in text for text in texts), name
+
+
+def test_submissions_that_passed_public_tests_and_failed_hidden_ones_are_listed(tmp_path):
+    ceil = f"AssertionError: 3 != 4. Hint: {tagged('syn.ceil', 'you round up (ceil)')}"
+    hidden_ceil = [case("q1", 1), case("q1", 2), case("q1", 3, False, ceil, hidden=True)]
+    q2 = all_passing("q2", hidden=1)
+    folder = write_gradebook(
+        tmp_path / "gradebook",
+        {
+            "stu_one.ipynb": otter_results({"q1": hidden_ceil, "q2": q2}),
+            "stu_five.ipynb": otter_results({"q1": hidden_ceil, "q2": q2}),
+            "stu_two.ipynb": otter_results(  # a public failure: not among them
+                {"q1": [case("q1", 1, False, "wrong"), case("q1", 2), hidden_ceil[2]], "q2": q2}
+            ),
+            "stu_three.ipynb": otter_results({"q1": all_passing("q1", 1), "q2": q2}),
+            "stu_four.ipynb": kit_results(  # graded on Gradescope by the kit's entry point
+                {
+                    "q1": [
+                        case("q1", 1),
+                        case("q1", 2),
+                        case("q1", 3, False, "AssertionError: shape (4, 5), expected (5, 4)", True),
+                    ],
+                    "q2": q2,
+                }
+            ),
+        },
+    )
+    report = build_report("99", folder, tmp_path / "out", MUTANTS, ["q1", "q2"])
+    q1, q2_stat = report.questions
+    assert q1.hidden_only == {"stu_one.ipynb", "stu_five.ipynb", "stu_four.ipynb"}
+    assert q2_stat.hidden_only == set()
+    assert groups_of(report, "q1")["syn.ceil"] == 3  # every failure, public or hidden
+    hidden = {(g.kind, g.hint_id): g.submissions for g in report.hidden["q1"]}
+    assert hidden == {
+        ("catalogued", "syn.ceil"): {"stu_one.ipynb", "stu_five.ipynb"},
+        ("uncatalogued", ""): {"stu_four.ipynb"},
+    }
+    out = tmp_path / "out"
+    with open(out / "report-hidden-only.csv", newline="") as f:
+        assert [(r["question"], r["submissions"]) for r in csv.DictReader(f)] == [
+            ("q1", "3"),
+            ("q2", "0"),
+        ]
+    with open(out / "report-hidden-failures.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["kind"], r["hint_id"], r["submissions"]) for r in rows] == [
+        ("catalogued", "syn.ceil", "2"),
+        ("uncatalogued", "", "1"),
+    ]
+    assert rows[1]["message"] == "AssertionError: shape (4, 5), expected (5, 4)"
+    page = (out / "report.html").read_text()
+    assert "Passed every public test, failed a hidden one: 3</b> (60% of the graded)" in page
+    assert "stu_" not in page
+    build_report("99", folder, tmp_path / "named", MUTANTS, ["q1", "q2"], names=True)
+    named = (tmp_path / "named" / "report.html").read_text()
+    assert '<span class="ids">stu_five.ipynb, stu_four.ipynb, stu_one.ipynb</span>' in named
+
+    # Results without a "Public Tests" summary cannot tell: the table says so, not 0.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    data = otter_results({"q1": hidden_ceil})
+    data["tests"] = data["tests"][1:]
+    (bare / "x.json").write_text(json.dumps(data))
+    unknown = build_report("99", bare, tmp_path / "bare-out", MUTANTS, ["q1"])
+    assert unknown.questions[0].hidden_only is None
+
+
+def test_names_link_each_submission_to_its_executed_notebook(tmp_path):
+    folder = tmp_path / "gradebook"
+    failing = otter_results({"q1": [case("q1", 1, False, "AssertionError: no")]})
+    write_gradebook(
+        folder,
+        {
+            "ann.ipynb": failing,
+            "ben.ipynb": (
+                "timeout",
+                "grading stopped after the 600 s limit for a whole submission",
+            ),
+            "cid.ipynb": failing,  # an older gradebook: no executed notebook
+        },
+        **{"ben.ipynb": {"executed": "kept/ben run.ipynb"}},
+    )
+    (folder / "executed").mkdir()
+    (folder / "executed" / "ann.ipynb").write_text("{}")
+    (folder / "kept").mkdir()
+    (folder / "kept" / "ben run.ipynb").write_text("{}")
+    for out in (folder / "report", tmp_path / "elsewhere" / "deep"):
+        build_report("99", folder, out, MUTANTS, ["q1"], names=True)
+        page = (out / "report.html").read_text()
+        links = {text: href for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)}
+        assert set(links) == {"ann.ipynb", "ben.ipynb"}, links  # cid has none: not linked
+        for ident, kept in (
+            ("ann.ipynb", "executed/ann.ipynb"),
+            ("ben.ipynb", "kept/ben run.ipynb"),
+        ):
+            assert (out / unquote(links[ident])).resolve() == (folder / kept).resolve()
+    assert links["ann.ipynb"] == "../../gradebook/executed/ann.ipynb"
+    build_report("99", folder, tmp_path / "anonymous", MUTANTS, ["q1"])
+    assert "<a href" not in (tmp_path / "anonymous" / "report.html").read_text()
+
+
+def test_removed_submissions_are_not_part_of_the_class(tmp_path):
+    """grade keeps a row for a submission that left the folder (status removed): the report
+    counts it neither as graded nor as ungradable."""
+    passing = otter_results({"q1": [case("q1", 1, True)]})
+    folder = write_gradebook(
+        tmp_path / "gradebook",
+        {"ann.ipynb": passing, "gone.ipynb": ("removed", "no longer among the submissions")},
+    )
+    assert [s.id for s in load_class(folder)] == ["ann.ipynb"]
