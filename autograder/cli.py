@@ -234,6 +234,13 @@ def verify(
         raise UserError(f"verification failed for {', '.join(failed)}")
 
 
+class _Refused(UserError):
+    """A mistake in the grade command itself (the wrong autograder zip, an export still zipped,
+    an unreadable roster): nothing is graded, and the exit status is 2, not 1."""
+
+    exit_code = 2
+
+
 @main.command()
 @click.argument("assignment")
 @click.argument(
@@ -252,7 +259,17 @@ def verify(
     default=None,
     help="Autograder zip to use [default: dist/ASSIGNMENT-autograder.zip].",
 )
-@click.option("--force", is_flag=True, help="Grade again submissions already in the gradebook.")
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV of who submitted each file (columns file, name, sid, email, canvas_id), or "
+    "Canvas's gradebook export, for files graded without a Gradescope export; Canvas's "
+    "'Download Submissions' file names are matched by their Canvas user id.",
+)
+@click.option(
+    "--force", is_flag=True, help="Grade again submissions graded before by the same autograder."
+)
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.option(
     "--canvas-assignment",
@@ -267,6 +284,7 @@ def grade(
     submissions: tuple[Path, ...],
     out: Path | None,
     autograder: Path | None,
+    roster: Path | None,
     force: bool,
     progress: bool,
     canvas_assignment: str | None,
@@ -279,19 +297,25 @@ def grade(
     Writes OUT/gradebook.csv (one row per student, or per submission where the students are
     unknown; written atomically), OUT/feedback/ID.txt (for the student: hidden tests as their
     outcome only), OUT/instructor/ID.txt (every message, and the grading log of what could not be
-    graded), OUT/results/ID.json (Otter's results) and OUT/canvas_import.csv (Canvas's gradebook
-    import). A broken submission gets a row with an empty score and the reason, and the batch goes
-    on; re-running skips what is already graded unless --force.
+    graded), OUT/results/ID.json (Otter's results), OUT/executed/STEM.ipynb (the notebook with
+    the outputs grading produced) and OUT/canvas_import.csv (Canvas's gradebook import);
+    OUT/work/ is scratch. A broken submission gets a row with an empty score and the reason, and
+    the batch goes on. A re-run skips a submission only when it and the autograder zip are both
+    unchanged (--force grades it anyway); rows of submissions no longer given are marked removed.
+
+    Exit status: 0 when every submission was graded, 1 when some could not be (their rows say
+    why), 2 when nothing was graded because the command is wrong (the message says what to fix).
     """
     from .build import build as build_one
-    from .grade import GRADEBOOK, grade_batch, read_gradebook
-    from .gradebook_formats import CANVAS_IMPORT, ExportError
+    from .grade import GRADEBOOK, BatchError, grade_batch, read_gradebook
+    from .gradebook_formats import CANVAS_IMPORT, ExportError, RosterError, read_roster
     from .master import read_master
 
     (chosen,) = resolve([assignment])
     out = out or Path("gradebook") / chosen.name
     staging = None
     try:
+        people = read_roster(roster) if roster else None
         if autograder is None:
             autograder = chosen.autograder_zip
             staging = _staging(chosen)
@@ -304,14 +328,14 @@ def grade(
                 )
                 autograder = fresh
             elif autograder.read_bytes() != fresh.read_bytes():  # builds are reproducible
-                raise UserError(
+                raise _Refused(
                     f"{_relative(autograder)} is older than solutions/{chosen.name}/ (a build "
                     f"of the sources today differs from it): run `python -m autograder build "
                     f"{chosen.name}`, or pass --autograder to grade with that zip anyway"
                 )
         questions = read_master(chosen).question_names
         timeout = timeout or chosen.settings.submission_timeout
-        rows = grade_batch(
+        batch = grade_batch(
             chosen,
             autograder,
             list(submissions),
@@ -322,25 +346,46 @@ def grade(
             force=force,
             progress=progress,
             canvas_assignment=canvas_assignment,
+            roster=people,
         )
-    except ExportError as exc:
-        raise UserError(str(exc)) from exc
+    except (BatchError, ExportError, RosterError) as exc:
+        raise _Refused(str(exc)) from exc
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
+    rows = {k: r for k, r in batch.rows.items() if r.get("status") != "removed"}
     graded = [r for r in rows.values() if r.get("status") == "graded"]
     errors = len(rows) - len(graded)
     mean = sum(float(r["percent"]) for r in graded) / len(graded) if graded else 0.0
+    possible = graded[0]["possible"] if graded else "?"
     click.echo(
-        f"{len(rows)} submissions: {len(graded)} graded (mean {mean:.1f}%), {errors} not "
-        f"gradable; gradebook: {_relative(out / GRADEBOOK)}"
+        f"{len(rows)} submissions: {len(graded)} graded out of {possible} (mean {mean:.1f}%), "
+        f"{errors} not gradable; gradebook: {_relative(out / GRADEBOOK)}"
     )
+    for line in batch.summary():
+        click.echo(f"  {line}")
+    for folder in batch.unlisted:
+        click.echo(
+            f"  not graded: {_relative(folder)}/ is not listed in its export's "
+            "submission_metadata.yml (export again, or grade it as a folder of its own)",
+            err=True,
+        )
+    if batch.unmatched:
+        click.echo(
+            f"  {len(batch.unmatched)} submission(s) not in the roster (e.g. "
+            f"{batch.unmatched[0]}): no student for them",
+            err=True,
+        )
+    if batch.absent:
+        names = ", ".join(s.name or s.sid or s.email or s.canvas_id for s in batch.absent[:5])
+        click.echo(f"  {len(batch.absent)} student(s) of the roster have no submission: {names}")
     _, students = read_gradebook(out / GRADEBOOK)
     if students:
         click.echo(f"{sum(map(len, students.values()))} students in {len(students)} submissions")
     click.echo(
         f"For students: {_relative(out / 'feedback')}/ID.txt (hidden tests' details left out). "
-        f"Not for students: {_relative(out / 'instructor')}/ and {_relative(out / 'results')}/."
+        f"Not for students: {_relative(out / 'instructor')}/, {_relative(out / 'results')}/ and "
+        f"{_relative(out / 'executed')}/ (graded notebooks with their outputs)."
     )
     click.echo(f"Canvas gradebook import: {_relative(out / CANVAS_IMPORT)}")
     unknown = sorted(set(rows) - set(students))
@@ -350,7 +395,8 @@ def grade(
             f"files, not from a Gradescope export folder; e.g. {unknown[0]}): their Canvas rows "
             "carry the submission's name as Student and no ID, SIS User ID or SIS Login ID, so "
             "Canvas finds a student only where that is the student's name in Canvas. Grade "
-            "Gradescope's export folder (with its submission_metadata.yml) to fill them in.",
+            "Gradescope's export folder (with its submission_metadata.yml), or pass --roster, "
+            "to fill them in.",
             err=True,
         )
     if errors:
@@ -482,6 +528,98 @@ def report(assignment: str, gradebook: Path | None, out: Path | None, names: boo
         f"{len(built.submissions)} submissions ({len(built.graded)} graded) in "
         f"{built.seconds:.2f} s: {_relative(page)} and report-*.csv beside it"
     )
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument(
+    "submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for similar.html, pairs.csv and answers/ [default: gradebook/ASSIGNMENT/similar].",
+)
+@click.option(
+    "--top", type=click.IntRange(min=0), default=10, show_default=True, help="Pairs printed here."
+)
+@click.option(
+    "--shown",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    help="Pairs shown side by side in similar.html.",
+)
+@click.option(
+    "--noise",
+    type=click.IntRange(min=5),
+    default=25,
+    show_default=True,
+    help="Shortest match that counts, in characters of code with names, strings and comments "
+    "normalised (copydetect's noise threshold).",
+)
+def similar(
+    assignment: str,
+    submissions: tuple[Path, ...],
+    out: Path | None,
+    top: int,
+    shown: int,
+    noise: int,
+) -> None:
+    """Rank the pairs of SUBMISSIONS of ASSIGNMENT by the answer code they share, the shared
+    lines side by side.
+
+    SUBMISSIONS are what `grade` takes (notebooks, zips, folders of them, a Gradescope export
+    folder). Only answer cells count, and the student stub's own code never matches. Writes
+    OUT/similar.html (the most similar pairs, side by side), OUT/pairs.csv (every pair) and
+    OUT/answers/ID.py (each submission's answer code, as compared). Similar is not copied:
+    read the code.
+    """
+    import time
+
+    from .gradebook_formats import ExportError
+    from .master import read_master
+    from .similar import PAIRS_CSV, find_similar, summary, write_report
+
+    try:
+        import copydetect  # noqa: F401
+    except ImportError as exc:
+        raise UserError(
+            "copydetect is not installed: run `make venv` (or pip install -e .)"
+        ) from exc
+    (chosen,) = resolve([assignment])
+    stub = chosen.student_dir / chosen.notebook_name
+    if not stub.is_file():
+        raise UserError(f"{_relative(stub)} not found: build {chosen.name} first")
+    out = out or Path("gradebook") / chosen.name / "similar"
+    started = time.perf_counter()
+    try:
+        batch = find_similar(
+            chosen,
+            list(submissions),
+            read_master(chosen).question_names,
+            noise=noise,
+            shown=shown,
+        )
+    except ExportError as exc:
+        raise UserError(str(exc)) from exc
+    page = write_report(batch, out, shown=shown)
+    click.echo(
+        f"{len(batch.answers)} submissions compared ({len(batch.pairs)} pairs) in "
+        f"{time.perf_counter() - started:.1f} s; most similar first:"
+    )
+    for line in summary(batch, top):
+        click.echo(line)
+    click.echo(f"Side by side: {_relative(page)}; every pair: {_relative(out / PAIRS_CSV)}")
+    if batch.skipped:
+        name, why = batch.skipped[0]
+        click.echo(
+            f"{len(batch.skipped)} submission(s) not compared (e.g. {name}: {why}); listed in "
+            f"{_relative(page)}",
+            err=True,
+        )
 
 
 def _bench_gradescope(chosen: list[Assignment]) -> None:
