@@ -507,3 +507,8 @@ def test_conv_autoencoder_check():
     )
     conv, dense = make_conv()(), make_autoencoder()()
     t.check_counts(sum(p.numel() for p in conv.parameters()), 209_968, conv, dense)
+
+
+def test_an_empty_conv_autoencoder_is_not_answered_yet():
+    with pytest.raises(AssertionError, match="0 parameters instead of 899.*not answered yet"):
+        t.check_conv_autoencoder(lambda c1, c2: nn.Module(), 16, 2, seed=0)

@@ -371,3 +371,25 @@ def test_answered_tells_the_stub_from_a_cell_an_earlier_mistake_stopped():
     with pytest.raises(AssertionError, match="not defined"):
         t.answered({}, "memory_acc", None)
     assert t.answered({"forecast_mse": 0.5}, "forecast_mse", None) == 0.5
+
+
+def test_untouched_stubs_are_not_answered_yet():
+    """The stub's init_forget_bias (does nothing) and Forecaster (self.rnn = ...) are told they
+    are not answered yet, not given a wrong answer's diagnosis."""
+    with pytest.raises(AssertionError, match="left every parameter as PyTorch initialised it"):
+        t.check_init_forget_bias(
+            lambda lstm, value: None,
+            input_size=3,
+            hidden_size=4,
+            num_layers=1,
+            value=1.0,
+            seed=0,
+        )
+
+    class Stub(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = ...
+
+    with pytest.raises(AssertionError, match=r"model.rnn is Ellipsis: this is not answered yet"):
+        t.check_forecaster(lambda hidden_size: Stub(), hidden_size=6, seed=0)

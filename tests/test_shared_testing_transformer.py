@@ -840,3 +840,14 @@ def test_stub_values_fail_and_a_missing_training_cell_is_named():
         t.trained({}, "translator")
     with pytest.raises(AssertionError):
         t.check_fraction(..., "test_accuracy")
+
+
+def test_an_empty_layer_is_not_answered_yet():
+    """The stub's EncoderLayer builds nothing: 'not answered yet', not a list of missing names."""
+
+    class Stub(nn.Module):
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+
+    with pytest.raises(AssertionError, match="holds no parameters at all: this is not answered"):
+        t.check_encoder_layer(Stub, d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, seed=0)

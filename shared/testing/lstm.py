@@ -920,6 +920,12 @@ def check_init_forget_bias(
     )
     _call_none_ok(init_forget_bias, lstm, value, desc=desc)
     H = hidden_size
+    untouched = all(torch.equal(p.detach(), before[n]) for n, p in lstm.named_parameters())
+    assert not untouched, (
+        f"{desc} left every parameter as PyTorch initialised it: this is not answered yet. "
+        f"Replace the `...` in the stub: set the forget gate's rows {H}:{2 * H} of the biases "
+        "in place (under torch.no_grad())."
+    )
     for k in range(num_layers):
         total = getattr(lstm, f"bias_ih_l{k}").detach() + getattr(lstm, f"bias_hh_l{k}").detach()
         assert torch.allclose(total[H : 2 * H], torch.full((H,), float(value)), atol=1e-6), (
@@ -1168,6 +1174,10 @@ def check_forecaster(make_forecaster: Callable, *, hidden_size: int, seed: int) 
         f"{desc} should return an nn.Module, got {type(model).__name__}"
     )
     layer = getattr(model, "rnn", None)
+    assert layer is not None and layer is not Ellipsis, (
+        f"{desc}: model.rnn is {layer!r}: this is not answered yet. Build the recurrent layer "
+        "in __init__ and keep it as self.rnn, as the question asks."
+    )
     assert (
         isinstance(layer, (nn.RNN, nn.GRU, nn.LSTM))
         and layer.batch_first

@@ -241,6 +241,11 @@ def _build(make: Callable, args: tuple, kwargs: dict, desc: str, seed: int) -> n
 
 
 def _load(reference: nn.Module, state: dict, desc: str) -> None:
+    assert state, (
+        f"{desc} holds no parameters at all: this is not answered yet, or its layers are kept "
+        "where PyTorch does not register them (a plain list or dict). Build its sublayers in "
+        "__init__ as attributes named as in PyTorch's layer (self_attn, linear1, norm1, ...)."
+    )
     missing, unexpected = [], []
     try:
         result = reference.load_state_dict(state, strict=False)
@@ -881,6 +886,11 @@ def build_translator(
         )
     assert isinstance(model, nn.Module), (
         f"{desc} should be an nn.Module, got {type(model).__name__}."
+    )
+    assert any(True for _ in model.parameters()), (
+        f"{desc} holds no parameters at all: this is not answered yet, or its parts are kept "
+        "where PyTorch does not register them (a plain list or dict). Build them in __init__ as "
+        "the attributes the question names (src_embed, tgt_embed, transformer, generator)."
     )
     for name in ("src_embed", "tgt_embed", "transformer", "generator", "pe"):
         assert hasattr(model, name), f"{desc} has no attribute `{name}`. {TRANSLATOR}"
