@@ -6,7 +6,8 @@ name = "q3"
 points = 4
 
 @test_case(points=None, hidden=False)
-def test_perceptron_predict_public(perceptron_predict):
+def test_perceptron_predict_public(env):
+    perceptron_predict = env.get('perceptron_predict')
     import numpy as np
     from shared.testing.perceptron_xor import check_predict
     X = np.array([[0.0, 0.0], [1.0, 1.0], [-1.0, -1.0], [2.0, -1.0]])
@@ -15,7 +16,8 @@ def test_perceptron_predict_public(perceptron_predict):
         check_predict(perceptron_predict, X, w, b, label=f'perceptron_predict(X={X.tolist()}, w=[1, 1], b={b})')
 
 @test_case(points=None, hidden=False)
-def test_perceptron_train_public(perceptron_train, perceptron_predict):
+def test_perceptron_train_public(env):
+    perceptron_train, perceptron_predict = (env.get('perceptron_train'), env.get('perceptron_predict'))
     import numpy as np
     from shared.data import logic_gate
     from shared.testing.perceptron_xor import BATCH_HINT, STRICT_HINT, call, check_perceptron_run, check_separable_fit, unpack_perceptron

@@ -6,10 +6,14 @@ name = "q10"
 points = 2
 
 @test_case(points=None, hidden=False)
-def test_anomaly_public(threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, y_test, ANOMALY, Encoder, Decoder, Autoencoder, lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error, anomaly_scores, roc_auc, threshold_for_fpr):
-    from shared.testing.autoencoder import check_anomaly_claims, check_anomaly_numbers, passes_upstream
-    upstream = passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss, q3=(train_autoencoder, reconstruction_error), q9=(anomaly_scores, roc_auc, threshold_for_fpr))
-    check_anomaly_numbers(threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, y_test == ANOMALY, check_auc=upstream)
-    if upstream:
-        check_anomaly_claims(anomaly_auc, test_fpr, 'the test split')
+def test_anomaly_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_anomaly_claims, check_anomaly_numbers, upstream_checks
+    skipped = gate(upstream_checks(env, 'q1', 'q2', 'q3', 'q9'))
+    names = ('threshold', 'test_scores', 'is_anomaly', 'anomaly_auc', 'test_fpr', 'test_tpr')
+    values = [answered(env, n, skipped) for n in names]
+    if skipped is not None:
+        return skipped
+    check_anomaly_numbers(*values, env['y_test'] == env['ANOMALY'], check_auc=True)
+    check_anomaly_claims(env['anomaly_auc'], env['test_fpr'], 'the test split')
 

@@ -6,10 +6,14 @@ name = "q6"
 points = 3
 
 @test_case(points=None, hidden=False)
-def test_autoencoder_vs_pca_public(make_linear_autoencoder, pca_train_error, linear_train_error, pca_test_error, nonlinear_test_error, Encoder, Decoder, Autoencoder, lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error, pca_fit, pca_reconstruct):
-    from shared.testing.autoencoder import check_linear_autoencoder, check_pca_claims, passes_upstream
-    check_linear_autoencoder(make_linear_autoencoder, 784, 4, seed=0)
-    check_linear_autoencoder(make_linear_autoencoder, 10, 3, seed=1)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss, q3=(train_autoencoder, reconstruction_error), q5=(pca_fit, pca_reconstruct)):
-        check_pca_claims(pca_train_error, linear_train_error, pca_test_error, nonlinear_test_error, 'the test split')
+def test_autoencoder_vs_pca_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_linear_autoencoder, check_pca_claims, upstream_checks
+    check_linear_autoencoder(env.get('make_linear_autoencoder'), 784, 4, seed=0)
+    check_linear_autoencoder(env.get('make_linear_autoencoder'), 10, 3, seed=1)
+    skipped = gate(upstream_checks(env, 'q1', 'q2', 'q3', 'q5'))
+    errors = [answered(env, n, skipped) for n in ('pca_train_error', 'linear_train_error', 'pca_test_error', 'nonlinear_test_error')]
+    if skipped is not None:
+        return skipped
+    check_pca_claims(*errors, 'the test split')
 

@@ -6,9 +6,13 @@ name = "q8"
 points = 2
 
 @test_case(points=None, hidden=False)
-def test_denoising_public(noisy_error, denoised_error, X_test, X_test_noisy, Encoder, Decoder, Autoencoder, lecture_params, compression_ratio, reconstruction_loss, train_autoencoder, reconstruction_error, add_noise):
-    from shared.testing.autoencoder import check_denoising, check_noisy_error, passes_upstream
-    check_noisy_error(noisy_error, X_test_noisy, X_test)
-    if passes_upstream(q1=(Encoder, Decoder, Autoencoder, lecture_params, compression_ratio), q2=reconstruction_loss, q3=(train_autoencoder, reconstruction_error), q7=add_noise):
-        check_denoising(noisy_error, denoised_error, 'the test split')
+def test_denoising_public(env):
+    from shared.testing import gate
+    from shared.testing.autoencoder import answered, check_denoising, check_noisy_error, upstream_checks
+    skipped = gate(upstream_checks(env, 'q1', 'q2', 'q3', 'q7'))
+    noisy_error, denoised_error = (answered(env, n, skipped) for n in ('noisy_error', 'denoised_error'))
+    if skipped is not None:
+        return skipped
+    check_noisy_error(noisy_error, env['X_test_noisy'], env['X_test'])
+    check_denoising(noisy_error, denoised_error, 'the test split')
 

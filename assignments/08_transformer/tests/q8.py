@@ -6,12 +6,15 @@ name = "q8"
 points = 2
 
 @test_case(points=None, hidden=False)
-def test_accuracy_public(test_accuracy, EncoderLayer, DecoderLayer, causal_mask, Transformer, Translator, translation_loss, greedy_decode, positional_encoding):
-    from shared.testing.transformer import check_accuracy_claim, check_fraction, judged, parts_pass
-    parts_ok = parts_pass(EncoderLayer, DecoderLayer, causal_mask, Transformer, Translator, translation_loss, greedy_decode, positional_encoding)
-    if not judged(test_accuracy, parts_ok):
-        return
-    check_fraction(test_accuracy, 'test_accuracy')
-    if parts_ok:
-        check_accuracy_claim(test_accuracy, 'the test numbers')
+def test_accuracy_public(env):
+    from shared.testing import gate
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_accuracy_claim, check_fraction, parts_checks, trained
+    left_as_stub(env, 'test_accuracy')
+    skipped = gate(parts_checks(env))
+    if skipped is not None:
+        return skipped
+    trained(env, 'translator')
+    check_fraction(env.get('test_accuracy'), 'test_accuracy')
+    check_accuracy_claim(env.get('test_accuracy'), 'the test numbers')
 

@@ -6,12 +6,15 @@ name = "q9"
 points = 2
 
 @test_case(points=None, hidden=False)
-def test_nomask_public(nomask_accuracy, EncoderLayer, DecoderLayer, causal_mask, Transformer, Translator, translation_loss, greedy_decode, positional_encoding):
-    from shared.testing.transformer import check_fraction, check_nomask_claim, judged, parts_pass
-    parts_ok = parts_pass(EncoderLayer, DecoderLayer, causal_mask, Transformer, Translator, translation_loss, greedy_decode, positional_encoding)
-    if not judged(nomask_accuracy, parts_ok):
-        return
-    check_fraction(nomask_accuracy, 'nomask_accuracy')
-    if parts_ok:
-        check_nomask_claim(nomask_accuracy, 'the test numbers')
+def test_nomask_public(env):
+    from shared.testing import gate
+    from shared.testing import left_as_stub
+    from shared.testing.transformer import check_fraction, check_nomask_claim, parts_checks, trained
+    left_as_stub(env, 'nomask_accuracy')
+    skipped = gate(parts_checks(env))
+    if skipped is not None:
+        return skipped
+    trained(env, 'nomask_translator')
+    check_fraction(env.get('nomask_accuracy'), 'nomask_accuracy')
+    check_nomask_claim(env.get('nomask_accuracy'), 'the test numbers')
 
