@@ -6,18 +6,24 @@ Example::
                 reason="Compute it with exp and sum."):
         out = student_softmax(x)
 
-Only attribute look-ups at call time are affected: ``F.softmax(x)`` and ``x.softmax(0)`` raise,
-but a name bound earlier with ``from torch.nn.functional import softmax`` keeps working, and so
-does a *different* function object with the same job: ``torch.softmax``,
-``torch.nn.functional.softmax`` and ``torch.Tensor.softmax`` are three objects, so list each one
-you mean to forbid. Attributes of the same owner that are the *very same* object as a named one
-(e.g. ``numpy.concat`` is ``numpy.concatenate``) are patched too. Library code that calls a
-forbidden function internally raises as well, which is usually what the question wants.
+Two mechanisms work together. Attribute look-ups at call time are patched: ``F.softmax(x)`` and
+``x.softmax(0)`` raise. And every forbidden *torch* function is refused at the call itself, by a
+``torch.overrides.TorchFunctionMode`` active during the block, whatever reference the caller
+holds: a name bound before the block (``_lib = torch.conv2d``, ``from torch.nn.functional import
+softmax``) raises too. A *different* function object with the same job is not refused:
+``torch.softmax``, ``torch.nn.functional.softmax`` and ``torch.Tensor.softmax`` are three
+objects, so list each one you mean to forbid. (A NumPy function bound before the block, which
+the mode cannot see, keeps working.) Attributes of the same owner that are the *very same*
+object as a named one (e.g. ``numpy.concat`` is ``numpy.concatenate``) are patched too. Library
+code that calls a forbidden function internally raises as well, which is usually what the
+question wants.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -88,19 +94,70 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
             raise ValueError(f"forbid: cannot replace {called} ({err}).") from None
         saved.append((owner, attr, original))
 
+    refused: dict[int, tuple[Any, str]] = {}  # id(torch function) -> (function, its name)
+    mode = None
     try:
         for qualified in qualified_names:
             owner, attr, value = _resolve(qualified)
             patch(owner, attr, qualified)
+            if qualified.startswith("torch.") and callable(value) and not isinstance(value, type):
+                refused.setdefault(id(value), (value, qualified))
             # Same object under another name of the same owner: patch it too.
             prefix = qualified.rsplit(".", 1)[0]
             for alias, other in list(vars(owner).items()):
                 if other is value and alias != attr:
                     patch(owner, alias, f"{prefix}.{alias} (an alias of {qualified})")
+        if refused:
+            mode = _refusing_mode(refused, reason)
+            mode.__enter__()
         yield
     finally:
+        if mode is not None:
+            mode.__exit__(None, None, None)
         for owner, attr, original in reversed(saved):
             if original is _MISSING:
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, original)
+
+
+# The kit's own test code (oracles, and the referees that stand in for a student's earlier
+# answers while a later answer runs) may call what a question forbids the student.
+KIT_PACKAGES = ("grader_only", "grader_support")
+
+
+def _kit_folders() -> tuple[str, ...]:
+    folders = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "testing")]
+    for name in KIT_PACKAGES:
+        module = sys.modules.get(name)
+        folders += [os.path.abspath(p) for p in getattr(module, "__path__", [])]
+    return tuple(folder + os.sep for folder in folders)
+
+
+def _called_by_the_kit() -> bool:
+    """Whether the code that made this torch call (the first frame outside torch and this
+    module) is the kit's test code rather than the student's."""
+    import torch
+
+    skipped = (os.path.dirname(os.path.abspath(torch.__file__)) + os.sep, os.path.abspath(__file__))
+    frame = sys._getframe(2)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(skipped):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    return os.path.abspath(frame.f_code.co_filename).startswith(_kit_folders())
+
+
+def _refusing_mode(refused: dict[int, tuple[Any, str]], reason: str) -> Any:
+    """A TorchFunctionMode that raises :class:`ForbiddenCallError` when the student's code calls
+    a function of ``refused``, however it reached it, and runs every other call as is."""
+    from torch.overrides import TorchFunctionMode
+
+    class Refuse(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            entry = refused.get(id(func))
+            if entry is not None and entry[0] is func and not _called_by_the_kit():
+                _forbidden(entry[1], reason)()
+            return func(*args, **(kwargs or {}))
+
+    return Refuse()

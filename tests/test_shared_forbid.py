@@ -74,3 +74,42 @@ def test_works_as_decorator_and_nested():
     with forbid("numpy.linalg.inv"), forbid("numpy.linalg.inv"):
         pass
     np.linalg.inv(np.eye(2))
+
+
+def test_a_torch_function_bound_before_the_block_is_refused_at_the_call():
+    """Issue 24: `_lib = torch.conv2d` at the top of a notebook, then `_lib(...)` inside the
+    student's function, scored full marks when only attribute look-ups were patched."""
+    from torch.nn.functional import softmax as early_softmax
+
+    lib, method = torch.conv2d, torch.Tensor.softmax
+    x, w = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3)
+    with forbid("torch.conv2d", "torch.nn.functional.softmax", "torch.Tensor.softmax"):
+        with pytest.raises(ForbiddenCallError, match="your code called torch.conv2d"):
+            lib(x, w)
+        with pytest.raises(ForbiddenCallError, match="torch.nn.functional.softmax"):
+            early_softmax(x, dim=0)
+        with pytest.raises(ForbiddenCallError, match="torch.Tensor.softmax"):
+            method(x, 0)
+        with pytest.raises(ForbiddenCallError):
+            torch.nn.Conv2d(1, 1, 3)(x)  # a layer whose forward calls it
+        assert torch.exp(x).shape == x.shape  # everything else runs as is
+    assert lib(x, w).shape == (1, 1, 2, 2) and early_softmax(x, dim=0).shape == x.shape
+
+
+def test_the_refusing_mode_ends_with_the_block_even_when_it_raises():
+    lib = torch.matmul
+    with pytest.raises(KeyError), forbid("torch.matmul"):
+        raise KeyError("student code crashed")
+    assert torch.equal(lib(torch.eye(2), torch.eye(2)), torch.eye(2))
+
+
+def test_the_kits_own_oracles_may_call_what_the_student_may_not():
+    """A referee standing in for an earlier answer runs inside the block (the student's function
+    calls it): the kit's test code is not refused, the student's code is."""
+    from shared.testing.conv_output_sizes import torch_conv_size
+
+    conv1d = torch.nn.functional.conv1d
+    with forbid("torch.nn.functional.conv1d"):
+        assert torch_conv_size(9, 3, 2) == 4  # shared/testing's oracle runs F.conv1d
+        with pytest.raises(ForbiddenCallError):
+            conv1d(torch.zeros(1, 1, 9), torch.zeros(1, 1, 3))

@@ -1780,7 +1780,12 @@ def conv2d_shape_hint(
 def _crash_hint(exc: BaseException) -> str:
     text = str(exc)
     if "asks you to implement this yourself" in text:
-        return ""
+        return tagged(
+            "conv.library_refused",
+            "the library's convolutions and poolings are refused while your function runs, "
+            "however your code reaches them (a name bound earlier too): build it from unfold, "
+            "reshape and a matrix product.",
+        )
     if "expanded size" in text or "must match the size" in text or "invalid for input" in text:
         return tagged(
             "conv.conv2d_shapes_mismatch",
