@@ -623,6 +623,8 @@ def grade_batch(
 
     check_autograder(autograder_zip, assignment)
     submissions = collect(inputs)  # a malformed export stops here, before any grading
+    if roster is not None and roster.path is not None:  # the roster kept beside the notebooks
+        submissions = [s for s in submissions if s.path.resolve() != roster.path.resolve()]
     check_inputs(submissions)
     usable, why_not = bubblewrap.available() if sandbox is not False else (False, "")
     if sandbox and not usable:

@@ -196,6 +196,7 @@ class RosterError(ValueError):
 class Roster:
     by_file: dict[str, Student]
     by_canvas_id: dict[str, Student]
+    path: Path | None = None  # the CSV it was read from: never a submission, if it sits among them
 
     @property
     def students(self) -> set[Student]:
@@ -231,7 +232,7 @@ def read_roster(path: Path) -> Roster:
             f"user id ('canvas_id', or 'ID' as in Canvas's gradebook export); its columns are "
             f"{', '.join(header) or 'none'}"
         )
-    roster = Roster({}, {})
+    roster = Roster({}, {}, path)
     for line, record in enumerate(records, start=2):
         value = {field: record.get(column, "") if column else "" for field, column in found.items()}
         if value["name"] == "Points Possible" or not any(value.values()):

@@ -101,7 +101,7 @@ def test_a_roster_names_the_students_of_plain_and_canvas_downloaded_files(
     (folder / "taylorbrook_LATE_12346_67891_00_tiny-1.ipynb").write_text("{")
     (folder / "gauss.ipynb").write_text("{")
     (folder / "stranger.ipynb").write_text("{")
-    roster = tmp_path / "canvas_export.csv"
+    roster = folder / "canvas_export.csv"  # kept among the submissions: not graded as one
     roster.write_text(
         "Student,ID,SIS User ID,SIS Login ID,Section,Tiny (1)\n"
         "    Points Possible,,,,,3\n"
@@ -117,6 +117,7 @@ def test_a_roster_names_the_students_of_plain_and_canvas_downloaded_files(
     assert result.exit_code == 1, result.output  # the files are not gradable
     assert "2 submission(s) not in the roster (e.g. gauss.ipynb)" in result.output
     by_submission = {row["submission"]: row for row in read_csv(out / "gradebook.csv")}
+    assert "canvas_export.csv" not in by_submission
     ada = by_submission["lovelaceada_12345_67890_00_tiny.ipynb"]
     assert (ada["name"], ada["sid"], ada["email"], ada["canvas_id"]) == (
         "Ada Lovelace",
