@@ -307,7 +307,7 @@ def grade(
     why), 2 when nothing was graded because the command is wrong (the message says what to fix).
     """
     from .build import build as build_one
-    from .grade import GRADEBOOK, BatchError, grade_batch, read_gradebook
+    from .grade import GRADEBOOK, REMOVED, BatchError, grade_batch, read_gradebook
     from .gradebook_formats import CANVAS_IMPORT, ExportError, RosterError, read_roster
     from .master import read_master
 
@@ -353,7 +353,7 @@ def grade(
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
-    rows = {k: r for k, r in batch.rows.items() if r.get("status") != "removed"}
+    rows = {k: r for k, r in batch.rows.items() if r.get("status") != REMOVED}
     graded = [r for r in rows.values() if r.get("status") == "graded"]
     errors = len(rows) - len(graded)
     mean = sum(float(r["percent"]) for r in graded) / len(graded) if graded else 0.0

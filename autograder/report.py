@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from .grade import REMOVED
 from .mutants import Mutant, hint_ids, hint_tag
 from .submission import HIDDEN_DETAILS
 
@@ -57,7 +58,6 @@ FAILED_MARK = "Test case failed"
 # stopped by its time limit, a crash) before it, so the verdict is the first line marked so.
 VERDICT_MARKS = ("✅", "❌")
 KIT_CASE = re.compile(r"^ {4}(\S.*?): (passed|failed|not judged)", re.MULTILINE)  # student_summary
-REMOVED = "removed"  # grade's status of a row whose submission left the folder
 EXECUTED = "executed"  # grade's folder of executed notebooks, and the gradebook column naming one
 NOT_IMPLEMENTED = "this is not answered yet"  # shared.checks.check_implemented
 # A kernel that "stops responding" was ended by a time limit of the grading process (the
