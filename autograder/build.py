@@ -17,13 +17,26 @@ from pathlib import Path
 import nbformat
 
 from . import environments, zips
-from .catalog import GRADER_ONLY, GRADER_SUPPORT, HELPER_PACKAGE, STUDENT_ENVIRONMENT, Assignment
+from .catalog import (
+    GRADER_ONLY,
+    GRADER_SUPPORT,
+    GRADING_FILES,
+    HELPER_PACKAGE,
+    STUDENT_ENVIRONMENT,
+    Assignment,
+)
 from .errors import UserError
 from .master import Master, for_otter, read_master
 
 GRADESCOPE_ENVIRONMENT = "environment-gradescope.yml"
 RECORD_NAME = "verified.json"  # written by verify beside the build's outputs (records.py)
-PLUGIN_FILES = ("__init__.py", "otter_plugin.py", "kernel_guard.py", "submission.py")
+PLUGIN_FILES = (
+    "__init__.py",
+    "otter_plugin.py",
+    "kernel_guard.py",
+    "submission.py",
+    *(f"grading/{name}" for name in GRADING_FILES),
+)
 # The zip's entry point: make the upload gradable (autograder/submission.py), then run Otter.
 RUN_OTTER = '''"""Gradescope runs this (through run_autograder): check the upload, then grade it."""
 

@@ -21,6 +21,9 @@ GRADER_SUPPORT = (
 STUDENT_ENVIRONMENT = ROOT / "environment.yml"
 
 GRADER_ONLY = "grader_only"
+# The grading-time package (autograder/grading): shipped in every autograder zip, hashed into
+# every proof.
+GRADING_FILES = tuple(sorted(p.name for p in (ROOT / "autograder" / "grading").glob("*.py")))
 NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
@@ -36,6 +39,9 @@ class Settings:
     """seconds one notebook cell may run while grading"""
     test_timeout: float = 60.0
     """seconds one test case may run while grading"""
+    referee: bool = False
+    """whether the tests run in the referee process (autograder/grading) rather than in the
+    student's kernel"""
 
 
 def load_settings(path: Path) -> Settings:
@@ -50,6 +56,10 @@ def load_settings(path: Path) -> Settings:
         unknown = sorted(set(values) - set(known)) if isinstance(values, dict) else values
         raise UserError(f"{path}: unknown settings {unknown}; known: {', '.join(known)}")
     for key, value in values.items():
+        if known[key] in (bool, "bool"):
+            if not isinstance(value, bool):
+                raise UserError(f"{path}: {key} must be true or false, got {value!r}")
+            continue
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise UserError(f"{path}: {key} must be a positive number, got {value!r}")
     return Settings(**values)

@@ -155,10 +155,98 @@ def main(argv: list[str]) -> int:
             for label, text in spec["notebooks"].items()
         }
         _warm_up()
+        if _referee_setting(config):
+            _judge_through_the_referee(folder / "submission" / "tests")
         _run_tree(cells, spec["reference"], out_dir, workers, timeout)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _referee_setting(config: dict) -> bool:
+    """Whether the assignment's tests run in the referee (the grading plugin's ``referee``)."""
+    from .otter_plugin import PLUGIN_NAME
+
+    for plugin in config.get("plugins") or []:
+        if isinstance(plugin, dict) and isinstance(plugin.get(PLUGIN_NAME), dict):
+            return bool(plugin[PLUGIN_NAME].get("referee"))
+    return False
+
+
+def _judge_through_the_referee(test_dir: Path) -> None:
+    """Make Otter's checks judge as a full grading does with the referee: the tests see the
+    notebook through ``autograder.grading``'s proxies (every value crosses the same codec, every
+    object is a handle), served by an agent on a thread of this process.
+
+    The process boundary and the sandbox are what this path leaves out (a full grading proves
+    them); what a test can see and do is the same, so the scores are too."""
+    import socket
+    import threading
+
+    from otter.execute import Checker
+    from otter.test_files.abstract_test import TestCaseResult
+
+    from .grading import agent, referee
+    from .grading.remote import RemoteNamespace, Session
+    from .otter_plugin import read_tests
+
+    tests = referee.load_tests(read_tests(test_dir))
+    results: dict[str, object] = {}
+
+    def run(path, global_env):
+        name = Path(str(path)).stem
+        test = tests.get(name)
+        if test is None:
+            return None
+        listening = Path(tempfile.mkdtemp(prefix="referee-")) / "socket"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(listening))
+        listener.listen(1)
+        server = threading.Thread(
+            target=agent.serve, args=(str(listening), global_env), name="agent", daemon=True
+        )
+        server.start()
+        connection, _ = listener.accept()
+        listener.close()
+        session = Session(connection, call_timeout=3600.0)
+        outcomes = []
+        try:
+            referee.judge(
+                test,
+                RemoteNamespace(session),
+                lambda index, passed, message: outcomes.append((index, passed, message)),
+            )
+        finally:
+            session.close()
+            server.join(timeout=10)
+            shutil.rmtree(listening.parent, ignore_errors=True)
+        shown = type(test.test_file)(
+            test.name, test.path, list(test.test_file.test_cases), test.test_file.all_or_nothing
+        )
+        shown.test_case_results = [
+            TestCaseResult(test_case=test.cases[index][0], message=message, passed=passed)
+            for index, passed, message in outcomes
+        ]
+        results[name] = shown
+        return shown
+
+    def check(cls, nb_or_test_path, nbmeta_config=None, test_name=None, global_env=None):
+        return run(nb_or_test_path, global_env if global_env is not None else _caller_globals())
+
+    def check_if_not_already_checked(cls, test_path, global_env=None):
+        if Path(str(test_path)).stem in results:
+            return None
+        return run(test_path, global_env if global_env is not None else _caller_globals())
+
+    Checker.check = classmethod(check)
+    Checker.check_if_not_already_checked = classmethod(check_if_not_already_checked)
+    Checker.get_results = classmethod(lambda cls: list(results.values()))
+
+
+def _caller_globals() -> dict:
+    """The notebook's namespace: the globals of the cell that called the check."""
+    frame = sys._getframe(2)
+    return frame.f_globals
 
 
 def _warm_up() -> None:

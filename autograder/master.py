@@ -358,6 +358,7 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
                 "cell_timeout": settings.cell_timeout,
                 "test_timeout": settings.test_timeout,
                 "submission_timeout": settings.submission_timeout,
+                "referee": settings.referee,
             }
         }
     ]

@@ -47,8 +47,17 @@ DEFAULTS = {
     "max_restarts": 3,
     "submission_timeout": 600.0,
     "student_files": [],
+    "referee": False,
 }
+# Folders of the grading side: never copied into the kernel's working folder when the referee
+# judges (grading.referee), and closed to the kernel's user.
+GRADER_FOLDERS = ("tests", "grader_only", "grader_support")
+EXPORT_START = "from otter.execute import Checker"  # otter.execute.preprocessor's last cell
+REFEREE_MARK = "grading_referee"  # metadata of the cell that serves the referee's calls
+TEST_RESERVE = 60.0  # seconds kept for the tests once the deadline nears (10% of short limits)
 CHECK_CALL = re.compile(r"""^\s*grader\.check\(\s*["']([^"']+)["']\s*\)""", re.M)
+# The check cells Otter adds after a cell whose metadata names its tests.
+OTTER_CHECK = re.compile(r"""^notebook_\w+\(\)\.check\(\s*["']([^"']+)["']\s*\)""", re.M)
 GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py")
 # One thread for every math library, wherever grading runs: local batches grade one notebook
 # per core, and Gradescope's default container has half a CPU, where a thread per visible core
@@ -208,6 +217,12 @@ class GradingGuard(AbstractOtterPlugin):
         self.cell_questions: dict[int, str] = {}
         self.readers: list[RecordReader] = []
         self.test_sources: dict[str, str] = {}
+        self.attempt = None  # grading.kernel.Attempt of the kernel now running
+        self.executing: tuple[str, str] = ("", "")  # what the executor runs: ("cell", label)...
+        self.referee_tests: dict = {}  # question -> grading.referee.LoadedTest
+        self.referee_verdicts: dict[tuple[str, int], tuple[bool, str]] = {}
+        self.judged: set[str] = set()  # questions the referee judged in this attempt
+        self.skipped_for_time = 0
         limit = float(config["submission_timeout"])
         if os.environ.get(TIMEOUT_VARIABLE):
             limit = min(limit, float(os.environ[TIMEOUT_VARIABLE]))
@@ -216,6 +231,7 @@ class GradingGuard(AbstractOtterPlugin):
         # least 10 s of it (15% of a long limit, at most 60 s, never more than half).
         reserve = min(60.0, max(10.0, 0.15 * limit), 0.5 * limit)
         self.deadline = time.monotonic() + limit - reserve
+        self.limit = limit
 
     @property
     def workdir(self) -> Path:
@@ -226,10 +242,25 @@ class GradingGuard(AbstractOtterPlugin):
 
     @property
     def progress_path(self) -> Path:
+        if self.attempt is not None:
+            return self.attempt.channel / "progress.txt"
         return self.workdir / "progress.txt"
+
+    @property
+    def referee(self) -> bool:
+        return bool(self.config["referee"])
 
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
+
+    def out_of_time(self) -> bool:
+        """Whether the notebook's cells must stop so that its tests still run in time: once
+        the time left falls below what the tests may need, further cells are skipped (a
+        notebook of endless small cells then keeps the points of what it answered)."""
+        return self.time_left() < min(TEST_RESERVE, 0.1 * self.limit)
+
+    def unjudged(self) -> list[str]:
+        return [q for q in self.referee_tests if q not in self.judged]
 
     # -- events -------------------------------------------------------------------------------
     def during_generate(self, otter_config, assignment):
@@ -256,6 +287,8 @@ class GradingGuard(AbstractOtterPlugin):
         remove_undeclared(Path("."), keep)
         restore_support_files(support, Path("."))
         self.test_sources = read_tests(Path("tests"))
+        if self.referee:
+            self._prepare_referee()
 
         original = python_runner.grade_notebook
         if getattr(original, "_grading_guard", False):
@@ -284,7 +317,17 @@ class GradingGuard(AbstractOtterPlugin):
                     f"# graded-cell {label}\n"
                 )
                 cell.metadata["grading_skipped"] = question
-        reader = RecordReader(self.workdir, len(self.readers))
+        from autograder.grading.kernel import make_attempt
+
+        exclude = set(GRADER_FOLDERS) if self.referee else set()
+        os.chmod(self.workdir, 0o711)  # the kernel's user may pass through, not list or write
+        self.attempt = make_attempt(
+            self.workdir / "kernels", len(self.readers), Path("."), exclude=exclude
+        )
+        self.judged = set()
+        reader = RecordReader(self.attempt.channel, len(self.readers))
+        for path in (reader.path, reader.key_path):
+            self.attempt.give(path)
         self.readers.append(reader)
         guard = {
             "cell_timeout": self.config["cell_timeout"],
@@ -295,7 +338,8 @@ class GradingGuard(AbstractOtterPlugin):
             "progress_path": str(self.progress_path),
             "cell_questions": {str(k): v for k, v in self.cell_questions.items()},
             "skip_tests": sorted(self.skip_tests),
-            "test_dir": "tests",
+            # With the referee, the kernel holds no test: it cannot run, read or change one.
+            "test_dir": "no-tests-in-the-kernel" if self.referee else "tests",
         }
         source = (
             f"_guard_namespace = {{'__name__': '_grading_guard'}}\n"
@@ -338,7 +382,9 @@ class GradingGuard(AbstractOtterPlugin):
         merged: dict[tuple[str, int], tuple[bool, str]] = {}
         for reader in self.readers:
             reader.close()
-            merged.update(reader.verdicts)
+            if not self.referee:  # with the referee, nothing the kernel sends is a verdict
+                merged.update(reader.verdicts)
+        merged.update(self.referee_verdicts)
         return merged
 
     def events(self) -> list[dict]:
@@ -403,7 +449,7 @@ class GradingGuard(AbstractOtterPlugin):
                         continue
                     if not isinstance(error, (DeadKernelError, CellTimeoutError)) and not installed:
                         raise
-                    where = self.progress_path.read_text() if self.progress_path.is_file() else ""
+                    where = self.where_it_stopped()
                     hung = isinstance(error, CellTimeoutError)
                     last = attempt == attempts - 1 or self.time_left() < MIN_ATTEMPT
                     if last or not self._skip(where, hung=hung):
@@ -418,6 +464,48 @@ class GradingGuard(AbstractOtterPlugin):
             nbconvert.preprocessors.ExecutePreprocessor = real
             otter.execute.pickle = real_pickle
             otter.execute.start_server = real_server
+
+    def where_it_stopped(self) -> str:
+        """What was running when the kernel died or hung, as the executor saw it: a cell, or
+        (with the referee) the tests of a question. Only inside Otter's last cell, where the
+        in-kernel tests run without the referee, does the kernel's own progress note say which
+        test it was."""
+        kind, value = self.executing
+        if not self.referee:
+            path = self.progress_path
+            note = path.read_text(errors="replace")[:200] if path.is_file() else ""
+            if note.startswith("test "):
+                return note
+        return f"{kind} {value}" if kind in ("cell", "test") else ""
+
+    def _prepare_referee(self) -> None:
+        """Load the tests and the kit's modules into this process, and close the grading
+        folders to the kernel, before any student code runs."""
+        import importlib
+        import pkgutil
+        import sys
+
+        from autograder.grading.referee import load_tests
+
+        here = os.getcwd()
+        if here not in sys.path:
+            sys.path.insert(0, here)
+        for package_name in ("shared", "grader_only", "grader_support"):
+            try:
+                package = importlib.import_module(package_name)
+            except ImportError:
+                continue
+            for info in pkgutil.walk_packages(getattr(package, "__path__", []), f"{package_name}."):
+                try:
+                    importlib.import_module(info.name)
+                except Exception:  # noqa: BLE001 -- a module that needs what is not here
+                    pass
+        self.referee_tests = load_tests(self.test_sources)
+        for name in GRADER_FOLDERS:
+            if Path(name).is_dir():
+                os.chmod(name, 0o700)
+        if Path("../source").is_dir():  # Gradescope's copy of the autograder zip: tests too
+            os.chmod("../source", 0o700)
 
     def _backstopped(self, base):
         """``base`` with per-cell time limits that end a kernel the guard could not stop, and
@@ -435,7 +523,9 @@ class GradingGuard(AbstractOtterPlugin):
 
         def limit(cell):
             source = cell.get("source", "")
-            if "check_if_not_already_checked" in source:
+            if REFEREE_MARK in cell.get("metadata", {}):
+                wanted = cell_limit + per_test * max(1, int(cell.metadata[REFEREE_MARK]))
+            elif is_export_cell(source):
                 wanted = cell_limit + per_test * all_cases
             elif ".check(" in source:
                 wanted = cell_limit + per_test * max(1, 4 * source.count(".check("))
@@ -448,6 +538,42 @@ class GradingGuard(AbstractOtterPlugin):
                 super().__init__(*args, **kwargs)
                 self.timeout_func = limit
                 self._kept_output = 0
+
+            def create_kernel_manager(self):
+                from autograder.grading.kernel import kernel_manager_class
+
+                self.km = kernel_manager_class(guard.attempt)(
+                    kernel_name=self.kernel_name or "python3", config=self.config
+                )
+                return self.km
+
+            def preprocess_cell(self, cell, resources, index):
+                source = cell.get("source", "") if cell.get("cell_type") == "code" else ""
+                label = cell_label(cell)
+                export = is_export_cell(source)
+                checked = CHECK_CALL.findall(source) + OTTER_CHECK.findall(source)
+                if export:
+                    guard.executing = ("export", "")
+                elif label is not None:
+                    guard.executing = ("cell", str(label))
+                else:
+                    guard.executing = ("", "")
+                if source and not export and not checked and guard.out_of_time():
+                    guard.skipped_for_time += 1  # keep the time left for the tests
+                    return cell, self.resources
+                if guard.referee and export:
+                    self._referee(guard.unjudged(), index)
+                    return cell, self.resources
+                result = super().preprocess_cell(cell, resources, index)
+                if guard.referee and checked:
+                    self._referee([q for q in checked if q not in guard.judged], index)
+                return result
+
+            def _referee(self, questions, index):
+                from autograder.grading.serve import run_referee
+
+                if questions:
+                    run_referee(guard, self, questions, index)
 
             def output(self, outs, msg, display_id, cell_index):
                 content = msg.get("content", {})
@@ -482,6 +608,11 @@ class GradingGuard(AbstractOtterPlugin):
             self.crashes.append({"test": value, "question": value, "hung": hung})
             return True
         return False
+
+
+def is_export_cell(source: str) -> bool:
+    """Whether ``source`` is the cell Otter appends to run every test not run yet."""
+    return source.startswith(EXPORT_START) and "check_if_not_already_checked" in source
 
 
 def kernel_start_failed(error: BaseException) -> bool:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from . import zips
 from .build import RECORD_NAME
-from .catalog import GRADER_SUPPORT, HELPER_PACKAGE, ROOT, STUDENT_ENVIRONMENT, Assignment
+from .catalog import (
+    GRADER_SUPPORT,
+    GRADING_FILES,
+    HELPER_PACKAGE,
+    ROOT,
+    STUDENT_ENVIRONMENT,
+    Assignment,
+)
 
 # Kit files whose change can change a grade (the build, the grading path, the guard) or what
 # verification proves (the checks, the fast path, the catalogue formats).
@@ -23,6 +30,7 @@ KIT_FILES = (
     "autograder/build.py",
     "autograder/environments.py",
     "autograder/fastgrade.py",
+    *(f"autograder/grading/{name}" for name in GRADING_FILES),
     "autograder/kernel_guard.py",
     "autograder/master.py",
     "autograder/mutants.py",

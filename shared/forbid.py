@@ -30,6 +30,15 @@ from typing import Any
 
 _MISSING = object()
 
+# The forbid blocks now open, innermost last, as (qualified names, reason): a call of a kernel
+# object made inside a block (autograder.grading.remote) carries them to the kernel.
+_ACTIVE: list[tuple[tuple[str, ...], str]] = []
+
+
+def active() -> list[tuple[tuple[str, ...], str]]:
+    """The ``(qualified_names, reason)`` of every forbid block now open, outermost first."""
+    return list(_ACTIVE)
+
 
 class ForbiddenCallError(RuntimeError):
     """Raised when code calls a function that a question forbids."""
@@ -57,7 +66,7 @@ def _resolve(qualified_name: str) -> tuple[Any, str, Any]:
     raise ValueError(f"forbid: cannot resolve {qualified_name!r}; check the spelling.")
 
 
-def _forbidden(called: str, reason: str) -> Callable[..., Any]:
+def _forbidden(called: str, reason: str, original: Any = None) -> Callable[..., Any]:
     message = f"This question asks you to implement this yourself: your code called {called}."
     if reason:
         message += " " + reason
@@ -68,6 +77,9 @@ def _forbidden(called: str, reason: str) -> Callable[..., Any]:
     forbidden.__name__ = called.rsplit(".", 1)[-1]
     forbidden.__qualname__ = f"forbidden {called}"
     forbidden.__doc__ = message
+    # What it stands in for: a block opened inside another (the grading referee's, on another
+    # thread) refuses the library's function itself, not the outer block's stand-in.
+    forbidden.__forbidden_original__ = original
     return forbidden
 
 
@@ -86,32 +98,39 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
     """
     saved: list[tuple[Any, str, Any]] = []  # (owner, attribute, original value or _MISSING)
 
-    def patch(owner: Any, attr: str, called: str) -> None:
+    def patch(owner: Any, attr: str, called: str, value: Any) -> None:
         original = vars(owner).get(attr, _MISSING)  # _MISSING: inherited, so delete on exit
         try:
-            setattr(owner, attr, _forbidden(called, reason))
+            setattr(owner, attr, _forbidden(called, reason, value))
         except (TypeError, AttributeError) as err:
             raise ValueError(f"forbid: cannot replace {called} ({err}).") from None
         saved.append((owner, attr, original))
 
     refused: dict[int, tuple[Any, str]] = {}  # id(torch function) -> (function, its name)
+    spec = (tuple(qualified_names), reason)
     mode = None
     try:
         for qualified in qualified_names:
             owner, attr, value = _resolve(qualified)
-            patch(owner, attr, qualified)
+            value = getattr(value, "__forbidden_original__", None) or value
+            patch(owner, attr, qualified, value)
             if qualified.startswith("torch.") and callable(value) and not isinstance(value, type):
                 refused.setdefault(id(value), (value, qualified))
             # Same object under another name of the same owner: patch it too.
             prefix = qualified.rsplit(".", 1)[0]
             for alias, other in list(vars(owner).items()):
                 if other is value and alias != attr:
-                    patch(owner, alias, f"{prefix}.{alias} (an alias of {qualified})")
+                    patch(owner, alias, f"{prefix}.{alias} (an alias of {qualified})", value)
         if refused:
             mode = _refusing_mode(refused, reason)
             mode.__enter__()
+        _ACTIVE.append(spec)
         yield
     finally:
+        for i in range(len(_ACTIVE) - 1, -1, -1):
+            if _ACTIVE[i] is spec:
+                del _ACTIVE[i]
+                break
         if mode is not None:
             mode.__exit__(None, None, None)
         for owner, attr, original in reversed(saved):

@@ -60,6 +60,47 @@ def not_judged(failing: str) -> NotJudged:
     return NotJudged(f"not judged: {failing} fails first; fix it and this claim is checked")
 
 
+def on_referee(obj: Any) -> bool:
+    """Whether ``obj`` is the grading referee's proxy of an object in the student's kernel.
+
+    When Gradescope grades, tests run in a process of their own and reach the notebook's
+    functions and models through proxies (``autograder/grading``); in a notebook, ``grader.check``
+    runs them beside the student's code and nothing here changes anything.
+    """
+    kind = type(obj)
+    return kind.__name__ == "Remote" and kind.__module__ == "autograder.grading.remote"
+
+
+def beside(fn: Any, value: Any) -> Any:
+    """``value`` where ``fn`` runs: for a proxy, a proxy of a copy kept in the student's kernel
+    (so that ``fn`` can change it in place and the test sees the change), else ``value``."""
+    if on_referee(fn):
+        from autograder.grading.remote import keep_beside
+
+        return keep_beside(fn, value)
+    return value
+
+
+def run_beside(anchor: Any, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` where ``anchor`` lives: in the student's kernel for a proxy (for
+    what needs code next to the student's objects: a backward pass, a seed, a mode), else here.
+    Keep ``fn`` small and its result raw (outputs, gradients): the test judges that result."""
+    if on_referee(anchor):
+        from autograder.grading.remote import run_beside as remote_run
+
+        return remote_run(anchor, fn, args, kwargs)
+    return fn(*args, **kwargs)
+
+
+def is_instance(obj: Any, cls: type) -> bool:
+    """``isinstance(obj, cls)``, also for a proxy of a kernel object (asked in the kernel)."""
+    if on_referee(obj):
+        from autograder.grading.remote import remote_isinstance
+
+        return remote_isinstance(obj, f"{cls.__module__}.{cls.__qualname__}")
+    return isinstance(obj, cls)
+
+
 def not_defined_message(label: str) -> str:
     """What a test says when the function it calls is None: on a student's machine Otter passes
     None for a name the notebook has not defined yet (``grader.check`` run before the cell)."""
