@@ -49,6 +49,9 @@ class Case:
     needs_def: bool = False  # edits the first answer cell that defines a function
     absent: str = ""  # text that must not appear in the results (a false alarm)
     extra_files: tuple[tuple[str, str], ...] = ()  # beside the notebook, in a zip submission
+    # ``message`` is the in-kernel guard's note on tampering: with the referee, what the kernel
+    # replaces never reaches a verdict, so there is nothing to note (the score is still checked).
+    guard_note: bool = False
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -288,6 +291,7 @@ SURVIVABLE = [
         FULL,
         "numpy.allclose",
         scope=TINY,
+        guard_note=True,
     ),
 ]
 TAMPERING = [
@@ -305,6 +309,7 @@ TAMPERING = [
         ZERO,
         "numpy.allclose",
         scope=TINY,
+        guard_note=True,
     ),
     Case(
         "torch_comparisons",
@@ -313,6 +318,7 @@ TAMPERING = [
         ZERO,
         "torch.allclose",
         scope=TINY,
+        guard_note=True,
     ),
     Case(
         "helper_checks",
@@ -321,6 +327,7 @@ TAMPERING = [
         ZERO,
         "shared.checks.assert_close",
         scope=TINY,
+        guard_note=True,
     ),
     Case(
         "builtins",
@@ -329,6 +336,7 @@ TAMPERING = [
         ZERO,
         "builtins.all",
         scope=TINY,
+        guard_note=True,
     ),
     Case(
         "sys_modules",
@@ -337,6 +345,7 @@ TAMPERING = [
         ZERO,
         "sys.modules['numpy']",
         scope=TINY,
+        guard_note=True,
     ),
     Case(
         "fake_grader",
@@ -352,6 +361,7 @@ TAMPERING = [
         ZERO,
         "Checker.check",
         scope=TINY,
+        guard_note=True,
     ),
 ]
 
@@ -369,6 +379,7 @@ CASES = [
         combine(*SURVIVABLE),
         FULL,
         "numpy.allclose",
+        guard_note=True,
     ),
     *TAMPERING,
     Case(
@@ -377,6 +388,7 @@ CASES = [
         combine(*TAMPERING),
         ZERO,
         "shared.checks.assert_close",
+        guard_note=True,
     ),
     Case(
         "endless_loop",
@@ -866,3 +878,174 @@ CASES += [
         FULL,
     ),
 ]
+
+# -- the referee's own classes (issue 24): verdicts decided where student code never runs ------
+# Each attack is written from what a reader of the kit's source knows; under the referee the
+# kernel holds no test, no verdict and no key, runs as another user (where grading runs as
+# root) and starts each attempt from fresh folders.
+FORGE_THROUGH_GC = """\
+import gc, json
+_forged = 0
+for _obj in gc.get_objects():
+    try:
+        _send = getattr(type(_obj), 'send', None)
+        if _send is not None and hasattr(_obj, 'key'):  # the guard's signed record
+            for _q in QUESTIONS:
+                for _i in range(10):
+                    _obj.send(kind='case', test=_q, index=_i, passed=True, message='forged')
+                    _forged += 1
+    except Exception:
+        pass
+"""
+SWAP_TEST_CODE = """\
+import gc
+def _passes(*args, **kwargs):
+    return None
+for _obj in gc.get_objects():
+    try:
+        if callable(_obj) and getattr(_obj, '__name__', '').startswith('test_'):
+            _obj.__code__ = _passes.__code__
+    except Exception:
+        pass
+"""
+KILL_THE_GRADER = """\
+import ctypes, json, os, signal
+_parent = os.getppid()
+try:
+    _args = open(f'/proc/{_parent}/cmdline').read().split('\\0')
+except OSError:
+    _args = []
+_forged = {'error': None, 'questions': {q: {'score': 100.0, 'possible': 100.0, 'cases': []}
+                                      for q in QUESTIONS}}
+for _arg in _args:  # the worker's out folder is its last argument
+    if os.path.isdir(_arg):
+        for _name in ('summary.json', 'results.json'):
+            try:
+                with open(os.path.join(_arg, _name), 'w') as _f:
+                    json.dump(_forged, _f)
+            except OSError:
+                pass
+_libc, _pid = ctypes.CDLL(None), os.getpid()
+for _ in range(3):  # the grading processes above the kernel, not libc's whole machine
+    try:
+        _pid = int(open(f'/proc/{_pid}/stat').read().rpartition(')')[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        break
+    if _pid > 1:
+        _libc.kill(_pid, signal.SIGKILL)
+"""
+STARTUP_THEN_CRASH = """\
+import ctypes, os
+from IPython.paths import get_ipython_dir
+_startup = os.path.join(get_ipython_dir(), 'profile_default', 'startup')
+os.makedirs(_startup, exist_ok=True)
+with open(os.path.join(_startup, '00-first.py'), 'w') as _f:
+    _f.write('import os\\nos._exit(0)\\n')  # every restarted kernel would die at once
+ctypes.string_at(0)  # a segfault: grading restarts the kernel
+"""
+PROGRESS_THEN_CRASH = """\
+import ctypes, glob, os, re
+for _source in globals().get('_ih', []):  # the guard's first cell names its progress file
+    for _path in re.findall(r"'progress_path': '([^']+)'", _source):
+        try:
+            with open(_path, 'w') as _f:
+                _f.write('cell ANSWER')  # blame the first answer's cell for the crash below
+        except OSError:
+            pass
+ctypes.string_at(0)
+"""
+READ_HIDDEN_TESTS = """\
+import glob, os
+_found = []
+for _pattern in ('tests/*.py', '../*/tests/*.py', '../../*/tests/*.py', '/autograder/*/tests/*.py',
+                 '/tmp/*/*/tests/*.py', '/tmp/*/tests/*.py', '/tmp/*/*/*/tests/*.py'):
+    for _path in glob.glob(_pattern, recursive=True):
+        try:
+            _text = open(_path).read()
+        except OSError:
+            continue
+        if 'hidden=True' in _text and 'default_rng(7)' in _text:  # the tiny fixture's hidden test
+            _found.append(_path + ': ' + _text[:3000])
+try:
+    import grader_only
+    _found.append('grader_only importable: ' + repr(grader_only.__path__))
+except ImportError:
+    pass
+def FIRST_FUNCTION(*args, **kwargs):
+    raise AssertionError('LEAKED ' + '\\n'.join(_found) if _found else 'nothing found')
+"""
+
+
+def _with_first_answer_cell(code: str):
+    """A ``make``: the stub, with ``code`` right after the first answer cell; ``FIRST_FUNCTION``
+    becomes the name of the function that cell defines, ``ANSWER`` its grading label index."""
+
+    def make(reference, stub):
+        notebook = copy.deepcopy(stub)
+        cell = solution_cell(notebook, needs_def=True)[1]
+        name = DEF.findall(cell.source)[-1]
+        at = notebook.cells.index(cell) + 1
+        notebook.cells.insert(at, nbformat.v4.new_code_cell(code.replace("FIRST_FUNCTION", name)))
+        return notebook
+
+    return make
+
+
+def _reference_then_crash_blaming_answer(reference, stub):
+    """The reference, then a last cell that blames the first answer's cell for a crash."""
+    notebook = copy.deepcopy(reference)
+    cell = solution_cell(notebook)[1]
+    label = str(notebook.cells.index(cell))
+    notebook.cells.append(nbformat.v4.new_code_cell(PROGRESS_THEN_CRASH.replace("ANSWER", label)))
+    return notebook
+
+
+REFEREE_ATTACKS = [
+    Case(
+        "forge_through_gc",
+        "the stub finds the guard's signed record through gc and sends passing verdicts",
+        stub_then_at_end(FORGE_THROUGH_GC),
+        ZERO,
+        scope=TINY,
+    ),
+    Case(
+        "swap_test_code",
+        "the stub swaps the __code__ of every test function it can reach for one that passes",
+        stub_then_at_end(SWAP_TEST_CODE),
+        ZERO,
+        scope=TINY,
+    ),
+    Case(
+        "kill_the_grader",
+        "the stub writes a perfect summary into the grader's out folder, then kills every "
+        "process it can through libc",
+        stub_then_at_end(KILL_THE_GRADER),
+        ZERO,
+        scope=TINY,
+    ),
+    Case(
+        "startup_file_then_crash",
+        "the reference writes an IPython startup file that ends every kernel, then segfaults",
+        append_to("reference", STARTUP_THEN_CRASH),
+        FULL,
+        scope=TINY,
+    ),
+    Case(
+        "progress_file_then_crash",
+        "the reference blames its first answer's cell in the guard's progress file, then "
+        "segfaults: grading must skip the cell that crashed, not the one named",
+        _reference_then_crash_blaming_answer,
+        FULL,
+        scope=TINY,
+    ),
+    Case(
+        "read_hidden_tests",
+        "the first answer raises the text of every test file and grader-only module it can "
+        "find, so that a public test's failure message would show the hidden tests",
+        _with_first_answer_cell(READ_HIDDEN_TESTS),
+        ZERO,
+        absent="LEAKED",
+        scope=TINY,
+    ),
+]
+CASES += REFEREE_ATTACKS

@@ -79,3 +79,32 @@ def test_students_see_hidden_outcomes_after_publication_but_never_hidden_message
     assert q1["extra_data"] == {"hint_ids": ["tiny.zero_step"]}
     assert "[hint: tiny.zero_step]" in details["output"]
     assert validate_results(run.results) == []  # the kit accepts everything it writes
+
+
+def test_the_referees_attacks_fail_through_the_gradescope_entry_point(tiny_build, tmp_path):
+    """The zip's own entry point, as Gradescope runs it (as root): a stub that reads every test
+    file it can find into a public failure message, forges verdicts through the guard's record,
+    writes a perfect summary beside the results and kills the grading processes scores 0, shows
+    no hidden test and leaves a valid results.json."""
+    import nbformat
+
+    from tests.redteam import (
+        FORGE_THROUGH_GC,
+        KILL_THE_GRADER,
+        READ_HIDDEN_TESTS,
+        _with_first_answer_cell,
+        stub_then_at_end,
+    )
+
+    stub = nbformat.read(tiny_build.student_notebook, as_version=4)
+    hostile = _with_first_answer_cell(READ_HIDDEN_TESTS)(None, stub)
+    for code in (FORGE_THROUGH_GC, KILL_THE_GRADER):
+        hostile = stub_then_at_end(code)(None, hostile)
+    path = tmp_path / tiny_build.student_notebook.name
+    nbformat.write(hostile, path)
+    run = simulate(tiny_build.autograder_zip, path)
+    assert run.results is not None, run.log
+    assert (run.score, run.possible) == (0, 3), run.log
+    shown = json.dumps(run.results)
+    assert "LEAKED" not in shown and "default_rng(7)" not in shown, shown[:3000]
+    assert validate_results(run.results) == []

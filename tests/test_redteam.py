@@ -103,6 +103,12 @@ def outcomes(tmp_path_factory):
     return grade
 
 
+def referee(assignment: str) -> bool:
+    """Whether ``assignment``'s tests run in the referee (its grading.yml)."""
+    source = FIXTURE if assignment == "00_tiny" else catalog.SOLUTIONS / assignment
+    return catalog.load_settings(source / "grading.yml").referee
+
+
 def cases_for(assignment: str) -> list:
     """Every case on the tiny fixture; on real assignments the mixes stand in for the individual
     attacks, and the generic cases run on one witness (see ``tests/redteam.py``)."""
@@ -141,7 +147,7 @@ def test_redteam_case(outcomes, assignment, case):
         lost = result.questions[question]
         assert lost.score < lost.possible, context
         assert result.total > 0, f"{context}: the other questions must still be graded"
-    if case.message:
+    if case.message and not (case.guard_note and referee(assignment)):
         assert case.message in text, f"{context}: expected {case.message!r} in\n{text[:3000]}"
     if case.absent:
         assert case.absent not in text, f"{context}: false alarm {case.absent!r}:\n{text[:3000]}"
