@@ -23,7 +23,7 @@ from torch import nn
 
 from shared.checks import assert_close, check_implemented
 from shared.forbid import ForbiddenCallError, forbid
-from shared.testing import check_defined, tagged
+from shared.testing import beside, check_defined, is_instance, on_referee, run_beside, tagged
 
 # Elementwise activations and softmax are compared at float32 precision: a result computed in
 # float32 or float64, by any textbook formula, passes; a wrong formula is off by far more.
@@ -94,6 +94,16 @@ def check_xor_run(xor_accuracy: Any, w_xor: Any, b_xor: Any, perceptron_predict:
     )
 
 
+def _type_name(obj: Any) -> str:
+    """``type(obj).__name__``, also for the grading referee's proxy of a kernel object (whose
+    type is the one the kernel reports), so a message names what the student's code returned."""
+    if on_referee(obj):
+        from autograder.grading.remote import remote_type
+
+        return remote_type(obj).rsplit(".", 1)[-1]
+    return type(obj).__name__
+
+
 def _hinted(message: str, hint: str) -> str:
     hint = hint.strip()
     if not hint:
@@ -109,9 +119,19 @@ def call(fn: Callable[..., Any], *args: Any, label: str, hint: str = "", **kwarg
     argument that comes back changed fails (no function of the assignment may modify its inputs).
     """
     check_defined(fn, label)
-    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)]
-    named += [(f"argument `{k}`", v) for k, v in kwargs.items()]
-    before = [(where, a, a.copy()) for where, a in named if isinstance(a, np.ndarray)]
+    before: list[tuple[str, Any, np.ndarray]] = []  # (where, the array fn gets, a copy of it)
+
+    def place(where: str, value: Any) -> Any:
+        # An array goes where fn runs (under the grading referee a copy kept in the student's
+        # kernel, here the array itself), so that a change fn makes to it can be seen after.
+        if not isinstance(value, np.ndarray):
+            return value
+        sent = beside(fn, value)
+        before.append((where, sent, value.copy()))
+        return sent
+
+    args = tuple(place(f"argument {i + 1}", a) for i, a in enumerate(args))
+    kwargs = {k: place(f"argument `{k}`", v) for k, v in kwargs.items()}
     try:
         out = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any crash of student code becomes a test failure
@@ -120,7 +140,8 @@ def call(fn: Callable[..., Any], *args: Any, label: str, hint: str = "", **kwarg
             message = tagged("xor.library_call", message)
         raise AssertionError(message) from exc
     check_implemented(out, label)
-    for where, array, snapshot in before:
+    for where, sent, snapshot in before:
+        array = run_beside(fn, np.copy, sent)  # what fn left in its argument
         if array.shape != snapshot.shape or not np.array_equal(array, snapshot, equal_nan=True):
             raise AssertionError(
                 _hinted(f"{label} modified its {where} in place.", MODIFIED_INPUT_HINT)
@@ -134,7 +155,7 @@ def _as_float_array(out: Any, label: str) -> np.ndarray:
         isinstance(out, (np.ndarray, np.generic)) and np.asarray(out).dtype.kind == "f"
     ):
         return np.asarray(out, dtype=np.float64)
-    kind = type(out).__name__
+    kind = _type_name(out)
     if isinstance(out, (np.ndarray, np.generic)):
         kind = f"a NumPy array of dtype {np.asarray(out).dtype}"
     raise AssertionError(
@@ -530,10 +551,11 @@ def linear_layers(
     model: nn.Module, shapes: Sequence[tuple[int, int]], *, label: str
 ) -> list[nn.Linear]:
     """The ``nn.Linear`` layers of ``model`` with ``(in_features, out_features)`` = ``shapes``,
-    in the order of ``shapes`` (found by shape, so the order of creation does not matter)."""
-    if not isinstance(model, nn.Module):
-        raise AssertionError(f"{label} should return an nn.Module, got {type(model).__name__}.")
-    found = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    in the order of ``shapes`` (found by shape, so the order of creation does not matter).
+    Under the grading referee ``model`` and the layers are proxies of the kernel's objects."""
+    if not is_instance(model, nn.Module):
+        raise AssertionError(f"{label} should return an nn.Module, got {_type_name(model)}.")
+    found = [m for m in model.modules() if is_instance(m, nn.Linear)]
     have = [(m.in_features, m.out_features) for m in found]
     if sorted(have) != sorted(shapes) or len(set(shapes)) != len(shapes):
         want = ", ".join(f"nn.Linear({i}, {o})" for i, o in shapes)
@@ -546,14 +568,31 @@ def linear_layers(
 
 def reset_linears(layers: Sequence[nn.Linear], seed: int) -> None:
     """Give ``layers`` PyTorch's default initial values drawn from a generator seeded ``seed``,
-    so a test's training run does not depend on the order in which a student created them."""
+    so a test's training run does not depend on the order in which a student created them.
+
+    The values are drawn here and copied into the layers where they live (the student's kernel
+    when the referee grades, see :func:`shared.testing.run_beside`)."""
     g = torch.Generator().manual_seed(seed)
+    values: list[torch.Tensor | None] = []
+    for layer in layers:
+        bound = 1.0 / layer.in_features**0.5
+        for p in (layer.weight, layer.bias):
+            values.append(
+                None
+                if p is None
+                else torch.rand(p.shape, generator=g, dtype=p.dtype) * 2 * bound - bound
+            )
+    if layers:
+        run_beside(layers[0], load_linears, list(layers), values)
+
+
+def load_linears(layers: Sequence[nn.Linear], values: Sequence[torch.Tensor | None]) -> None:
+    """Copy ``values`` into the weight and bias of each of ``layers`` in turn (None: no bias)."""
+    slots = [p for layer in layers for p in (layer.weight, layer.bias)]
     with torch.no_grad():
-        for layer in layers:
-            bound = 1.0 / layer.in_features**0.5
-            for p in (layer.weight, layer.bias):
-                if p is not None:
-                    p.copy_(torch.rand(p.shape, generator=g, dtype=p.dtype) * 2 * bound - bound)
+        for p, value in zip(slots, values, strict=True):
+            if p is not None:
+                p.copy_(value)
 
 
 def check_forward(
@@ -572,9 +611,7 @@ def check_forward(
         out = call(model, x, label=call_label, hint=MLP_HINT)
         want = expected(x)
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(
-            f"{call_label} should return a torch.Tensor, got {type(out).__name__}."
-        )
+        raise AssertionError(f"{call_label} should return a torch.Tensor, got {_type_name(out)}.")
     assert_close(
         out,
         want,
@@ -639,7 +676,16 @@ def mlp_hint(
 
 
 def train_full_batch(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int, lr: float):
-    """Full-batch SGD on BCE with the test's own loop (used to test a model, not a loop)."""
+    """Full-batch SGD on BCE with the test's own loop (used to test a model, not a loop): the
+    model's 0/1 predictions on ``X`` afterwards, shape (N,). The loop runs where the model lives
+    (the student's kernel when the referee grades); the outputs are thresholded here."""
+    out = run_beside(model, sgd_outputs, model, X, y, steps=steps, lr=lr)
+    return (out > 0.5).float().reshape(-1)
+
+
+def sgd_outputs(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int, lr: float):
+    """``model(X)`` after ``steps`` full-batch SGD steps on BCE (the loop of
+    :func:`train_full_batch`): the raw outputs, shape (N, 1)."""
     Xt = torch.as_tensor(X, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -648,7 +694,7 @@ def train_full_batch(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: i
         nn.functional.binary_cross_entropy(model(Xt), yt).backward()
         opt.step()
     with torch.no_grad():
-        return (model(Xt) > 0.5).float().reshape(-1)
+        return model(Xt)
 
 
 def count_hint(module: nn.Module, got: Any) -> str:
@@ -716,7 +762,7 @@ def check_count(count_parameters: Callable[..., Any], module: nn.Module, *, labe
         raise AssertionError(
             tagged(
                 "xor.count_int_type",
-                f"{label} should return an int, got {got!r:.100} ({type(got).__name__}). "
+                f"{label} should return an int, got {got!r:.100} ({_type_name(got)}). "
                 "Hint: p.numel() is an int, and so is a sum of them.",
             )
         )
@@ -761,14 +807,14 @@ def unpack_losses(losses: Any, epochs: int, *, label: str) -> list[float]:
     """The list of ``epochs`` Python floats a training function promises."""
     if not isinstance(losses, list):
         raise AssertionError(
-            f"{label} should return a list of {epochs} floats, got {type(losses).__name__}."
+            f"{label} should return a list of {epochs} floats, got {_type_name(losses)}."
         )
     if len(losses) != epochs:
         raise AssertionError(
             f"{label} should return {epochs} losses, one per epoch, got {len(losses)}."
         )
     if not all(isinstance(v, float) for v in losses):
-        kinds = sorted({type(v).__name__ for v in losses})
+        kinds = sorted({_type_name(v) for v in losses})
         raise AssertionError(
             tagged(
                 "xor.train_item",

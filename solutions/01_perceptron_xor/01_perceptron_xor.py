@@ -799,9 +799,11 @@ def test_make_xor_mlp_public(make_xor_mlp):
     import torch
 
     from shared.data import logic_gate
+    from shared.testing import run_beside
     from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
 
     torch.manual_seed(0)
+    run_beside(make_xor_mlp, torch.manual_seed, 0)  # the torch that builds it: the kernel's, under the referee
     label = "make_xor_mlp(hidden=8)"
     model = call(make_xor_mlp, hidden=8, label=label)
     first, second = linear_layers(model, [(2, 8), (8, 1)], label=label)
@@ -831,9 +833,11 @@ def test_make_xor_mlp_hidden(make_xor_mlp):
     import torch
 
     from shared.data import logic_gate
+    from shared.testing import run_beside
     from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
 
     torch.manual_seed(123)
+    run_beside(make_xor_mlp, torch.manual_seed, 123)  # the torch that builds them: the kernel's, under the referee
     acts = {"tanh": torch.tanh, "relu": torch.relu}
     for kwargs, hidden, activation in [({"hidden": 7, "activation": "relu"}, 7, "relu"), ({}, 8, "tanh"), ({"hidden": 1, "activation": "tanh"}, 1, "tanh")]:
         label = f"make_xor_mlp({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
@@ -955,6 +959,7 @@ def test_train_xor_steps_public(train_xor):
     from torch import nn
 
     from shared.data import logic_gate
+    from shared.testing import beside
     from shared.testing.perceptron_xor import TRAIN_HINT, call, check_training, one_sgd_step, snapshot, training_hint, unpack_losses
 
     torch.manual_seed(5)
@@ -968,7 +973,7 @@ def test_train_xor_steps_public(train_xor):
     expected, first_mse = [loss for loss, _, _ in runs[1:]], runs[1][1]
     for epochs in (1, 3):
         label = f"train_xor(model, X_xor, y_xor, epochs={epochs}, lr={lr})"
-        trained = copy.deepcopy(model)
+        trained = beside(train_xor, copy.deepcopy(model))  # trained in place where train_xor runs
         losses = unpack_losses(call(train_xor, trained, X, y, epochs=epochs, lr=lr, label=label, hint=TRAIN_HINT), epochs, label=label)
         hint = training_hint(losses, expected[:epochs], first_mse=first_mse, after_first_step=expected[1])
         check_training(losses, snapshot(trained), expected[:epochs], snapshot(runs[epochs][2]), label=label, hint=hint)
@@ -979,10 +984,11 @@ def test_train_xor_solves_xor_public(train_xor):
     from torch import nn
 
     from shared.data import logic_gate
+    from shared.testing import beside
     from shared.testing.perceptron_xor import TRAIN_HINT, call, unpack_losses
 
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
+    model = beside(train_xor, nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()))
     X, y = logic_gate("xor")
     label = "train_xor(model, X_xor, y_xor, epochs=500, lr=1.0)"
     losses = unpack_losses(call(train_xor, model, X, y, epochs=500, lr=1.0, label=label, hint=TRAIN_HINT), 500, label=label)
@@ -1005,6 +1011,7 @@ def test_train_xor_hidden(train_xor):
 
     from grader_only.oracles import sgd_run
     from shared.data import logic_gate
+    from shared.testing import beside
     from shared.testing.perceptron_xor import TRAIN_HINT, call, check_training, one_sgd_step, snapshot, training_hint, unpack_losses
 
     X, y = logic_gate("or")
@@ -1015,14 +1022,14 @@ def test_train_xor_hidden(train_xor):
     _, first_mse, _ = one_sgd_step(model, X, y, lr)
     for device in (None, "cpu", torch.device("cpu")):
         label = f"train_xor(model, X_or, y_or, epochs=4, lr={lr}, device={device!r})"
-        trained = copy.deepcopy(model)
+        trained = beside(train_xor, copy.deepcopy(model))  # trained in place where train_xor runs
         kwargs = {} if device is None else {"device": device}
         losses = unpack_losses(call(train_xor, trained, X, y, epochs=4, lr=lr, label=label, hint=TRAIN_HINT, **kwargs), 4, label=label)
         hint = training_hint(losses, expected, first_mse=first_mse, after_first_step=expected[1])
         check_training(losses, snapshot(trained), expected, want, label=label, hint=hint)
     if torch.cuda.is_available():  # graded on a GPU: the model and the data must move there
         label = f"train_xor(model, X_or, y_or, epochs=4, lr={lr}, device='cuda') for a model on the CPU"
-        trained = copy.deepcopy(model)
+        trained = beside(train_xor, copy.deepcopy(model))
         losses = unpack_losses(call(train_xor, trained, X, y, epochs=4, lr=lr, device="cuda", label=label, hint=TRAIN_HINT), 4, label=label)
         assert all(p.device.type == "cuda" for p in trained.parameters()), f"After {label} the model should be on cuda. Hint: model.to(device)."
         check_training(losses, snapshot(trained), expected, want, label=label, hint=TRAIN_HINT)
