@@ -16,7 +16,7 @@ the mistake it names (:func:`diagnose`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,19 +27,44 @@ import torch.nn.functional as F
 
 from shared.checks import check_implemented
 from shared.forbid import forbid
-from shared.testing import called_none, not_defined_message, substitute, tagged
+from shared.testing import (
+    beside,
+    called_none,
+    not_defined_message,
+    run_beside,
+    substitute,
+    tagged,
+)
 
 NO_AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward")
 NO_FD_HELPER = ("grader_support.gradcheck.numerical_gradient", "grader_support.gradcheck._scalar")
 
 
-def _fd_helpers() -> tuple[str, ...]:
-    """The grader's own finite differences, present (and forbidden) only while grading."""
+def _fd_helpers_here() -> tuple[str, ...]:
+    """The grader's own finite differences where this runs: present only while grading."""
     try:
         import grader_support.gradcheck  # noqa: F401
     except ImportError:
         return ()
     return NO_FD_HELPER
+
+
+def _fd_helpers(fn: Any) -> tuple[str, ...]:
+    """The grader's finite differences to forbid around ``fn``: those that both the code that
+    runs ``fn`` and this process can reach. Graded in the notebook, that is all of them; under
+    the grading referee the student's kernel never sees ``grader_support`` (it stays on the
+    grading side), so there is nothing there to forbid, and a name the kernel cannot resolve
+    would make every call fail."""
+    here = _fd_helpers_here()
+    if not here:
+        return ()
+    there = run_beside(fn, _fd_helpers_here)
+    return tuple(name for name in here if isinstance(there, (tuple, list)) and name in there)
+
+
+def _read_back(kept: Any) -> np.ndarray:
+    """A copy of the array ``kept`` (an array, or what :func:`beside` made of one) as it is now."""
+    return np.array(kept[...])
 
 
 NO_AUTOGRAD_REASON = "Compute the gradients yourself with NumPy; autograd is the referee here."
@@ -757,8 +782,10 @@ def check_numerical_gradient(
     call = f"numerical_gradient(f, x{'' if eps is None else f', eps={eps:g}'}) for f(x) = {fd.name}, x of shape {x.shape}"
     before = x.copy()
     kwargs = {} if eps is None else {"eps": eps}
-    with forbid(*NO_AUTOGRAD, *_fd_helpers(), reason=NO_FD_REASON), student_code(call):
-        grad = numerical_gradient(fd.f, x, **kwargs)
+    x_there = beside(numerical_gradient, x)  # x itself, or the kernel's copy: what f perturbs
+    with forbid(*NO_AUTOGRAD, *_fd_helpers(numerical_gradient), reason=NO_FD_REASON):
+        with student_code(call):
+            grad = numerical_gradient(fd.f, x_there, **kwargs)
     check_implemented(grad, call)
     if not isinstance(grad, np.ndarray):
         raise AssertionError(f"{call} should return a NumPy array, got {type(grad).__name__}.")
@@ -771,8 +798,9 @@ def check_numerical_gradient(
             f"{call} returned dtype {grad.dtype}; it should be float64 (finite differences need "
             "it)."
         )
-    if not np.array_equal(x, before):
-        raise AssertionError(_restore_message(call, x, before))
+    after = _read_back(x_there)
+    if not np.array_equal(after, before):
+        raise AssertionError(_restore_message(call, after, before))
     exact = fd.d1(x)
     tol = fd_tolerance(fd, x, used_eps)
     err = np.abs(grad - exact)
@@ -827,19 +855,23 @@ def check_numerical_gradient_closure(numerical_gradient: Any, W: np.ndarray, v: 
     """numerical_gradient(g, W) for g(_) = sum(tanh(W @ v)) that reads W through a closure."""
     call = f"numerical_gradient(g, W) for g(_) = sum(tanh(W @ v)), W of shape {W.shape}, which reads W through a closure"
 
+    W_there = beside(numerical_gradient, W)  # W itself, or the kernel's copy: what g reads
+
     def g(_: Any) -> float:
-        return float(np.sum(np.tanh(W @ v)))
+        return float(np.sum(np.tanh(W_there @ v)))
 
     before = W.copy()
-    with forbid(*NO_AUTOGRAD, *_fd_helpers(), reason=NO_FD_REASON), student_code(call):
-        grad = numerical_gradient(g, W)
+    with forbid(*NO_AUTOGRAD, *_fd_helpers(numerical_gradient), reason=NO_FD_REASON):
+        with student_code(call):
+            grad = numerical_gradient(g, W_there)
     grad = as_array(grad, call)
     if grad.shape != W.shape:
         raise AssertionError(
             f"{call} returned shape {grad.shape}; it should have W's shape {W.shape}."
         )
-    if not np.array_equal(W, before):
-        raise AssertionError(_restore_message(call, W, before))
+    after = _read_back(W_there)
+    if not np.array_equal(after, before):
+        raise AssertionError(_restore_message(call, after, before))
     exact = np.outer(1 - np.tanh(W @ v) ** 2, v)
     # second and third derivatives of tanh are bounded by 1; |v| bounds the chain factors
     vmax = float(np.max(np.abs(v)))
@@ -1100,7 +1132,8 @@ def check_gradient_check(
     layer = case.make_layer()
     params = hasattr(layer, "W")
     call = f"gradient_check(layer, x, seed={case.seed}) for {case.description}, x of shape {case.x.shape}"
-    with forbid(*_fd_helpers(), reason=NO_FD_REASON), np.errstate(all="ignore"), student_code(call):
+    helpers = _fd_helpers(gradient_check)
+    with forbid(*helpers, reason=NO_FD_REASON), np.errstate(all="ignore"), student_code(call):
         errs = gradient_check(layer, case.x.copy(), seed=case.seed)
     check_implemented(errs, call)
     keys = {"dx", "dW", "db"} if params else {"dx"}
@@ -1211,7 +1244,8 @@ def check_trask_step(
     """One step against autograd, and its inputs left unchanged (the prompt says new arrays)."""
     h = syn0.shape[1]
     call = f"trask_step(X {X.shape}, y {y.shape}, syn0 {syn0.shape}, syn1 {syn1.shape})"
-    args = [a.copy() for a in (X, y, syn0, syn1)]
+    # copies placed where trask_step runs, so that a change it makes in place shows below
+    args = [beside(trask_step, a.copy()) for a in (X, y, syn0, syn1)]
     transpose = tagged(
         "bp.trask_transpose",
         "Hint: check every product's shapes: delta1 = (delta2 @ syn1.T) * sigma'(l1) needs the "
@@ -1254,7 +1288,7 @@ def check_trask_step(
     for name, arg, original in zip(
         ("X", "y", "syn0", "syn1"), args, (X, y, syn0, syn1), strict=True
     ):
-        if not np.array_equal(arg, original):
+        if not np.array_equal(_read_back(arg), original):
             raise AssertionError(
                 tagged(
                     "bp.trask_in_place",
@@ -1395,11 +1429,23 @@ def trusted_namespace(namespace: dict) -> dict[str, Any]:
     return chosen
 
 
-def check_mlp(TwoLayerMLP: Any, d_in: int, hidden: int, n_classes: int, n: int, seed: int) -> None:
-    """TwoLayerMLP's forward and backward (with referee layers) against autograd on the whole net."""
+def check_mlp(
+    TwoLayerMLP: Any,
+    d_in: int,
+    hidden: int,
+    n_classes: int,
+    n: int,
+    seed: int,
+    *,
+    env: Mapping[str, Any],
+) -> None:
+    """TwoLayerMLP's forward and backward (with referee layers) against autograd on the whole net.
+
+    ``env``: the notebook's namespace (the test's ``env``), where the referee layers stand in.
+    """
     rng = np.random.default_rng(seed)
     where = f"TwoLayerMLP({d_in}, {hidden}, {n_classes}) on x of shape {(n, d_in)}"
-    with substitute(TwoLayerMLP.__init__.__globals__, **referee_namespace()), student_code(where):
+    with substitute(env, **referee_namespace()), student_code(where):
         model = TwoLayerMLP(d_in, hidden, n_classes, rng=seed)
     lin1, lin2 = model.layers[0], model.layers[2]
     lin1.b, lin2.b = rng.normal(size=hidden), rng.normal(size=n_classes)
@@ -1433,13 +1479,15 @@ def check_sgd_step(sgd_step: Any, seed: int, shapes: Sequence[tuple[int, ...]], 
     params = [rng.normal(size=s) for s in shapes]
     grads = [rng.normal(size=s) for s in shapes]
     before = [p.copy() for p in params]
+    # the parameters placed where sgd_step runs, so that its in-place update shows below
+    params = [beside(sgd_step, p) for p in params]
     call = f"sgd_step(params_and_grads, lr={lr}) for parameters of shapes {list(shapes)}"
     with student_code(call):
         sgd_step(list(zip(params, grads, strict=True)), lr)
     for i, (p, g, old) in enumerate(zip(params, grads, before, strict=True)):
         assert_matches(
             f"parameter {i} (shape {old.shape}) after {call}",
-            p,
+            _read_back(p),
             old - lr * g,
             rule="Rule: param -= lr * grad, in place on the array.",
             against="param - lr * grad",
@@ -1471,6 +1519,7 @@ def check_train_mlp(
     train_mlp: Any,
     accuracy: Any,
     *,
+    env: Mapping[str, Any],
     hidden: int,
     epochs: int,
     lr: float,
@@ -1478,13 +1527,17 @@ def check_train_mlp(
     seed: int,
     min_accuracy: float,
 ) -> None:
-    """train_mlp with referee layers and loss: history, epoch means, last val_acc, accuracy."""
+    """train_mlp with referee layers and loss: history, epoch means, last val_acc, accuracy.
+
+    ``env``: the notebook's namespace (the test's ``env``), where the trusted names stand in.
+    """
     X_tr, X_te, y_tr, y_te = digits_split()
     config = f"hidden={hidden}, epochs={epochs}, lr={lr}, batch_size={batch_size}, seed={seed}"
     call = f"train_mlp(X_train, y_train, X_test, y_test, {config})"
-    names = trusted_namespace(train_mlp.__globals__)
-    loss_fn = names["softmax_cross_entropy"]
-    with substitute(train_mlp.__globals__, **names), student_code(call):
+    names = trusted_namespace(env)
+    # the recording loss placed where train_mlp runs, so that what it records can be read
+    loss_fn = names["softmax_cross_entropy"] = beside(train_mlp, names["softmax_cross_entropy"])
+    with substitute(env, **names), student_code(call):
         result = train_mlp(
             X_tr,
             y_tr,
@@ -1511,16 +1564,17 @@ def check_train_mlp(
             f"'train_acc' and 'val_acc'; got {got}."
         )
     losses = [as_number(v, f"{call}: history['loss'][{i}]") for i, v in enumerate(history["loss"])]
-    calls = len(loss_fn.losses)
+    recorded = as_array(list(loss_fn.losses), "the recorded batch losses").reshape(-1)
+    calls = len(recorded)
     if calls and calls % epochs == 0:
         per = calls // epochs
-        means = [float(np.mean(loss_fn.losses[e * per : (e + 1) * per])) for e in range(epochs)]
+        means = [float(np.mean(recorded[e * per : (e + 1) * per])) for e in range(epochs)]
         off = [
             e for e in range(epochs) if abs(losses[e] - means[e]) > 1e-9 * max(1.0, abs(means[e]))
         ]
         if off:
             e = off[0]
-            last = loss_fn.losses[(e + 1) * per - 1]
+            last = float(recorded[(e + 1) * per - 1])
             hint = (
                 tagged(
                     "bp.history_last_batch",
