@@ -573,6 +573,38 @@ def test_check_conv2d_forbids_the_library_convolution():
     )
 
 
+def test_check_conv2d_refuses_a_library_convolution_bound_before_the_test():
+    bound = notebook(
+        (
+            "    c_out, _, kh, kw = w.shape\n    cols",
+            "    return _library_conv(x, w, b, stride, padding, dilation)\n"
+            "    c_out, _, kh, kw = w.shape\n    cols",
+        )
+    )
+    bound["_library_conv"] = F.conv2d
+    assert "however your code reaches them" in fails(
+        t.check_conv2d, bound["conv2d"], t.conv2d_cases(8, 2, **CONV2D), seed=8
+    )
+
+
+def test_run_replaced_forbids_and_replaces_where_it_runs():
+    # on the referee, run_replaced runs where the student's function lives (run_beside): the
+    # earlier answers are bound in its globals and the library refused there, names bound before
+    # the block included
+    ns = notebook()
+    del ns["conv_output_size"]  # q1's cell did not run: the oracle stands in while sizes runs
+    ns["_library_conv"] = F.conv2d
+    exec("def sizes(n):\n    return conv_output_size(n, 3)", ns)
+    exec("def cheat(x, w):\n    return _library_conv(x, w)", ns)
+    assert t.run_replaced(ns["sizes"], (), "", False, (7,), {}) == 5
+    assert "conv_output_size" not in ns
+    x, w = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 2, 2)
+    with pytest.raises(RuntimeError, match="implement this yourself"):
+        t.run_replaced(ns["cheat"], t.LIBRARY_CONV, "", False, (x, w), {})
+    lines, out = t.run_replaced(ns["cheat"], (), "", True, (x, w), {})
+    assert lines == 1 and out.shape == (1, 1, 3, 3)
+
+
 def test_max_pool2d_hints_depend_on_the_padding():
     zero_pad = notebook(('value=float("-inf")', "value=0.0"))
     padded = [t.PoolCase2d((2, 2, 9, 8), 3, 2, 1)]

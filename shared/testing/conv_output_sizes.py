@@ -30,7 +30,7 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
-from shared.testing import check_defined, substitute, tagged
+from shared.testing import check_defined, run_beside, substitute, tagged
 
 # Bound at import: q6 forbids the public names of these functions while the student's code runs,
 # and the oracles that stand in for earlier answers must keep working there.
@@ -101,16 +101,23 @@ def call(
     *args: Any,
     label: str,
     hint: str | Callable[[BaseException], str] = "",
+    forbid_while: tuple[Sequence[str], str] | None = None,
     **kwargs: Any,
 ) -> Any:
     """``fn(*args, **kwargs)``; a crash becomes an ``AssertionError`` that names ``label``.
 
     ``hint`` is a string or a function of the exception that returns one (so the hint can depend
-    on what went wrong). A ``None``/``...`` result fails as an untouched stub.
+    on what went wrong). A ``None``/``...`` result fails as an untouched stub. ``forbid_while``,
+    ``(names, reason)``: the call runs with those names forbidden and the earlier answers
+    replaced (:func:`replaced_call`).
     """
     check_defined(fn, label)
     try:
-        out = fn(*args, **kwargs)
+        if forbid_while is None:
+            out = fn(*args, **kwargs)
+        else:
+            names, reason = forbid_while
+            out = replaced_call(fn, args, kwargs, forbidden=names, reason=reason)
     except Exception as exc:  # noqa: BLE001 - any crash of student code becomes a test failure
         text = hint(exc) if callable(hint) else hint
         raise AssertionError(_hinted(f"{label} raised {type(exc).__name__}: {exc}", text)) from exc
@@ -301,6 +308,41 @@ def earlier_answers_replaced(*functions: Callable[..., Any]) -> Iterator[None]:
         for namespace, oracles in bound.values():
             stack.enter_context(substitute(namespace, **oracles))
         yield
+
+
+def run_replaced(
+    fn: Callable[..., Any],
+    forbidden: Sequence[str],
+    reason: str,
+    count_lines: bool,
+    args: tuple,
+    kwargs: dict[str, Any],
+) -> Any:
+    """``fn(*args, **kwargs)`` with the earlier answers replaced (:func:`earlier_answers_replaced`)
+    and ``forbidden`` refused; with ``count_lines``, :func:`python_lines`' ``(lines, result)``.
+
+    Run where ``fn`` lives (:func:`replaced_call`): only there are ``fn``'s globals the notebook's
+    and do the refusals see every way the student's code reaches a library function.
+    """
+    with earlier_answers_replaced(fn), forbid(*forbidden, reason=reason):
+        if count_lines:
+            return python_lines(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+
+def replaced_call(
+    fn: Callable[..., Any],
+    args: tuple,
+    kwargs: dict[str, Any],
+    *,
+    forbidden: Sequence[str],
+    reason: str,
+    count_lines: bool = False,
+) -> Any:
+    """:func:`run_replaced` beside ``fn``: in the student's kernel when grading runs the tests in
+    the referee (``fn`` a proxy), else right here. What it returns is the student's output (or
+    the lines their code ran), for the test to judge."""
+    return run_beside(fn, run_replaced, fn, tuple(forbidden), reason, count_lines, args, kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1236,8 +1278,9 @@ def trace_hint(
 def _traced(
     trace_shapes: Callable[..., Any], layers: list[nn.Module], shape: tuple[int, ...]
 ) -> Any:
-    with earlier_answers_replaced(trace_shapes), forbid(*LAYER_FORWARDS, reason=TRACE_REASON):
-        return trace_shapes(layers, shape)
+    return replaced_call(
+        trace_shapes, (layers, shape), {}, forbidden=LAYER_FORWARDS, reason=TRACE_REASON
+    )
 
 
 def check_trace(
@@ -1357,11 +1400,12 @@ def check_count(
     for layers in stacks:
         want = stack_parameters(layers)
         label = f"count_stack_parameters({name or list(layers)})"
-        with (
-            earlier_answers_replaced(count_stack_parameters),
-            forbid(*PARAMETER_LISTS, reason=COUNT_REASON),
-        ):
-            got = call(count_stack_parameters, list(layers), label=label)
+        got = call(
+            count_stack_parameters,
+            list(layers),
+            label=label,
+            forbid_while=(PARAMETER_LISTS, COUNT_REASON),
+        )
         assert got == want, (
             f"{label} returned {got!r}, but the layers have {want:,} parameters. "
             f"{count_hint(layers, got, want)}"
@@ -1826,18 +1870,18 @@ def check_conv2d(
         b = _generated(case.w_shape[:1], gen, dtype) if case.bias else None
         expected = _CONV2D(x, w, b, _pair(case.stride), _pair(case.padding), _pair(case.dilation))
         label = case.label + ("" if dtype == torch.float64 else f" with {dtype} inputs")
-        with earlier_answers_replaced(conv2d), forbid(*LIBRARY_CONV, reason=CONV_REASON):
-            out = call(
-                conv2d,
-                x,
-                w,
-                b,
-                stride=case.stride,
-                padding=case.padding,
-                dilation=case.dilation,
-                label=label,
-                hint=_crash_hint,
-            )
+        out = call(
+            conv2d,
+            x,
+            w,
+            b,
+            stride=case.stride,
+            padding=case.padding,
+            dilation=case.dilation,
+            label=label,
+            hint=_crash_hint,
+            forbid_while=(LIBRARY_CONV, CONV_REASON),
+        )
         assert isinstance(out, torch.Tensor), (
             f"{label} should return a torch.Tensor, got {type(out).__name__}"
         )
@@ -1905,16 +1949,16 @@ def check_max_pool2d(
         k, p = _pair(case.kernel_size), _pair(case.padding)
         s = [] if case.stride is None else _pair(case.stride)
         expected = _MAX_POOL2D(x, k, s, p, 1, False)
-        with earlier_answers_replaced(max_pool2d), forbid(*LIBRARY_MAX_POOL, reason=POOL_REASON):
-            out = call(
-                max_pool2d,
-                x,
-                case.kernel_size,
-                stride=case.stride,
-                padding=case.padding,
-                label=case.label,
-                hint=_crash_hint,
-            )
+        out = call(
+            max_pool2d,
+            x,
+            case.kernel_size,
+            stride=case.stride,
+            padding=case.padding,
+            label=case.label,
+            hint=_crash_hint,
+            forbid_while=(LIBRARY_MAX_POOL, POOL_REASON),
+        )
         assert isinstance(out, torch.Tensor), (
             f"{case.label} should return a torch.Tensor, got {type(out).__name__}"
             + (
@@ -1980,13 +2024,14 @@ def check_no_position_loop(
     for size in (small, large):
         args, kwargs = make_args(size)
         label = f"{name} on an input of {size}x{size}"
-        with earlier_answers_replaced(fn), forbid(*forbidden, reason=reason):
-            try:
-                lines, result = python_lines(fn, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
-                raise AssertionError(
-                    _hinted(f"{label} raised {type(exc).__name__}: {exc}", _crash_hint(exc))
-                ) from None
+        try:
+            lines, result = replaced_call(
+                fn, args, kwargs, forbidden=forbidden, reason=reason, count_lines=True
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(
+                _hinted(f"{label} raised {type(exc).__name__}: {exc}", _crash_hint(exc))
+            ) from None
         check_implemented(result, label)
         counts.append(lines)
     assert counts[1] <= counts[0] + LOOP_SLACK, tagged(
