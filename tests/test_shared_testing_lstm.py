@@ -201,6 +201,30 @@ def test_jacobians_rates_and_clipping():
     )
 
 
+def test_changes_in_place_are_seen_in_the_notebook():
+    """The arguments a check keeps beside the student's function (for the grading referee) are
+    the student's own objects in a notebook: a change made in place is still caught."""
+    case = t.bptt_case(T=3, d_in=2, d_h=2, seed=0)
+
+    def scribbles(xs, h0, W, U, b, target):
+        grads = bptt(xs, h0, W, U, b, target)
+        W *= 2.0
+        return grads
+
+    assert "modified its argument W in place" in hint_of(t.check_bptt, scribbles, case)
+
+    def clips_in_place(grads, max_norm):
+        clipped, total = clip_grad_norm(grads, max_norm)
+        for g, c in zip(grads, clipped, strict=True):
+            g.copy_(c)
+        return clipped, total
+
+    assert "changed the gradients it was given" in hint_of(
+        t.check_clip, clips_in_place, [(3, 2)], 1.0, scale=5.0, seed=0
+    )
+    assert t.type_name(3.0) == "float" and t.shown("x") == "'x'" and t.here(case) is case
+
+
 # --------------------------------------------------------------------------- q4, q5
 
 

@@ -28,8 +28,8 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.sequences import module_weights, pad_batch
+from shared.testing import beside, check_defined, is_instance, on_referee, run_beside, tagged
 from shared.testing import call as call  # re-exported: the masters import it from here
-from shared.testing import check_defined, tagged
 from shared.testing import first_failure as first_failure  # re-exported, as above
 
 # Float64 recurrences over a few dozen steps agree with PyTorch's to ~1e-15; 1e-10 leaves room
@@ -109,17 +109,37 @@ def as_tensor(value: Any, name: str) -> torch.Tensor:
         return torch.as_tensor(np.asarray(value, dtype=np.float64))
     except (TypeError, ValueError):
         raise AssertionError(
-            f"`{name}` should be a tensor (or array) of numbers, got {type(value).__name__}"
+            f"`{name}` should be a tensor (or array) of numbers, got {type_name(value)}"
         ) from None
 
 
 def pair(value: Any, name: str) -> tuple[Any, Any]:
     check_implemented(value, name)
     assert isinstance(value, (tuple, list)) and len(value) == 2, (
-        f"{name} should return a pair (two values), got {type(value).__name__}"
+        f"{name} should return a pair (two values), got {type_name(value)}"
         + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
     )
     return value[0], value[1]
+
+
+def here(value: Any) -> Any:
+    """``value`` as data in the test: an array or tensor that :func:`shared.testing.beside` kept
+    where the student's function ran is read back (``value[...]``); anything else is itself."""
+    return value[...] if on_referee(value) else value
+
+
+def type_name(obj: Any) -> str:
+    """``type(obj).__name__``, also for a kernel object (the name of its type there)."""
+    if on_referee(obj):
+        from autograder.grading.remote import remote_type
+
+        return remote_type(obj).rsplit(".", 1)[-1]
+    return type(obj).__name__
+
+
+def shown(obj: Any) -> str:
+    """``repr(obj)`` as a message shows it; for a kernel object, its ``str`` (a module's repr)."""
+    return str(obj) if on_referee(obj) else repr(obj)
 
 
 # --------------------------------------------------------------------------- reference modules
@@ -577,7 +597,7 @@ def check_param_count(
     desc = f"recurrent_param_count({kind!r}, input_size={input_size}, hidden_size={hidden_size}, num_layers={num_layers})"
     got = call(recurrent_param_count, kind, input_size, hidden_size, num_layers, desc=desc)
     assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
-        f"{desc} should return an int, got {type(got).__name__}"
+        f"{desc} should return an int, got {type_name(got)}"
     )
     if int(got) == expected:
         return
@@ -595,8 +615,8 @@ def check_param_count(
 
 def check_lecture_counts(lecture_counts: Any) -> None:
     check_implemented(lecture_counts, "lecture_counts")
-    assert isinstance(lecture_counts, Mapping) and set(lecture_counts) == {"rnn", "lstm", "gru"}, (
-        f"lecture_counts should be a dict with keys 'rnn', 'lstm', 'gru', got {lecture_counts!r:.100}"
+    assert is_instance(lecture_counts, Mapping) and set(lecture_counts) == {"rnn", "lstm", "gru"}, (
+        f"lecture_counts should be a dict with keys 'rnn', 'lstm', 'gru', got {shown(lecture_counts):.100}"
     )
     modules = {
         "rnn": nn.RNN(input_size=10, hidden_size=20, num_layers=1, batch_first=True, device="meta"),
@@ -665,7 +685,11 @@ def autograd_gradients(case: Mapping[str, Any], **kwargs: Any) -> dict[str, np.n
 
 
 def run_bptt(rnn_bptt: Callable, case: Mapping[str, Any], desc: str) -> dict[str, np.ndarray]:
-    args = {k: np.array(case[k], copy=True) for k in ("xs", "h0", "W", "U", "b", "target")}
+    # Kept beside the student's function, so that a change it makes in place is seen below.
+    args = {
+        k: beside(rnn_bptt, np.array(case[k], copy=True))
+        for k in ("xs", "h0", "W", "U", "b", "target")
+    }
     with forbid(*NO_AUTOGRAD, reason=NO_AUTOGRAD_REASON):
         grads = call(
             rnn_bptt,
@@ -678,11 +702,11 @@ def run_bptt(rnn_bptt: Callable, case: Mapping[str, Any], desc: str) -> dict[str
             desc=desc,
             hint="Hint: run the forward pass keeping every h_t, then walk back from t = T to 1.",
         )
-    assert isinstance(grads, Mapping) and set(BPTT_KEYS) <= set(grads), (
-        f"{desc} should return a dict with keys {list(BPTT_KEYS)}, got {grads!r:.100}"
+    assert is_instance(grads, Mapping) and set(BPTT_KEYS) <= set(grads), (
+        f"{desc} should return a dict with keys {list(BPTT_KEYS)}, got {shown(grads):.100}"
     )
     for k in ("xs", "h0", "W", "U", "b", "target"):
-        assert np.array_equal(args[k], case[k]), (
+        assert np.array_equal(here(args[k]), case[k]), (
             f"{desc} modified its argument {k} in place: work on copies."
         )
     return {k: as_tensor(grads[k], f"{desc}[{k!r}]").numpy() for k in BPTT_KEYS}
@@ -809,7 +833,7 @@ def check_growth_rate(growth_rate: Callable, norms: np.ndarray, expected: float,
     desc = f"growth_rate(norms) for {what}"
     got = call(growth_rate, np.array(norms, copy=True), desc=desc)
     assert isinstance(got, (float, np.floating)), (
-        f"{desc} should return a float, got {type(got).__name__}"
+        f"{desc} should return a float, got {type_name(got)}"
     )
     hint = "Hint: fit a straight line to ln(norm_t) against t = 1..T (least squares) and return its slope."
     if (
@@ -859,6 +883,7 @@ def check_clip(
     gen = torch.Generator().manual_seed(seed)
     grads = [scale * torch.randn(*s, generator=gen, dtype=torch.float64) for s in shapes]
     originals = [g.clone() for g in grads]
+    grads = beside(clip_grad_norm, grads)  # where it runs, so that a change in place is seen
     desc = f"clip_grad_norm(grads of shapes {[tuple(s) for s in shapes]}, max_norm={max_norm})"
     with forbid(
         "torch.nn.utils.clip_grad_norm_",
@@ -915,6 +940,7 @@ def check_init_forget_bias(
     torch.manual_seed(seed)
     lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers)
     before = {n: p.detach().clone() for n, p in lstm.named_parameters()}
+    lstm = beside(init_forget_bias, lstm)  # the student's function changes it in place
     desc = (
         f"init_forget_bias(nn.LSTM({input_size}, {hidden_size}, num_layers={num_layers}), {value})"
     )
@@ -987,7 +1013,7 @@ def check_memory_model(
     seed: int,
 ) -> nn.Module:
     desc = f"make_memory_model({kind!r}, n_inputs={n_inputs}, n_symbols={n_symbols}, hidden_size={hidden_size}, forget_bias={forget_bias})"
-    torch.manual_seed(seed)
+    run_beside(make_memory_model, torch.manual_seed, seed)
     model = call(
         make_memory_model,
         kind,
@@ -997,13 +1023,13 @@ def check_memory_model(
         forget_bias=forget_bias,
         desc=desc,
     )
-    assert isinstance(model, nn.Module), (
-        f"{desc} should return an nn.Module, got {type(model).__name__}"
+    assert is_instance(model, nn.Module), (
+        f"{desc} should return an nn.Module, got {type_name(model)}"
     )
     layer = getattr(model, "rnn", None)
     want = nn.LSTM if kind == "lstm" else nn.RNN
-    assert isinstance(layer, want), (
-        f"{desc}: model.rnn should be an nn.{want.__name__}, got {type(layer).__name__}"
+    assert is_instance(layer, want), (
+        f"{desc}: model.rnn should be an nn.{want.__name__}, got {type_name(layer)}"
     )
     assert (
         layer.hidden_size == hidden_size and layer.input_size == n_inputs and layer.batch_first
@@ -1168,23 +1194,23 @@ FORECAST_HEAD = tagged(
 
 def check_forecaster(make_forecaster: Callable, *, hidden_size: int, seed: int) -> nn.Module:
     desc = f"make_forecaster(hidden_size={hidden_size})"
-    torch.manual_seed(seed)
+    run_beside(make_forecaster, torch.manual_seed, seed)
     model = call(make_forecaster, hidden_size=hidden_size, desc=desc)
-    assert isinstance(model, nn.Module), (
-        f"{desc} should return an nn.Module, got {type(model).__name__}"
+    assert is_instance(model, nn.Module), (
+        f"{desc} should return an nn.Module, got {type_name(model)}"
     )
     layer = getattr(model, "rnn", None)
     assert layer is not None and layer is not Ellipsis, (
-        f"{desc}: model.rnn is {layer!r}: this is not answered yet. Build the recurrent layer "
+        f"{desc}: model.rnn is {shown(layer)}: this is not answered yet. Build the recurrent layer "
         "in __init__ and keep it as self.rnn, as the question asks."
     )
     assert (
-        isinstance(layer, (nn.RNN, nn.GRU, nn.LSTM))
+        any(is_instance(layer, kind) for kind in (nn.RNN, nn.GRU, nn.LSTM))
         and layer.batch_first
         and layer.hidden_size == hidden_size
         and layer.input_size == 1
     ), (
-        f"{desc}: model.rnn should be a one-layer nn.GRU or nn.LSTM(1, {hidden_size}, batch_first=True), got {layer!r}"
+        f"{desc}: model.rnn should be a one-layer nn.GRU or nn.LSTM(1, {hidden_size}, batch_first=True), got {shown(layer)}"
     )
     x = torch.randn(4, 9, 1, generator=torch.Generator().manual_seed(seed))
     out = call(model, x, desc=f"the model of {desc} on x of shape (4, 9, 1)", hint=FORECAST_HEAD)
