@@ -17,6 +17,7 @@ Nothing here answers a graded question; the hidden tests' oracles live in the as
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,7 +28,7 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
-from shared.testing import call, substitute, tagged
+from shared.testing import beside, call, check_defined, is_instance, run_beside, substitute, tagged
 from shared.testing import trained as _trained
 
 RTOL, ATOL = (
@@ -181,17 +182,42 @@ def _referee_attention(q, k, v, mask=None, causal=False):
     return weights @ v, weights
 
 
-@contextlib.contextmanager
-def referees(fn: Callable, **names: Callable) -> Iterator[None]:
-    """Run ``fn``'s notebook with ``names`` bound to referees (only where the notebook defines them)."""
+# The referee blocks entered by _bind_referees, innermost last.
+_BOUND: list[contextlib.ExitStack] = []
+
+
+def _bind_referees(fn: Callable, names: dict[str, Callable]) -> None:
+    """Where ``fn`` runs: bind ``names`` in its notebook's globals (only where the notebook
+    defines them) and let the referees work, until :func:`_unbind_referees`."""
     namespace = getattr(fn, "__globals__", {})
     present = {k: v for k, v in names.items() if k in namespace}
+    stack = contextlib.ExitStack()
     _ACTIVE["referees"] += 1
+    stack.callback(_ACTIVE.update, referees=_ACTIVE["referees"] - 1)
     try:
-        with substitute(namespace, **present):
-            yield
+        stack.enter_context(substitute(namespace, **present))
+    except BaseException:
+        stack.close()
+        raise
+    _BOUND.append(stack)
+
+
+def _unbind_referees() -> None:
+    """Undo the innermost :func:`_bind_referees`."""
+    _BOUND.pop().close()
+
+
+@contextlib.contextmanager
+def referees(fn: Callable, **names: Callable) -> Iterator[None]:
+    """Run ``fn``'s notebook with ``names`` bound to referees (only where the notebook defines them).
+
+    Bound where ``fn`` runs (:func:`run_beside`): under the grading referee the notebook's
+    globals and the referees' switch live in the student's kernel, which calls them."""
+    run_beside(fn, _bind_referees, fn, names)
+    try:
+        yield
     finally:
-        _ACTIVE["referees"] -= 1
+        run_beside(fn, _unbind_referees)
 
 
 # --------------------------------------------------------------------------- oracles
@@ -634,16 +660,42 @@ def check_permutation(fn: Callable, *, L: int, d: int, seed: int) -> None:
     )
 
 
+def _kept_result(box: dict, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Beside the student's code: ``fn(*args, **kwargs)``, also kept in ``box`` with its graph."""
+    box["result"] = fn(*args, **kwargs)
+    return box["result"]
+
+
+def _row_gradients(box: dict, inputs: tuple, t: int) -> tuple:
+    """Beside the student's code: the raw gradients of row ``t`` of the kept output
+    (``out[0, t].sum()``) with respect to ``inputs``, None for an input it does not use."""
+    out = box["result"][0]
+    return torch.autograd.grad(out[0, t].sum(), tuple(inputs), allow_unused=True)
+
+
 def check_causal_gradients(fn: Callable, *, L: int, d: int, seed: int) -> None:
     """Under the causal mask, output t has zero gradient with respect to every input after t."""
     q, k, v, _ = _sdpa_case((1,), L, L, d, d, False, seed)
     desc = f"scaled_dot_product_attention(q, k, v, causal=True) with q, k, v {tuple(q.shape)}"
+    check_defined(fn, desc)
     for t in range(L):
-        qs, ks, vs = (x.clone().requires_grad_() for x in (q, k, v))
+        # The inputs, the student's result and the backward pass stay beside the student's code
+        # (under the grading referee: in the kernel); only the raw gradients come back.
+        qs, ks, vs = (beside(fn, x.clone().requires_grad_()) for x in (q, k, v))
+        box = beside(fn, {})
         with referees(fn, masked_softmax=_referee_softmax):
-            result = from_scratch(fn, qs, ks, vs, mask=None, causal=True, desc=desc, hint=TRANSPOSE)
-        out = pair_or_triple(result, 2, desc)[0]
-        grads = torch.autograd.grad(out[0, t].sum(), (qs, ks, vs), allow_unused=True)
+            result = from_scratch(
+                functools.partial(run_beside, fn, _kept_result, box, fn),
+                qs,
+                ks,
+                vs,
+                mask=None,
+                causal=True,
+                desc=desc,
+                hint=TRANSPOSE,
+            )
+        pair_or_triple(result, 2, desc)
+        grads = run_beside(fn, _row_gradients, box, (qs, ks, vs), t)
         for name, g in zip("qkv", grads, strict=True):
             g = torch.zeros_like(q) if g is None else g
             late = g[0, t + 1 :].abs().max().item() if t + 1 < L else 0.0
@@ -856,9 +908,9 @@ def check_seq2seq(
     other_src = (src - 3 + 1 + torch.arange(S)) % (vocab_size - 3) + 3
     for attention in (True, False):
         made = f"Seq2Seq({vocab_size}, {hidden_size}, attention={attention})"
-        torch.manual_seed(seed)
+        run_beside(Seq2Seq, torch.manual_seed, seed)  # the student's torch draws the weights
         model = call(Seq2Seq, vocab_size, hidden_size, attention=attention, desc=made)
-        assert isinstance(model, nn.Module), (
+        assert is_instance(model, nn.Module), (
             f"{made} should be an nn.Module, got {type(model).__name__}"
         )
         desc = f"{made}(src {tuple(src.shape)}, tgt_in {tuple(tgt_in.shape)})"
