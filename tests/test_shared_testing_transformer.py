@@ -621,6 +621,36 @@ def test_decoder_layer_names_slips():
     )
 
 
+def test_causal_gradients_are_raw_per_position():
+    # The helper the referee runs beside the student's layer: output and one gradient per
+    # position but the last, judged by check_decoder_causality, not by the helper.
+    torch.manual_seed(0)
+    layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True).double()
+    tgt = torch.randn(2, 5, 8, dtype=torch.float64)
+    memory = torch.randn(2, 3, 8, dtype=torch.float64)
+    for mask, leaks in ((t.reference_mask(5), False), (torch.zeros(5, 5, dtype=torch.bool), True)):
+        out, grads = t.causal_gradients(
+            layer, tgt, memory, mask, batch_first=True, desc="DecoderLayer"
+        )
+        assert out.shape == (2, 5, 8) and not out.requires_grad and not tgt.requires_grad
+        assert len(grads) == 4 and all(g.shape == tgt.shape for g in grads)
+        assert any(float(g[:, i + 1 :].abs().max()) > 0 for i, g in enumerate(grads)) == leaks
+
+
+def test_layer_stacks_reports_plain_lists():
+    class Model(nn.Module):
+        def __init__(self, plain):
+            super().__init__()
+            layers = [nn.Linear(2, 2), nn.Linear(2, 2)]
+            self.encoder_layers = layers if plain else nn.ModuleList(layers)
+
+    assert t.layer_stacks(Model(plain=False)) == {
+        "encoder_layers": ("ModuleList", True, 0),
+        "decoder_layers": None,
+    }
+    assert t.layer_stacks(Model(plain=True))["encoder_layers"] == ("list", False, 12)
+
+
 # --------------------------------------------------------------------------- q6
 
 
@@ -652,6 +682,7 @@ def test_transformer_accepts_and_uses_reference_layers():
         norm_first=True,
         padding=True,
         seed=1,
+        env={},  # the referee's namespace; in a notebook the class's own globals are used
     )
     assert (
         "EncoderLayer" not in Transformer.__init__.__globals__

@@ -31,7 +31,7 @@ from torch import nn
 
 from shared.checks import assert_close, check_implemented
 from shared.forbid import forbid
-from shared.testing import call, substitute, tagged
+from shared.testing import beside, call, is_instance, on_referee, run_beside, substitute, tagged
 from shared.testing import trained as _trained
 
 RTOL, ATOL = 1e-8, 1e-8
@@ -218,6 +218,20 @@ def _randomise(module: nn.Module, seed: int) -> None:
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.4)
 
 
+def _state(module: nn.Module) -> dict:
+    """``module.state_dict()`` as a plain dict of detached copies (run beside the module)."""
+    return {key: value.detach().clone() for key, value in module.state_dict().items()}
+
+
+def _type_name(obj: Any) -> str:
+    return type(obj).__name__
+
+
+def _kind(obj: Any) -> str:
+    """The name of ``obj``'s type, asked where ``obj`` lives (for messages only)."""
+    return run_beside(obj, _type_name, obj)
+
+
 def _padding(batch: int, length: int, gen: torch.Generator) -> torch.Tensor:
     """A bool (batch, length) key padding mask, True at the end of each row; row 0 has none."""
     lengths = torch.randint(1, length + 1, (batch,), generator=gen)
@@ -230,13 +244,11 @@ def _future_mask(size: int) -> torch.Tensor:
 
 
 def _build(make: Callable, args: tuple, kwargs: dict, desc: str, seed: int) -> nn.Module:
-    torch.manual_seed(seed)
+    run_beside(make, torch.manual_seed, seed)
     module = from_parts(make, *args, desc=desc, hint=NAMES, **kwargs)
-    assert isinstance(module, nn.Module), (
-        f"{desc} should build an nn.Module, got {type(module).__name__}."
-    )
+    assert is_instance(module, nn.Module), f"{desc} should build an nn.Module, got {_kind(module)}."
     module = module.double()
-    _randomise(module, seed + 1)
+    run_beside(module, _randomise, module, seed + 1)
     return module
 
 
@@ -452,7 +464,8 @@ def check_encoder_layer(
         dropout=0.0,
         **{k: kwargs[k] for k in ("norm_first", "batch_first")},
     ).double()
-    _load(reference, layer.state_dict(), desc)
+    state = run_beside(layer, _state, layer)
+    _load(reference, state, desc)
     gen = torch.Generator().manual_seed(seed + 2)
     x = _layout(torch.randn(batch, seq, d_model, generator=gen, dtype=torch.float64), batch_first)
     masks = {}
@@ -485,7 +498,7 @@ def check_encoder_layer(
             norm_first=norm_first,
             batch_first=not batch_first,
         ).double()
-        flipped.load_state_dict(layer.state_dict())
+        flipped.load_state_dict(state)
         with torch.no_grad(), no_fastpath():
             if _close(got, flipped.train()(x)):
                 hint = BATCH_FIRST
@@ -566,7 +579,7 @@ def check_decoder_layer(
     reference = nn.TransformerDecoderLayer(
         d_model, nhead, dim_feedforward, dropout=0.0, norm_first=norm_first, batch_first=batch_first
     ).double()
-    _load(reference, layer.state_dict(), desc)
+    _load(reference, run_beside(layer, _state, layer), desc)
     masks = {"tgt_mask": _future_mask(tgt_len)}
     if padding:
         masks["tgt_key_padding_mask"] = _padding(batch, tgt_len, gen)
@@ -597,6 +610,28 @@ def check_decoder_layer(
     )
 
 
+def causal_gradients(
+    layer: Callable,
+    tgt: torch.Tensor,
+    memory: torch.Tensor,
+    mask: Any,
+    *,
+    batch_first: bool,
+    desc: str,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run beside the student's layer: its output for ``tgt`` with ``tgt_mask=mask`` and, for
+    every position t but the last, the gradient of ``out[:, t].sum()`` with respect to ``tgt``
+    (raw values: the caller judges them)."""
+    tgt = tgt.clone().requires_grad_(True)
+    out = from_parts(layer, tgt, memory, tgt_mask=mask, desc=desc, hint=CAUSAL)
+    by_position = out if batch_first else out.transpose(0, 1)  # (batch, T, d)
+    grads = []
+    for t in range(tgt.shape[1 if batch_first else 0] - 1):
+        (grad,) = torch.autograd.grad(by_position[:, t].sum(), tgt, retain_graph=True)
+        grads.append(grad.detach())
+    return out.detach(), grads
+
+
 def check_decoder_causality(
     DecoderLayer: Callable,
     causal_mask: Callable,
@@ -613,21 +648,23 @@ def check_decoder_causality(
         DecoderLayer, d_model, nhead, 2 * d_model, 2, tgt_len, src_len, seed, False, batch_first
     )
     mask = call(causal_mask, tgt_len, desc=f"causal_mask({tgt_len})", hint=CAUSAL)
-    tgt.requires_grad_(True)
-    out = from_parts(
+    # The backward pass runs beside the student's layer (on the referee, in their kernel); what
+    # comes back is the raw output and gradients, judged here.
+    out, grads = run_beside(
+        layer,
+        causal_gradients,
         layer,
         tgt,
         memory,
-        tgt_mask=mask,
+        mask,
+        batch_first=batch_first,
         desc=f"{desc} with tgt_mask=causal_mask({tgt_len})",
-        hint=CAUSAL,
     )
     out = out if batch_first else out.transpose(0, 1)  # (batch, T, d)
     assert bool(torch.isfinite(out).all()), (
         f"{desc} with your causal mask returned NaN or inf: a row of the mask hides every key. {CAUSAL}"
     )
-    for t in range(tgt_len - 1):
-        (grad,) = torch.autograd.grad(out[:, t].sum(), tgt, retain_graph=True)
+    for t, grad in enumerate(grads):
         grad = grad if batch_first else grad.transpose(0, 1)
         leak = float(grad[:, t + 1 :].abs().max())
         assert leak == 0.0, (
@@ -720,13 +757,27 @@ def _globals_of(cls: Any) -> dict:
     return getattr(init, "__globals__", {}) if init is not None else {}
 
 
-def _check_registered_layers(model: nn.Module, desc: str) -> None:
-    """The signature of layers kept in a plain list: the stack attribute is a list or tuple, or
-    holds modules that model.parameters() does not reach."""
+def _namespace(cls: Any, env: Any) -> Any:
+    """Where the notebook's names live, for :func:`substitute`: the globals of ``cls``'s module
+    in a notebook; on the grading referee (``cls`` a proxy, which has no ``__globals__``) the
+    notebook's namespace ``env`` the test received."""
+    if on_referee(cls):
+        if env is None:
+            raise TypeError("graded by the referee, this check needs the test's `env`")
+        return env
+    return _globals_of(cls)
+
+
+def layer_stacks(model: nn.Module) -> dict[str, tuple[str, bool, int] | None]:
+    """Run beside the model: for each stack attribute, its type name, whether it is an
+    nn.Module, and how many parameters its layers hold that model.parameters() does not reach
+    (None where the attribute is missing)."""
     registered = {id(p) for p in model.parameters()}
+    stacks: dict[str, tuple[str, bool, int] | None] = {}
     for name in ("encoder_layers", "decoder_layers"):
         stack = getattr(model, name, None)
-        if isinstance(stack, nn.Module) or stack is None:
+        if stack is None:
+            stacks[name] = None
             continue
         layers = list(stack) if isinstance(stack, (list, tuple)) else []
         unseen = sum(
@@ -736,8 +787,19 @@ def _check_registered_layers(model: nn.Module, desc: str) -> None:
             for p in layer.parameters()
             if id(p) not in registered
         )
+        stacks[name] = (type(stack).__name__, isinstance(stack, nn.Module), int(unseen))
+    return stacks
+
+
+def _check_registered_layers(model: nn.Module, desc: str) -> None:
+    """The signature of layers kept in a plain list: the stack attribute is a list or tuple, or
+    holds modules that model.parameters() does not reach."""
+    for name, found in run_beside(model, layer_stacks, model).items():
+        if found is None or found[1]:
+            continue
+        kind, _, unseen = found
         raise AssertionError(
-            f"{desc}: `{name}` is a {type(stack).__name__}, not an nn.ModuleList, so model.parameters() misses its layers"
+            f"{desc}: `{name}` is a {kind}, not an nn.ModuleList, so model.parameters() misses its layers"
             + (f" ({unseen:,} parameters the optimiser would never see)" if unseen else "")
             + f". {MODULE_LIST}"
         )
@@ -758,13 +820,16 @@ def check_transformer(
     norm_first: bool = False,
     batch_first: bool = False,
     padding: bool = False,
+    env: Any = None,
 ) -> None:
-    """The student's Transformer (with PyTorch's layers in place of theirs) against nn.Transformer."""
+    """The student's Transformer (with PyTorch's layers in place of theirs) against nn.Transformer.
+
+    ``env``: the notebook's namespace (the test's ``env``), needed when graded by the referee."""
     kwargs = {"dropout": 0.0, "norm_first": norm_first, "batch_first": batch_first}
     args = (d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward)
     desc = f"Transformer{args[:2] + args[2:]} (norm_first={norm_first}, batch_first={batch_first})"
     with substitute(
-        _globals_of(Transformer),
+        _namespace(Transformer, env),
         EncoderLayer=ReferenceEncoderLayer,
         DecoderLayer=ReferenceDecoderLayer,
     ):
@@ -775,7 +840,7 @@ def check_transformer(
     ).double()
     _load(
         reference,
-        torch_names(model.state_dict()),
+        torch_names(run_beside(model, _state, model)),
         f"{desc} (named encoder_layers, decoder_layers, encoder_norm, decoder_norm)",
     )
     gen = torch.Generator().manual_seed(seed + 2)
@@ -861,6 +926,7 @@ def build_translator(
     num_layers=1,
     vocab_src=9,
     vocab_tgt=7,
+    env=None,
 ):
     """The student's Translator with PyTorch's Transformer, PyTorch's causal mask and a random position table in place of theirs."""
     gen = torch.Generator().manual_seed(seed)
@@ -871,8 +937,8 @@ def build_translator(
         "positional_encoding": positions,
     }
     desc = f"Translator({vocab_src}, {vocab_tgt}, d_model={d_model}, nhead={nhead}, num_layers={num_layers}, dim_feedforward={2 * d_model})"
-    torch.manual_seed(seed)
-    with substitute(_globals_of(Translator), **names):
+    run_beside(Translator, torch.manual_seed, seed)
+    with substitute(_namespace(Translator, env), **names):
         model = _call(
             Translator,
             vocab_src,
@@ -884,9 +950,7 @@ def build_translator(
             desc=desc,
             hint=TRANSLATOR,
         )
-    assert isinstance(model, nn.Module), (
-        f"{desc} should be an nn.Module, got {type(model).__name__}."
-    )
+    assert is_instance(model, nn.Module), f"{desc} should be an nn.Module, got {_kind(model)}."
     assert any(True for _ in model.parameters()), (
         f"{desc} holds no parameters at all: this is not answered yet, or its parts are kept "
         "where PyTorch does not register them (a plain list or dict). Build them in __init__ as "
@@ -902,7 +966,7 @@ def build_translator(
         f"{desc}: `pe` should hold positional_encoding(max_len, d_model) with max_len=32. {TRANSLATOR}"
     )
     model = model.double()
-    _randomise(model, seed + 1)
+    run_beside(model, _randomise, model, seed + 1)
     model.eval()
     return model, desc
 
@@ -918,8 +982,11 @@ def check_translator_properties(
     nhead: int = 2,
     num_layers: int = 1,
     oracle: Callable | None = None,
+    env: Any = None,
 ) -> None:
-    """Shape, no dependence on later target tokens (causal) or on padding, and (with an oracle) the values."""
+    """Shape, no dependence on later target tokens (causal) or on padding, and (with an oracle) the values.
+
+    ``env``: the notebook's namespace (the test's ``env``), needed when graded by the referee."""
     model, desc = build_translator(
         Translator,
         Transformer,
@@ -929,13 +996,14 @@ def check_translator_properties(
         d_model=d_model,
         nhead=nhead,
         num_layers=num_layers,
+        env=env,
     )
     src, tgt = translator_case(9, 7, batch=3, src_len=5, tgt_len=6, seed=seed + 2)
     run = f"{desc}(src {tuple(src.shape)}, tgt_in {tuple(tgt.shape)})"
     with (
         torch.no_grad(),
         no_fastpath(),
-        substitute(_globals_of(Translator), causal_mask=reference_mask),
+        substitute(_namespace(Translator, env), causal_mask=reference_mask),
     ):
         logits = as_float64(plain(model, src, tgt, desc=run, hint=TRANSLATOR), run)
         assert tuple(logits.shape) == (3, 6, 7), (
@@ -1021,10 +1089,10 @@ def check_translation_loss(
 ) -> None:
     src, tgt = translator_case(vocab, vocab, batch, length, length + 2, seed)
     tgt[0, -1] = 2
-    model = ProbeModel(vocab, seed)
+    model = beside(translation_loss, ProbeModel(vocab, seed))  # it records the student's calls
     for causal in (True, False):
         desc = f"translation_loss(model, src {tuple(src.shape)}, tgt {tuple(tgt.shape)}, causal={causal})"
-        model.calls.clear()
+        model.calls = []  # an assignment, not .clear(): on the referee `model` is a proxy
         loss = _call(translation_loss, model, src, tgt, causal, desc=desc, hint=SHIFT)
         assert isinstance(loss, torch.Tensor) and loss.dim() == 0, (
             f"{desc} should return a scalar tensor, got {loss!r:.60}. {SHIFT}"
@@ -1175,10 +1243,11 @@ def parts_checks(env: dict) -> dict[str, Callable[[], None]]:
             batch_first=True,
             padding=True,
             seed=92,
+            env=env,
         ),
         "q7": lambda: (
             check_translator_properties(
-                Translator, Transformer, causal_mask, positional_encoding, seed=93
+                Translator, Transformer, causal_mask, positional_encoding, seed=93, env=env
             ),
             check_translation_loss(translation_loss, batch=4, length=5, vocab=7, seed=94),
             check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=95),

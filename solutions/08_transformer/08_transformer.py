@@ -669,22 +669,22 @@ class Transformer(nn.Module):
 # # BEGIN TESTS
 
 # %%
-def test_transformer_public(Transformer):
+def test_transformer_public(env, Transformer):
     from shared.testing.transformer import check_transformer
 
-    check_transformer(Transformer, d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, batch=3, src_len=5, tgt_len=4, seed=0)
-    check_transformer(Transformer, d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16, batch=2, src_len=4, tgt_len=6, batch_first=True, padding=True, seed=1)
+    check_transformer(Transformer, d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, batch=3, src_len=5, tgt_len=4, seed=0, env=env)
+    check_transformer(Transformer, d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16, batch=2, src_len=4, tgt_len=6, batch_first=True, padding=True, seed=1, env=env)
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_transformer_hidden(Transformer):
+def test_transformer_hidden(env, Transformer):
     from shared.testing.transformer import check_transformer
 
-    check_transformer(Transformer, d_model=6, nhead=3, num_encoder_layers=3, num_decoder_layers=2, dim_feedforward=4, batch=2, src_len=7, tgt_len=3, norm_first=True, padding=True, seed=60)
-    check_transformer(Transformer, d_model=4, nhead=1, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8, batch=5, src_len=2, tgt_len=5, batch_first=True, norm_first=True, seed=61)
-    check_transformer(Transformer, d_model=10, nhead=2, num_encoder_layers=2, num_decoder_layers=3, dim_feedforward=6, batch=1, src_len=6, tgt_len=6, batch_first=True, padding=True, seed=62)
+    check_transformer(Transformer, d_model=6, nhead=3, num_encoder_layers=3, num_decoder_layers=2, dim_feedforward=4, batch=2, src_len=7, tgt_len=3, norm_first=True, padding=True, seed=60, env=env)
+    check_transformer(Transformer, d_model=4, nhead=1, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8, batch=5, src_len=2, tgt_len=5, batch_first=True, norm_first=True, seed=61, env=env)
+    check_transformer(Transformer, d_model=10, nhead=2, num_encoder_layers=2, num_decoder_layers=3, dim_feedforward=6, batch=1, src_len=6, tgt_len=6, batch_first=True, padding=True, seed=62, env=env)
 
 # %% [raw]
 # # END TESTS
@@ -819,10 +819,10 @@ def greedy_decode(model, src, max_len=12):
 # # BEGIN TESTS
 
 # %%
-def test_translator_public(Translator, translation_loss, greedy_decode, Transformer, causal_mask, positional_encoding):
+def test_translator_public(env, Translator, translation_loss, greedy_decode, Transformer, causal_mask, positional_encoding):
     from shared.testing.transformer import check_greedy_decode, check_translation_loss, check_translator_properties
 
-    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=0)
+    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=0, env=env)
     check_translation_loss(translation_loss, batch=4, length=5, vocab=7, seed=1)
     check_greedy_decode(greedy_decode, batch=3, vocab=6, max_len=8, seed=2)
 
@@ -830,12 +830,12 @@ def test_translator_public(Translator, translation_loss, greedy_decode, Transfor
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_translator_hidden(Translator, translation_loss, greedy_decode, Transformer, causal_mask, positional_encoding):
+def test_translator_hidden(env, Translator, translation_loss, greedy_decode, Transformer, causal_mask, positional_encoding):
     from grader_only.oracles import translator_logits
     from shared.testing.transformer import check_greedy_decode, check_translation_loss, check_translator_properties
 
-    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=70, oracle=translator_logits)
-    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=71, d_model=6, nhead=3, num_layers=2, oracle=translator_logits)
+    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=70, oracle=translator_logits, env=env)
+    check_translator_properties(Translator, Transformer, causal_mask, positional_encoding, seed=71, d_model=6, nhead=3, num_layers=2, oracle=translator_logits, env=env)
     check_translation_loss(translation_loss, batch=6, length=3, vocab=4, seed=72)
     check_translation_loss(translation_loss, batch=1, length=8, vocab=11, seed=73)
     check_greedy_decode(greedy_decode, batch=5, vocab=9, max_len=6, seed=74)
