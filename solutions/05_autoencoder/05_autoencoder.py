@@ -1256,25 +1256,25 @@ class VAE(nn.Module):
 # # BEGIN TESTS
 
 # %%
-def test_vae_public(reparameterize, kl_divergence, vae_loss, VAE):
+def test_vae_public(env, reparameterize, kl_divergence, vae_loss, VAE):
     from shared.testing.autoencoder import check_kl, check_reparameterize, check_vae_loss, check_vae_module
 
     check_reparameterize(reparameterize, shape=(3, 2), seed=0)
     check_kl(kl_divergence, n=5, d=3, seed=0)
-    check_vae_loss(vae_loss, n=4, dim=6, d=2, seed=0)
+    check_vae_loss(vae_loss, n=4, dim=6, d=2, seed=0, env=env)
     check_vae_module(VAE, in_dim=12, hidden=5, latent=2, seed=0)
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_vae_hidden(reparameterize, kl_divergence, vae_loss, VAE):
+def test_vae_hidden(env, reparameterize, kl_divergence, vae_loss, VAE):
     from shared.testing.autoencoder import check_kl, check_reparameterize, check_vae_loss, check_vae_module
 
     check_reparameterize(reparameterize, shape=(4, 5), seed=9)
     check_kl(kl_divergence, n=9, d=6, seed=9)
     check_kl(kl_divergence, n=1, d=1, seed=10)
-    check_vae_loss(vae_loss, n=7, dim=3, d=4, seed=9)
+    check_vae_loss(vae_loss, n=7, dim=3, d=4, seed=9, env=env)
     check_vae_module(VAE, in_dim=784, hidden=128, latent=2, seed=9)
     check_vae_module(VAE, in_dim=20, hidden=6, latent=3, seed=10)
 
