@@ -431,6 +431,10 @@ def test_a_remote_module(kernel):
     assert torch.equal(state["weight"], weight.detach())
     params = list(model.parameters())
     assert [p.shape for p in params] == [(2, 3), (2,)]
+    generator = model.parameters()  # a proxy of the kernel's generator: next() works on it
+    assert next(generator).shape == (2, 3) and next(generator).shape == (2,)
+    with pytest.raises(StopIteration):
+        next(generator)
     model.weight = torch.nn.Parameter(torch.zeros(2, 3))
     assert torch.equal(model(x), model.bias.detach().expand(4, 2))
     assert model.in_features == 3

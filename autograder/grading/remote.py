@@ -382,6 +382,10 @@ class Remote:
                 return
             yield value
 
+    def __next__(self) -> Any:
+        session = object.__getattribute__(self, "_remote_session")
+        return session.request("next", self)  # StopIteration comes back as StopIteration
+
     def __repr__(self) -> str:
         return f"<remote {remote_type(self)}>"
 
