@@ -30,8 +30,16 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader, TensorDataset
 
 from shared.checks import assert_close, assert_shape, check_implemented
+from shared.testing import (
+    beside,
+    check_defined,
+    is_instance,
+    on_referee,
+    run_beside,
+    substitute,
+    tagged,
+)
 from shared.testing import call as call  # re-exported: the masters import it from here
-from shared.testing import check_defined, substitute, tagged
 from shared.testing import check_device_free as device_free
 from shared.testing import first_failure as first_failure  # re-exported, as above
 
@@ -88,12 +96,20 @@ def no_progress_bar(desc: str) -> Iterator[None]:
 
     Only bars count: prints and warnings (a PyTorch warning on stderr, say) are allowed.
     """
+    shown: list[str] = []
+    with recording_bars(shown):
+        yield
+    check_no_bars(shown, desc)
+
+
+@contextlib.contextmanager
+def recording_bars(shown: list[str]) -> Iterator[None]:
+    """Append the class name of every enabled tqdm bar created within the block to ``shown``."""
     try:
         from tqdm import std
     except ImportError:  # pragma: no cover - tqdm ships with the course environment
         yield
         return
-    shown: list[str] = []
     original = std.tqdm.__init__
 
     def recording_init(self, *args: Any, **kwargs: Any) -> None:
@@ -106,6 +122,10 @@ def no_progress_bar(desc: str) -> Iterator[None]:
         yield
     finally:
         std.tqdm.__init__ = original
+
+
+def check_no_bars(shown: Sequence[str], desc: str) -> None:
+    """Fail if ``shown`` (from :func:`recording_bars`) lists a progress bar."""
     assert not shown, tagged(
         "cnn.progress_bar",
         f"With progress=False, {desc} showed a progress bar ({shown[0]}). "
@@ -116,14 +136,23 @@ def no_progress_bar(desc: str) -> Iterator[None]:
 # --------------------------------------------------------------------------- models
 
 
+def type_name(obj: Any) -> str:
+    """``type(obj).__name__``, also for the grading referee's proxy of a kernel object."""
+    if on_referee(obj):
+        from autograder.grading.remote import remote_type
+
+        return remote_type(obj).rsplit(".", 1)[-1]
+    return type(obj).__name__
+
+
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
 def check_module(model: Any, desc: str) -> nn.Module:
     check_implemented(model, desc)
-    assert isinstance(model, nn.Module), (
-        f"{desc} should return an nn.Module, got {type(model).__name__}"
+    assert is_instance(model, nn.Module), (
+        f"{desc} should return an nn.Module, got {type_name(model)}"
     )
     return model
 
@@ -171,7 +200,7 @@ def check_dropout(model: nn.Module, desc: str, x: torch.Tensor, hint: str) -> No
     """In train mode two calls differ (dropout is on); in eval mode they agree exactly."""
     with torch.no_grad():
         model.train()
-        torch.manual_seed(0)
+        run_beside(model, torch.manual_seed, 0)  # the kernel's generator draws the masks
         a = model(x)
         b = model(x)
         model.eval()
@@ -231,7 +260,7 @@ def check_matches_reference(
         if dropout_seed is not None:
             model.train()
             reference.train()
-            torch.manual_seed(dropout_seed)
+            run_beside(model, torch.manual_seed, dropout_seed)  # where the model draws its masks
             got = model(x)
             torch.manual_seed(dropout_seed)
             expected = reference(x)
@@ -415,14 +444,49 @@ def recording_moves(device: torch.device | str) -> Iterator[_MoveRecorder]:
         yield recorder
 
 
-def check_batches_moved(loader: RecordingLoader, recorder: _MoveRecorder, desc: str) -> None:
-    assert loader.yielded, f"{desc} never iterated over the loader."
-    for k, (x, y) in enumerate(loader.yielded):
-        for name, t in (("x", x), ("y", y)):
-            assert id(t) in recorder.moved, tagged(
+def watched(
+    fn: Callable, args: tuple, kwargs: dict, device: torch.device | str, loader: RecordingLoader
+) -> tuple[Any, list[str], list[tuple[bool, bool]]]:
+    """``fn(*args, **kwargs)``, run where ``fn`` lives (via ``run_beside``), watched: returns its
+    result, the progress bars it showed (:func:`recording_bars`) and, for every batch ``loader``
+    yielded, whether its x and its y were sent to ``device`` with ``.to``. Raw observations:
+    the test judges them (:func:`check_no_bars`, :func:`check_batches_moved`)."""
+    shown: list[str] = []
+    with recording_bars(shown), recording_moves(device) as moves:
+        result = fn(*args, **kwargs)
+    moved = [(id(x) in moves.moved, id(y) in moves.moved) for x, y in loader.yielded]
+    return result, shown, moved
+
+
+def call_watched(
+    fn: Callable,
+    *args: Any,
+    device: torch.device | str,
+    loader: RecordingLoader,
+    desc: str,
+    hint: str,
+) -> tuple[Any, list[str], list[tuple[bool, bool]]]:
+    """:func:`call` of ``fn(*args)`` under :func:`watched`, beside ``fn``: a crash becomes an
+    AssertionError naming ``desc``, the stub's result fails as not implemented."""
+    check_defined(fn, desc)
+    result, shown, moved = call(
+        run_beside, fn, watched, fn, args, {}, device, loader, desc=desc, hint=hint
+    )
+    check_implemented(result, desc)
+    return result, shown, moved
+
+
+def check_batches_moved(
+    moved: Sequence[tuple[bool, bool]], device: torch.device | str, desc: str
+) -> None:
+    """Every batch's x and y were moved to ``device`` (``moved`` as :func:`watched` gives it)."""
+    assert moved, f"{desc} never iterated over the loader."
+    for k, flags in enumerate(moved):
+        for name, was_moved in zip(("x", "y"), flags, strict=True):
+            assert was_moved, tagged(
                 "cnn.batch_device",
-                f"{desc} did not move batch {k}'s {name} to `device` ({recorder.device}). Hint: "
-                "the loader yields CPU "
+                f"{desc} did not move batch {k}'s {name} to `device` ({torch.device(device)}). "
+                "Hint: the loader yields CPU "
                 "tensors; start every step with x, y = x.to(device), y.to(device), so the loop "
                 "works on a GPU too.",
             )
@@ -462,6 +526,8 @@ class StepRecorder:
         self._optimizer.zero_grad(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # unset private state (while unpickling): not the optimizer's
+            raise AttributeError(name)
         return getattr(self._optimizer, name)
 
 
@@ -508,17 +574,21 @@ def check_train_epoch(
     optimizer = StepRecorder(make_optimizer(params), params)
     spy = SpyLoss(loss_fn)
     loader = RecordingLoader(X, y, batch_size)
-    with no_progress_bar(desc), recording_moves("cpu") as moves:
-        loss = call(
-            train_one_epoch,
-            model,
-            loader,
-            spy,
-            optimizer,
-            torch.device("cpu"),
-            desc=desc,
-            hint=LOOP_HINT,
-        )
+    # Trained where the student's loop runs; read back from there (the steps, the batches).
+    model, optimizer, spy, loader = beside(train_one_epoch, (model, optimizer, spy, loader))
+    loss, shown, moved = call_watched(
+        train_one_epoch,
+        model,
+        loader,
+        spy,
+        optimizer,
+        torch.device("cpu"),
+        device="cpu",
+        loader=loader,
+        desc=desc,
+        hint=LOOP_HINT,
+    )
+    check_no_bars(shown, desc)
     assert spy.calls > 0, tagged(
         "cnn.loss_fn_ignored",
         f"{desc} never called its loss_fn argument. Hint: compute loss = loss_fn(model(x), y) with "
@@ -526,14 +596,14 @@ def check_train_epoch(
         "you are given (it may not be plain cross-entropy), not F.cross_entropy or a new "
         "nn.CrossEntropyLoss().",
     )
-    check_batches_moved(loader, moves, desc)
+    check_batches_moved(moved, "cpu", desc)
     batches = [(bx, by) for bx, by in loader.yielded]
-    assert len(optimizer.steps) == len(batches), (
-        f"{desc} called optimizer.step() {len(optimizer.steps)} times for {len(batches)} batches. "
-        f"{LOOP_HINT}"
+    steps = optimizer.steps
+    assert len(steps) == len(batches), (
+        f"{desc} called optimizer.step() {len(steps)} times for {len(batches)} batches. {LOOP_HINT}"
     )
     losses, summed = [], None
-    for k, ((bx, by), (at, applied)) in enumerate(zip(batches, optimizer.steps, strict=True)):
+    for k, ((bx, by), (at, applied)) in enumerate(zip(batches, steps, strict=True)):
         batch_loss, grads = _grads_at(net, at, bx, by, loss_fn)
         losses.append((batch_loss, len(by)))
         summed = (
@@ -571,7 +641,7 @@ def check_train_epoch(
                     "optimizer.step().",
                 )
             )
-        names = [n for n, _ in model.named_parameters()]
+        names = [n for n, _ in net.named_parameters()]
         for name, g, e in zip(names, applied, grads, strict=True):
             assert_close(
                 g,
@@ -618,6 +688,9 @@ def check_train_mode(train_one_epoch: Callable, *, seed: int, desc: str) -> None
     loader = RecordingLoader(X, y, 8)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     model.eval()  # as evaluate() would leave it
+    state = torch.get_rng_state()
+    probe, model, loader, optimizer = beside(train_one_epoch, (probe, model, loader, optimizer))
+    run_beside(train_one_epoch, torch.set_rng_state, state)  # dropout draws as in the notebook
     losses = [
         float(
             call(
@@ -633,7 +706,8 @@ def check_train_mode(train_one_epoch: Callable, *, seed: int, desc: str) -> None
         )
         for _ in range(25)
     ]
-    assert probe.calls and all(training for _, training, _ in probe.calls), tagged(
+    calls = probe.calls
+    assert calls and all(training for _, training, _ in calls), tagged(
         "cnn.train_mode",
         "The model was in eval mode when train_one_epoch started and stayed there: dropout was off "
         "during training. "
@@ -644,6 +718,17 @@ def check_train_mode(train_one_epoch: Callable, *, seed: int, desc: str) -> None
         "halve the loss; it went "
         f"from {losses[0]:.4f} to {losses[-1]:.4f}. {LOOP_HINT}"
     )
+
+
+def fill_grads(model: nn.Module, value: float) -> None:
+    """Set every parameter's gradient to ``value`` everywhere (run beside the student's code)."""
+    for p in model.parameters():
+        p.grad = torch.full_like(p, value)
+
+
+def parameters_and_grads(model: nn.Module) -> list[tuple[str, torch.Tensor, torch.Tensor | None]]:
+    """``(name, parameter, gradient)`` per parameter, raw (run beside the student's code)."""
+    return [(name, p, p.grad) for name, p in model.named_parameters()]
 
 
 def check_evaluate(
@@ -661,50 +746,54 @@ def check_evaluate(
     cross-entropy per example and the accuracy of the model in eval mode on (X, y).
     """
     probe = next(m for m in model.modules() if isinstance(m, Probe))
-    for p in model.parameters():
-        p.grad = torch.full_like(p, 0.25)
     before = copy.deepcopy(model).eval()
     loader = RecordingLoader(X, y, batch_size)
     model.train()  # as train_one_epoch() would leave it
-    with no_progress_bar(desc), recording_moves("cpu") as moves:
-        result = call(
-            evaluate,
-            model,
-            loader,
-            torch.device("cpu"),
-            desc=desc,
-            hint=tagged(
-                "cnn.evaluate_formula",
-                "Hint: model.eval(), then `with torch.no_grad():` a loop over the batches.",
-            ),
-        )
+    probe, model, loader = beside(evaluate, (probe, model, loader))
+    run_beside(evaluate, fill_grads, model, 0.25)  # set where evaluate runs (pickles drop .grad)
+    result, shown, moved = call_watched(
+        evaluate,
+        model,
+        loader,
+        torch.device("cpu"),
+        device="cpu",
+        loader=loader,
+        desc=desc,
+        hint=tagged(
+            "cnn.evaluate_formula",
+            "Hint: model.eval(), then `with torch.no_grad():` a loop over the batches.",
+        ),
+    )
+    check_no_bars(shown, desc)
     assert isinstance(result, tuple) and len(result) == 2, (
         f"{desc} should return a tuple (mean_loss, accuracy), got {result!r:.80}"
     )
-    assert probe.calls, f"{desc} never called the model"
-    assert not any(training for _, training, _ in probe.calls), tagged(
+    calls = probe.calls
+    assert calls, f"{desc} never called the model"
+    assert not any(training for _, training, _ in calls), tagged(
         "cnn.eval_mode",
         f"{desc} ran the model in training mode, so dropout randomly zeroed activations. Hint: "
         "call model.eval() before evaluating.",
     )
-    assert not any(grad for _, _, grad in probe.calls), tagged(
+    assert not any(grad for _, _, grad in calls), tagged(
         "cnn.eval_no_grad",
         f"{desc} ran the model with gradients enabled: PyTorch built a graph for every batch. "
         "Hint: wrap the evaluation loop in `with torch.no_grad():` (and never call backward() or "
         "optimizer.step() there).",
     )
-    for (name, p), q in zip(model.named_parameters(), before.parameters(), strict=True):
+    after = run_beside(evaluate, parameters_and_grads, model)
+    for (name, p, grad), q in zip(after, before.parameters(), strict=True):
         assert torch.equal(p, q), tagged(
             "cnn.eval_changed_params",
             f"{desc} changed parameter {name}. Hint: evaluation must not call backward() or "
             "optimizer.step().",
         )
-        assert p.grad is not None and torch.equal(p.grad, torch.full_like(p, 0.25)), tagged(
+        assert grad is not None and torch.equal(grad, torch.full_like(p, 0.25)), tagged(
             "cnn.eval_changed_grads",
             f"{desc} changed the gradient of {name} (it was 0.25 everywhere). Hint: no "
             "loss.backward() and no zero_grad() in evaluation.",
         )
-    check_batches_moved(loader, moves, desc)
+    check_batches_moved(moved, "cpu", desc)
     loss, acc = (float(v) for v in result)
     with torch.no_grad():
         logits = before(X)
@@ -877,12 +966,38 @@ class _LoopSpies:
         return value
 
 
-def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, seed: int) -> None:
+def object_ids(*objects: Any) -> list[int]:
+    """``id`` of each object, taken where they live (run beside the student's code): what
+    ``is`` compares, for objects the test reaches through the grading referee's proxies."""
+    return [id(obj) for obj in objects]
+
+
+def parameter_ids(model: nn.Module) -> list[int]:
+    """``id`` of each of ``model.parameters()`` (run beside the student's code)."""
+    return [id(p) for p in model.parameters()]
+
+
+def optimizer_parameter_ids(optimizer: torch.optim.Optimizer) -> list[int]:
+    """``id`` of each parameter in ``optimizer.param_groups`` (run beside the student's code)."""
+    return [id(p) for group in optimizer.param_groups for p in group["params"]]
+
+
+def check_run_experiment(
+    run_experiment: Callable,
+    *,
+    epochs: int,
+    lr: float,
+    seed: int,
+    env: Mapping[str, Any] | None = None,
+) -> None:
     """``run_experiment`` with spies for the student's loop, on PyTorch's meta device.
 
     Checks that the model is moved to ``device``, trained with one Adam(model.parameters(), lr)
     and a cross-entropy loss for ``epochs`` epochs on the training loader only, evaluated on
     the test loader after each, and that the history holds exactly what the loop returned.
+    The spies replace ``train_one_epoch`` and ``evaluate`` in ``run_experiment``'s globals: the
+    notebook's globals ``env`` when the grading referee runs the test (its proxies have no
+    ``__globals__``).
     """
     desc = (
         f"run_experiment(model, train_loader, test_loader, epochs={epochs}, lr={lr}, device='meta')"
@@ -897,8 +1012,16 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
     check_defined(run_experiment, desc)
-    spies = _LoopSpies()
-    namespace = run_experiment.__globals__
+    if on_referee(run_experiment):
+        if env is None:  # pragma: no cover - a test configuration error
+            raise ValueError("check_run_experiment needs env= when the referee grades")
+        namespace = env
+    else:
+        namespace = run_experiment.__globals__
+    # Spies, model and loaders live where run_experiment runs, so the spies see them as they are.
+    spies, model, train_loader, test_loader = beside(
+        run_experiment, (_LoopSpies(), model, train_loader, test_loader)
+    )
     with substitute(namespace, train_one_epoch=spies.train_one_epoch, evaluate=spies.evaluate):
         history = call(
             run_experiment,
@@ -915,37 +1038,48 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
                 "evaluate(model, test_loader, device) once per epoch.",
             ),
         )
-    trains = [args for kind, args, _ in spies.log if kind == "train"]
+    log = spies.log
+
+    def ids(*objects: Any) -> list[int]:
+        return run_beside(run_experiment, object_ids, *objects)
+
+    train_id, test_id, model_id = ids(train_loader, test_loader, model)
+    loaders = ids(*[args["loader"] for _, args, _ in log])  # `is` compares these ids
+    trains = [args for kind, args, _ in log if kind == "train"]
+    train_loaders = [lid for (kind, _, _), lid in zip(log, loaders, strict=True) if kind == "train"]
     evaluations = [
         (args, value)
-        for kind, args, value in spies.log
-        if kind == "evaluate" and args["loader"] is test_loader
+        for (kind, args, value), lid in zip(log, loaders, strict=True)
+        if kind == "evaluate" and lid == test_id
     ]
     never_train = "the test set must never be used for training"
-    assert all(args["loader"] is not test_loader for args in trains), tagged(
+    assert all(lid != test_id for lid in train_loaders), tagged(
         "cnn.trained_on_test",
         f"{desc} called train_one_epoch on the test loader: {never_train}. Hint: "
         "train_one_epoch(model, train_loader, ...).",
     )
-    assert len(trains) == epochs and all(args["loader"] is train_loader for args in trains), (
+    assert len(trains) == epochs and all(lid == train_id for lid in train_loaders), (
         f"{desc} called train_one_epoch {len(trains)} times (on the training loader: "
-        f"{sum(a['loader'] is train_loader for a in trains)}), expected once per epoch, {epochs}."
+        f"{sum(lid == train_id for lid in train_loaders)}), expected once per epoch, {epochs}."
     )
     assert len(evaluations) == epochs, (
         f"{desc} evaluated on the test loader {len(evaluations)} times, expected once per epoch, "
         f"{epochs}."
     )
     order = [
-        kind for kind, args, _ in spies.log if kind == "train" or args["loader"] is test_loader
+        kind
+        for (kind, _, _), lid in zip(log, loaders, strict=True)
+        if kind == "train" or lid == test_id
     ]
     assert order == ["train", "evaluate"] * epochs, (
         f"{desc} should train one epoch, then evaluate on the test loader, in turn; the calls came "
         f"as {order}."
     )
     first = trains[0]
+    first_model_id, *optimizer_ids = ids(first["model"], *[a["optimizer"] for a in trains])
     assert (
         all(p.device.type == "meta" for p in first["model"].parameters())
-        and first["model"] is model
+        and first_model_id == model_id
     ), tagged(
         "cnn.model_device",
         f"When {desc} first called train_one_epoch, the model's parameters were on "
@@ -956,17 +1090,17 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
         torch.device(a["device"]) == torch.device("meta") for a, _ in evaluations
     ), f"{desc} should pass its `device` on to train_one_epoch and evaluate."
     optimizer = first["optimizer"]
-    assert all(a["optimizer"] is optimizer for a in trains), tagged(
+    assert all(oid == optimizer_ids[0] for oid in optimizer_ids), tagged(
         "cnn.optimizer_per_epoch",
         f"{desc} gave train_one_epoch a new optimizer in some epochs. Hint: make one optimizer "
         "before the loop over epochs, "
         "so that Adam's running averages carry over from epoch to epoch.",
     )
-    assert isinstance(optimizer, torch.optim.Adam), (
-        f"{desc} should train with torch.optim.Adam, got {type(optimizer).__name__}"
+    assert is_instance(optimizer, torch.optim.Adam), (
+        f"{desc} should train with torch.optim.Adam, got {type_name(optimizer)}"
     )
-    params = {id(p) for p in model.parameters()}
-    group_params = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    params = set(run_beside(run_experiment, parameter_ids, model))
+    group_params = set(run_beside(run_experiment, optimizer_parameter_ids, optimizer))
     assert group_params == params, (
         f"{desc}: the optimizer should hold all of model.parameters() ({len(params)} tensors), it "
         f"holds {len(group_params)}."
@@ -987,7 +1121,7 @@ def check_run_experiment(run_experiment: Callable, *, epochs: int, lr: float, se
         f"{history!r:.120}"
     )
     expected = {
-        "train_loss": [v for kind, _, v in spies.log if kind == "train"],
+        "train_loss": [v for kind, _, v in log if kind == "train"],
         "test_loss": [v[0] for _, v in evaluations],
         "test_acc": [v[1] for _, v in evaluations],
     }
@@ -1046,9 +1180,20 @@ def check_final_numbers(
 
 
 def upstream_checks(
-    make_cnn, make_mlp, mlp_hidden, train_one_epoch, evaluate, make_loaders, run_experiment, load
+    make_cnn,
+    make_mlp,
+    mlp_hidden,
+    train_one_epoch,
+    evaluate,
+    make_loaders,
+    run_experiment,
+    load,
+    env=None,
 ):
     """The public checks of questions 2 to 4, by question, for :func:`first_failure`.
+
+    ``env``: the notebook's globals, where :func:`check_run_experiment` puts its spies when the
+    grading referee runs the checks.
 
     The experiment of question 5 trains with these functions; when one of them is wrong, that
     question has already lost its points and question 5 does not judge the experiment again.
@@ -1081,7 +1226,7 @@ def upstream_checks(
             check_loaders(
                 make_loaders, canvas=16, shifted=shifted, batch_size=16, seed=0, load=load
             )
-        check_run_experiment(run_experiment, epochs=2, lr=0.01, seed=2)
+        check_run_experiment(run_experiment, epochs=2, lr=0.01, seed=2, env=env)
 
     def model_checks():
         torch.manual_seed(0)
@@ -1109,7 +1254,7 @@ def upstream_checks_in(env: Mapping, load: Callable) -> dict[str, Callable[[], N
     Read from ``env`` so that a name an earlier cell failed to define fails its own question's
     check (and leaves question 5 not judged) instead of failing question 5's test outright.
     """
-    return upstream_checks(*(env.get(name) for name in UPSTREAM_NAMES), load)
+    return upstream_checks(*(env.get(name) for name in UPSTREAM_NAMES), load, env=env)
 
 
 def check_claim(acc: Mapping, where: str, *, runs: str) -> None:
@@ -1143,8 +1288,9 @@ def check_shift(shift: Callable, x: torch.Tensor, dy: int, dx: int, expected: to
         "means out[..., dy:, :] = x[..., :H - dy, :]. torch.roll would wrap the pixels around "
         "instead of filling with zeros.",
     )
-    out = call(shift, x, dy, dx, desc=desc, hint=hint)
-    assert torch.equal(x, original), tagged(
+    x_there = beside(shift, x)  # where shift runs, so that a change in place shows here
+    out = call(shift, x_there, dy, dx, desc=desc, hint=hint)
+    assert torch.equal(x_there.clone(), original), tagged(
         "cnn.shift_in_place", f"{desc} modified its input x in place: return a new tensor."
     )
     assert isinstance(out, torch.Tensor) and out.dtype == x.dtype, tagged(
@@ -1245,9 +1391,7 @@ def check_linear_to_conv(
         f"bias={has_bias}), {C}, {k})"
     )
     conv = call(linear_to_conv, linear, C, k, desc=desc, hint=PATCH_HINT)
-    assert isinstance(conv, nn.Conv2d), (
-        f"{desc} should return an nn.Conv2d, got {type(conv).__name__}"
-    )
+    assert is_instance(conv, nn.Conv2d), f"{desc} should return an nn.Conv2d, got {type_name(conv)}"
     assert (conv.bias is None) == (linear.bias is None), (
         f"{desc} should have a bias exactly when the Linear layer has one."
     )

@@ -653,10 +653,10 @@ def test_make_loaders_public(make_loaders):
     check_loaders(make_loaders, canvas=16, shifted=True, batch_size=32, seed=0, load=load_digits_data)
 
 # %%
-def test_run_experiment_public(run_experiment):
+def test_run_experiment_public(env, run_experiment):
     from shared.testing.cnn_vs_mlp import check_run_experiment
 
-    check_run_experiment(run_experiment, epochs=3, lr=0.01, seed=2)
+    check_run_experiment(run_experiment, epochs=3, lr=0.01, seed=2, env=env)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -673,10 +673,10 @@ def test_make_loaders_hidden(make_loaders):
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_run_experiment_hidden(run_experiment):
+def test_run_experiment_hidden(env, run_experiment):
     from shared.testing.cnn_vs_mlp import check_run_experiment
 
-    check_run_experiment(run_experiment, epochs=2, lr=0.03, seed=9)
+    check_run_experiment(run_experiment, epochs=2, lr=0.03, seed=9, env=env)
 
 # %% [raw]
 # # END TESTS
