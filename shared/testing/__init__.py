@@ -92,6 +92,16 @@ def run_beside(anchor: Any, fn: Callable, *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
+def type_name(obj: Any) -> str:
+    """``type(obj).__name__``, also for a proxy of a kernel object (its type's name there), so
+    that a message names what the student's code returned, never the proxy."""
+    if on_referee(obj):
+        from autograder.grading.remote import remote_type
+
+        return remote_type(obj).rsplit(".", 1)[-1]
+    return type(obj).__name__
+
+
 def is_instance(obj: Any, cls: type) -> bool:
     """``isinstance(obj, cls)``, also for a proxy of a kernel object (asked in the kernel)."""
     if on_referee(obj):

@@ -38,6 +38,7 @@ from shared.testing import (
     run_beside,
     substitute,
     tagged,
+    type_name,
 )
 from shared.testing import call as call  # re-exported: the masters import it from here
 from shared.testing import check_device_free as device_free
@@ -134,15 +135,6 @@ def check_no_bars(shown: Sequence[str], desc: str) -> None:
 
 
 # --------------------------------------------------------------------------- models
-
-
-def type_name(obj: Any) -> str:
-    """``type(obj).__name__``, also for the grading referee's proxy of a kernel object."""
-    if on_referee(obj):
-        from autograder.grading.remote import remote_type
-
-        return remote_type(obj).rsplit(".", 1)[-1]
-    return type(obj).__name__
 
 
 def n_params(model: nn.Module) -> int:

@@ -28,7 +28,15 @@ from torch import nn
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
 from shared.sequences import module_weights, pad_batch
-from shared.testing import beside, check_defined, is_instance, on_referee, run_beside, tagged
+from shared.testing import (
+    beside,
+    check_defined,
+    is_instance,
+    on_referee,
+    run_beside,
+    tagged,
+    type_name,
+)
 from shared.testing import call as call  # re-exported: the masters import it from here
 from shared.testing import first_failure as first_failure  # re-exported, as above
 
@@ -126,15 +134,6 @@ def here(value: Any) -> Any:
     """``value`` as data in the test: an array or tensor that :func:`shared.testing.beside` kept
     where the student's function ran is read back (``value[...]``); anything else is itself."""
     return value[...] if on_referee(value) else value
-
-
-def type_name(obj: Any) -> str:
-    """``type(obj).__name__``, also for a kernel object (the name of its type there)."""
-    if on_referee(obj):
-        from autograder.grading.remote import remote_type
-
-        return remote_type(obj).rsplit(".", 1)[-1]
-    return type(obj).__name__
 
 
 def shown(obj: Any) -> str:

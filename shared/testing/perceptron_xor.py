@@ -23,7 +23,14 @@ from torch import nn
 
 from shared.checks import assert_close, check_implemented
 from shared.forbid import ForbiddenCallError, forbid
-from shared.testing import beside, check_defined, is_instance, on_referee, run_beside, tagged
+from shared.testing import (
+    beside,
+    check_defined,
+    is_instance,
+    run_beside,
+    tagged,
+    type_name,
+)
 
 # Elementwise activations and softmax are compared at float32 precision: a result computed in
 # float32 or float64, by any textbook formula, passes; a wrong formula is off by far more.
@@ -94,16 +101,6 @@ def check_xor_run(xor_accuracy: Any, w_xor: Any, b_xor: Any, perceptron_predict:
     )
 
 
-def _type_name(obj: Any) -> str:
-    """``type(obj).__name__``, also for the grading referee's proxy of a kernel object (whose
-    type is the one the kernel reports), so a message names what the student's code returned."""
-    if on_referee(obj):
-        from autograder.grading.remote import remote_type
-
-        return remote_type(obj).rsplit(".", 1)[-1]
-    return type(obj).__name__
-
-
 def _hinted(message: str, hint: str) -> str:
     hint = hint.strip()
     if not hint:
@@ -155,7 +152,7 @@ def _as_float_array(out: Any, label: str) -> np.ndarray:
         isinstance(out, (np.ndarray, np.generic)) and np.asarray(out).dtype.kind == "f"
     ):
         return np.asarray(out, dtype=np.float64)
-    kind = _type_name(out)
+    kind = type_name(out)
     if isinstance(out, (np.ndarray, np.generic)):
         kind = f"a NumPy array of dtype {np.asarray(out).dtype}"
     raise AssertionError(
@@ -554,7 +551,7 @@ def linear_layers(
     in the order of ``shapes`` (found by shape, so the order of creation does not matter).
     Under the grading referee ``model`` and the layers are proxies of the kernel's objects."""
     if not is_instance(model, nn.Module):
-        raise AssertionError(f"{label} should return an nn.Module, got {_type_name(model)}.")
+        raise AssertionError(f"{label} should return an nn.Module, got {type_name(model)}.")
     found = [m for m in model.modules() if is_instance(m, nn.Linear)]
     have = [(m.in_features, m.out_features) for m in found]
     if sorted(have) != sorted(shapes) or len(set(shapes)) != len(shapes):
@@ -611,7 +608,7 @@ def check_forward(
         out = call(model, x, label=call_label, hint=MLP_HINT)
         want = expected(x)
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"{call_label} should return a torch.Tensor, got {_type_name(out)}.")
+        raise AssertionError(f"{call_label} should return a torch.Tensor, got {type_name(out)}.")
     assert_close(
         out,
         want,
@@ -762,7 +759,7 @@ def check_count(count_parameters: Callable[..., Any], module: nn.Module, *, labe
         raise AssertionError(
             tagged(
                 "xor.count_int_type",
-                f"{label} should return an int, got {got!r:.100} ({_type_name(got)}). "
+                f"{label} should return an int, got {got!r:.100} ({type_name(got)}). "
                 "Hint: p.numel() is an int, and so is a sum of them.",
             )
         )
@@ -807,14 +804,14 @@ def unpack_losses(losses: Any, epochs: int, *, label: str) -> list[float]:
     """The list of ``epochs`` Python floats a training function promises."""
     if not isinstance(losses, list):
         raise AssertionError(
-            f"{label} should return a list of {epochs} floats, got {_type_name(losses)}."
+            f"{label} should return a list of {epochs} floats, got {type_name(losses)}."
         )
     if len(losses) != epochs:
         raise AssertionError(
             f"{label} should return {epochs} losses, one per epoch, got {len(losses)}."
         )
     if not all(isinstance(v, float) for v in losses):
-        kinds = sorted({_type_name(v) for v in losses})
+        kinds = sorted({type_name(v) for v in losses})
         raise AssertionError(
             tagged(
                 "xor.train_item",
