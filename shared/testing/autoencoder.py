@@ -43,6 +43,7 @@ from shared.testing.cnn_vs_mlp import (
     RecordingLoader,
     StepRecorder,
     call,
+    recording_bars,
     recording_moves,
 )
 from shared.testing.lstm import answered as answered  # re-exported: the master imports it here
@@ -480,23 +481,8 @@ def _close(a, b) -> bool:
 def _bars_shown() -> Any:
     """The class names of the progress bars shown within the block (any enabled tqdm)."""
     shown: list[str] = []
-    try:
-        from tqdm import std
-    except ImportError:  # pragma: no cover - tqdm ships with the course environment
+    with recording_bars(shown):
         yield shown
-        return
-    original = std.tqdm.__init__
-
-    def recording_init(self, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        if not getattr(self, "disable", False):
-            shown.append(type(self).__name__)
-
-    std.tqdm.__init__ = recording_init
-    try:
-        yield shown
-    finally:
-        std.tqdm.__init__ = original
 
 
 def _recorded_training(
