@@ -1000,6 +1000,13 @@ def _reference_then_crash_blaming_answer(reference, stub):
     return notebook
 
 
+def _deaf_when_tested(reference, stub):
+    """The reference whose first function, when a test calls it, ignores the interrupt the
+    referee sends after the test's time limit, then sleeps."""
+    body = "    import signal, time\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    return _replace_first_function(reference, body + "    time.sleep(10_000)\n")[0]
+
+
 REFEREE_ATTACKS = [
     Case(
         "forge_through_gc",
@@ -1048,4 +1055,17 @@ REFEREE_ATTACKS = [
         scope=TINY,
     ),
 ]
+REFEREE_ATTACKS.append(
+    Case(
+        "deaf_to_the_time_limit",
+        "the first function ignores SIGINT (the referee's stop) and sleeps: the kernel is ended "
+        "and the notebook graded again without that question's tests",
+        _deaf_when_tested,
+        LOSES_QUESTION,
+        "crashed or hung the Python kernel",
+        slow=True,
+        needs_def=True,
+        scope=TINY,
+    )
+)
 CASES += REFEREE_ATTACKS

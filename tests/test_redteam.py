@@ -156,3 +156,23 @@ def test_redteam_case(outcomes, assignment, case):
     assert (out / case.name / "grading.log").stat().st_size < 1_000_000, context
     problems = validate_results(result.results_json)
     assert not problems, problems
+
+
+def test_endless_small_cells_leave_time_for_the_tests(tiny_build, tmp_path):
+    """30,000 trivial cells after the first answer would outlast the submission's limit: once
+    the time left is short, grading skips the remaining cells and still runs the tests, so the
+    answers given before them keep their points (before, the whole run was a time-out with no
+    score at all)."""
+    from tests.redteam import solution_cell
+
+    stub = nbformat.read(tiny_build.student_notebook, as_version=4)
+    notebook = tag_answers(nbformat.read(tiny_build.solution_notebook, as_version=4), stub)
+    at = notebook.cells.index(solution_cell(notebook)[1]) + 1
+    notebook.cells[at:at] = [nbformat.v4.new_code_cell("pass") for _ in range(30_000)]
+    path = tmp_path / tiny_build.solution_notebook.name
+    nbformat.write(notebook, path)
+    result = grade_notebook(tiny_build.autograder_zip, path, tmp_path / "out", timeout=60)
+    assert result.status == "graded", f"{result.error}\n{result.log[-2000:]}"
+    q1 = result.questions["q1"]  # answered before the endless cells; q2's answer comes after
+    assert q1.score == q1.possible == 2, q1.failures
+    assert result.possible == 3
