@@ -157,10 +157,14 @@ def test_grading_settings_are_read_and_checked(kit, tiny):
     from autograder.catalog import Settings
     from autograder.errors import UserError
 
-    assert tiny.settings == Settings()
+    assert tiny.settings == Settings(referee=True)  # the fixture's grading.yml
     settings = tiny.source_dir / "grading.yml"
     settings.write_text("verify_seeds: 5\ncell_timeout: 30\n")
     assert tiny.settings.verify_seeds == 5 and tiny.settings.cell_timeout == 30
+    assert tiny.settings.referee is False  # the default
+    settings.write_text("referee: yes please\n")
+    with pytest.raises(UserError, match="referee must be true or false"):
+        _ = tiny.settings
     settings.write_text("verify_seed: 5\n")
     with pytest.raises(UserError, match="unknown settings \\['verify_seed'\\]"):
         _ = tiny.settings
