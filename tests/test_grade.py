@@ -120,9 +120,11 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     for ungradable in ("carol.ipynb", "dave.ipynb", "erin.py", "frank.ipynb"):
         row = rows[ungradable]  # no score at all, unlike a real 0
         assert (row["status"], row["score"], row["percent"]) == ("error", "", ""), row
-    # An endless loop under a 25 s limit: the plugin fits its backstop inside that limit and
-    # grades from what was recorded, so the row says what ran out of time instead of "timeout".
-    assert (rows["grace.ipynb"]["status"], rows["grace.ipynb"]["score"]) == ("graded", "0")
+    # An endless loop in q2's cell under a 25 s limit: the plugin fits its backstop inside that
+    # limit and grades from what was decided, so the row says what ran out of time instead of
+    # "timeout", and q1 (judged where the notebook checked it, before the loop) keeps its points.
+    assert (rows["grace.ipynb"]["status"], rows["grace.ipynb"]["score"]) == ("graded", "2")
+    assert (rows["grace.ipynb"]["q1"], rows["grace.ipynb"]["q2"]) == ("2", "0")
     grace = (out / "feedback" / "grace.ipynb.txt").read_text()
     assert "no time or attempts left" in grace
     feedback = (out / "feedback" / "bob.ipynb.txt").read_text()
@@ -172,7 +174,7 @@ def test_every_submission_gets_exactly_one_row_with_a_specific_outcome(
     assert rows["alice.ipynb"]["score"] == "3"
     assert len(rows) == 10
     assert (rows["grace.ipynb"]["status"], rows["grace.ipynb"]["score"]) == ("removed", "")
-    assert "it had scored 0/3" in rows["grace.ipynb"]["error"]
+    assert "it had scored 2/3" in rows["grace.ipynb"]["error"]
     assert not (out / "feedback" / "grace.ipynb.txt").exists()
     canvas = (out / "canvas_import.csv").read_text()
     assert "grace.ipynb" not in canvas and "alice.ipynb" in canvas
