@@ -9,8 +9,10 @@ points = 2
 def test_make_xor_mlp_public(make_xor_mlp):
     import torch
     from shared.data import logic_gate
+    from shared.testing import run_beside
     from shared.testing.perceptron_xor import MLP_HINT, call, check_forward, linear_layers, mlp_hint, reset_linears, train_full_batch
     torch.manual_seed(0)
+    run_beside(make_xor_mlp, torch.manual_seed, 0)
     label = 'make_xor_mlp(hidden=8)'
     model = call(make_xor_mlp, hidden=8, label=label)
     first, second = linear_layers(model, [(2, 8), (8, 1)], label=label)

@@ -11,6 +11,7 @@ def test_train_xor_steps_public(train_xor):
     import torch
     from torch import nn
     from shared.data import logic_gate
+    from shared.testing import beside
     from shared.testing.perceptron_xor import TRAIN_HINT, call, check_training, one_sgd_step, snapshot, training_hint, unpack_losses
     torch.manual_seed(5)
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid())
@@ -22,7 +23,7 @@ def test_train_xor_steps_public(train_xor):
     expected, first_mse = ([loss for loss, _, _ in runs[1:]], runs[1][1])
     for epochs in (1, 3):
         label = f'train_xor(model, X_xor, y_xor, epochs={epochs}, lr={lr})'
-        trained = copy.deepcopy(model)
+        trained = beside(train_xor, copy.deepcopy(model))
         losses = unpack_losses(call(train_xor, trained, X, y, epochs=epochs, lr=lr, label=label, hint=TRAIN_HINT), epochs, label=label)
         hint = training_hint(losses, expected[:epochs], first_mse=first_mse, after_first_step=expected[1])
         check_training(losses, snapshot(trained), expected[:epochs], snapshot(runs[epochs][2]), label=label, hint=hint)
@@ -32,9 +33,10 @@ def test_train_xor_solves_xor_public(train_xor):
     import torch
     from torch import nn
     from shared.data import logic_gate
+    from shared.testing import beside
     from shared.testing.perceptron_xor import TRAIN_HINT, call, unpack_losses
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
+    model = beside(train_xor, nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()))
     X, y = logic_gate('xor')
     label = 'train_xor(model, X_xor, y_xor, epochs=500, lr=1.0)'
     losses = unpack_losses(call(train_xor, model, X, y, epochs=500, lr=1.0, label=label, hint=TRAIN_HINT), 500, label=label)
