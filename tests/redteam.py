@@ -964,7 +964,9 @@ for _pattern in ('tests/*.py', '../*/tests/*.py', '../../*/tests/*.py', '/autogr
             _text = open(_path).read()
         except OSError:
             continue
-        if 'hidden=True' in _text and 'default_rng(7)' in _text:  # the tiny fixture's hidden test
+        # the tiny fixture's hidden test as Otter writes it (needles built here, so that this
+        # attack's own source, in a readable clone of the kit, is not what it finds)
+        if 'hidden' + '=True' in _text and 'default_rng' + '(7)' in _text:
             _found.append(_path + ': ' + _text[:3000])
 try:
     import grader_only
