@@ -203,7 +203,11 @@ def _judge_through_the_referee(test_dir: Path) -> None:
         listener.bind(str(listening))
         listener.listen(1)
         server = threading.Thread(
-            target=agent.serve, args=(str(listening), global_env), name="agent", daemon=True
+            target=agent.serve,
+            args=(str(listening), global_env),
+            kwargs={"thread_only": True},
+            name="agent",
+            daemon=True,
         )
         server.start()
         connection, _ = listener.accept()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -141,8 +142,27 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
 
 
 # The kit's own test code (oracles, and the referees that stand in for a student's earlier
-# answers while a later answer runs) may call what a question forbids the student.
+# answers while a later answer runs) may call what a question forbids the student: in a
+# notebook and in the grading referee, where every frame from these folders is the kit's. Not in
+# a graded kernel: there a frame's file name is whatever the notebook compiled its code under,
+# so the grading agent turns the exemption off (:func:`distrust_kit_frames`), and the kit's
+# stand-ins run in the referee instead (``shared.testing.stand_in``).
 KIT_PACKAGES = ("grader_only", "grader_support")
+_DISTRUSTED = {"process": False}
+_distrusted_here = threading.local()
+
+
+def distrust_kit_frames(*, thread_only: bool = False) -> None:
+    """From now on (in this process, or on this thread only) no caller is exempt: code under
+    the kit's folders is refused like any other."""
+    if thread_only:
+        _distrusted_here.on = True
+    else:
+        _DISTRUSTED["process"] = True
+
+
+def _kit_frames_trusted() -> bool:
+    return not _DISTRUSTED["process"] and not getattr(_distrusted_here, "on", False)
 
 
 def _kit_folders() -> tuple[str, ...]:
@@ -167,6 +187,10 @@ def _called_by_the_kit() -> bool:
     return os.path.abspath(frame.f_code.co_filename).startswith(_kit_folders())
 
 
+def _exempt() -> bool:
+    return _kit_frames_trusted() and _called_by_the_kit()
+
+
 def _refusing_mode(refused: dict[int, tuple[Any, str]], reason: str) -> Any:
     """A TorchFunctionMode that raises :class:`ForbiddenCallError` when the student's code calls
     a function of ``refused``, however it reached it, and runs every other call as is."""
@@ -175,7 +199,7 @@ def _refusing_mode(refused: dict[int, tuple[Any, str]], reason: str) -> Any:
     class Refuse(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
             entry = refused.get(id(func))
-            if entry is not None and entry[0] is func and not _called_by_the_kit():
+            if entry is not None and entry[0] is func and not _exempt():
                 _forbidden(entry[1], reason)()
             return func(*args, **(kwargs or {}))
 

@@ -31,6 +31,7 @@ from autograder.grading.remote import (
     RemoteNamespace,
     Session,
     SessionBroken,
+    StandIn,
     is_remote,
     remote_exception,
     remote_isinstance,
@@ -363,6 +364,32 @@ class Evil:
 def evil():
     return Evil()
 
+def apply(f, *args):
+    return f(*args)
+
+def catching(f):
+    try:
+        f()
+    except ValueError as err:
+        return "caught: " + str(err)
+
+def keep(f):
+    global kept
+    kept = f
+    return f.__name__
+
+def call_kept(*args):
+    return kept(*args)
+
+def grad_through(f, x):
+    x = x.clone().requires_grad_(True)
+    out, other = f(x * 2, 3.0)
+    (out.sum() + other.sum()).backward()
+    return out.detach(), x.grad
+
+_conv = torch.conv2d  # bound before any block: only the call-time refusal sees it
+exec(compile("def sneaky(x, w):\\n    return _conv(x, w)\\n", SHARED + "/testing/x.py", "exec"))
+
 torch.manual_seed(0)
 model = torch.nn.Linear(3, 2)
 """
@@ -373,7 +400,7 @@ sys.path.insert(0, {root!r})
 source = sys.stdin.read()
 agent = {{}}
 exec(compile(source, "grading-agent", "exec"), agent)
-ns = {{"MARKER": {marker!r}}}
+ns = {{"MARKER": {marker!r}, "SHARED": {shared!r}}}
 exec({notebook!r}, ns)
 agent["serve"]({path!r}, namespace=ns)
 """
@@ -387,7 +414,9 @@ def kernel():
     server.bind(path)
     server.listen(1)
     server.settimeout(30)
-    code = KERNEL.format(root=str(ROOT), marker=marker, notebook=NOTEBOOK, path=path)
+    code = KERNEL.format(
+        root=str(ROOT), marker=marker, notebook=NOTEBOOK, path=path, shared=str(ROOT / "shared")
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
     proc.stdin.write(agent_source().encode())
     proc.stdin.close()
@@ -467,6 +496,54 @@ def test_remote_errors_timeouts_and_forbid(kernel):
         with pytest.raises(ForbiddenCallError, match="your code called torch.conv2d. r"):
             conv(x, w)
     assert conv(x, w).shape == (1, 1, 2, 2)
+
+
+def test_a_file_name_under_the_kit_earns_no_exemption_in_the_kernel(kernel):
+    _, env, _ = kernel
+    x, w = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3)
+    with forbid("torch.conv2d", reason="r"):
+        with pytest.raises(ForbiddenCallError, match="torch.conv2d"):
+            env["sneaky"](x, w)  # compiled under shared/testing/, still the student's code
+    assert env["sneaky"](x, w).shape == (1, 1, 2, 2)
+
+
+def square(x):
+    return x * x
+
+
+def refuse():
+    raise ValueError("no such layer")
+
+
+def test_stand_ins_run_in_the_referee_and_only_while_their_case_runs(kernel):
+    session, env, _ = kernel
+    apply = env["apply"]
+    assert apply(StandIn(square), 3) == 9
+    got = apply(StandIn(square), torch.arange(3.0))
+    assert torch.equal(got, torch.tensor([0.0, 1.0, 4.0]))
+    assert env["catching"](StandIn(refuse)) == "caught: no such layer"
+    model = env["model"]
+    # a stand-in may look at what the student's code gave it (a nested request)
+    assert apply(StandIn(lambda m: m.in_features), model) == 3
+    assert env["keep"](StandIn(square)) == "square"
+    assert env["call_kept"](4) == 16
+    session.end_case()
+    with pytest.raises(RuntimeError, match="after its test ended"):
+        env["call_kept"](4)
+    assert apply(StandIn(square), 5) == 25  # a new case's stand-ins work
+
+
+def test_a_differentiable_stand_in_joins_the_kernels_autograd_graph(kernel):
+    session, env, _ = kernel
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+
+    def power(t, c):  # two outputs; only the first depends on t
+        return c * t**2, torch.ones(2, dtype=t.dtype)
+
+    out, grad = env["grad_through"](StandIn(power, differentiable=True), x)
+    assert torch.allclose(out, 3 * (2 * x) ** 2)
+    assert torch.allclose(grad, 3 * 2 * (2 * x) * 2)  # d/dx of sum(3 (2x)^2) = 24x
+    session.end_case()
 
 
 def test_a_hostile_object_stays_in_the_kernel(kernel):

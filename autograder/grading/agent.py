@@ -18,8 +18,16 @@ length, then the payload.
 - Request (referee to agent, trusted): ``pickle.dumps((op, args, release_ids), protocol=5)``
   where every referee ``Remote`` was pickled as the persistent id ``("handle", id)`` and every
   module as ``("module", name)``. ``release_ids`` lists the handles the referee no longer holds.
+  A referee stand-in (``remote.StandIn``) travels as ``("stand_in", token, name,
+  differentiable)`` and arrives as a stub function.
 - Reply (agent to referee, untrusted): the wire encoding of ``("ok", value)`` or
   ``("error", {"type", "module", "message", "traceback"})``.
+- While a request runs, the student's code may call a stub: the agent sends the wire encoding
+  of ``("stand_in", token, args, kwargs)`` (for a backward pass through a differentiable one,
+  ``(..., positions, output_grads)``: the gradients of those arguments are asked for), and the
+  referee, which runs the stand-in in its own process, answers with the request
+  ``("answer", ("ok", value) | ("raise", exception), ids)``; it may first send requests of its
+  own (about the arguments), which are answered as usual.
 
 Wire encoding of a value: ``len(header)`` as 8 bytes big-endian, the JSON header
 ``{"v": 1, "root": node, "buffers": [len, ...]}``, then the buffers back to back. A node is a
@@ -346,12 +354,90 @@ class Agent:
         self.table = HandleTable()
         self.armed = False  # SIGINT raises KeyboardInterrupt only while student code may run
         self.closed = False
+        self.sock: socket.socket | None = None
+
+    def stub(self, token: int, name: str, differentiable: bool = False) -> Any:
+        """The kernel's end of a referee stand-in (``remote.StandIn``): calling it asks the
+        referee, which runs its own function and answers (while its test case lasts). A
+        ``differentiable`` one called on tensors that require grad joins the kernel's autograd
+        graph: its backward asks the referee for the gradients too."""
+        agent = self
+
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            torch = sys.modules.get("torch")
+            if differentiable and torch is not None and torch.is_grad_enabled():
+                positions = [
+                    i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad
+                ]
+                if positions:
+                    tensors = [args[i] for i in positions]
+                    function = agent.autograd_function(torch)
+                    return function.apply(token, tuple(args), kwargs, positions, *tensors)
+            return agent.ask_referee(token, args, kwargs)
+
+        stand_in.__name__ = stand_in.__qualname__ = str(name)
+        return stand_in
+
+    def autograd_function(self, torch: Any) -> Any:
+        """The ``torch.autograd.Function`` through which a differentiable stand-in runs."""
+        if getattr(self, "_autograd_function", None) is None:
+            agent = self
+
+            class AskTheReferee(torch.autograd.Function):
+                @staticmethod
+                def forward(ctx, token, args, kwargs, positions, *tensors):  # noqa: ANN001
+                    plain = list(args)
+                    for i, tensor in zip(positions, tensors, strict=True):
+                        plain[i] = tensor.detach()
+                    ctx.call = (token, tuple(plain), kwargs, positions)
+                    return agent.ask_referee(token, tuple(plain), kwargs)
+
+                @staticmethod
+                def backward(ctx, *grads):  # noqa: ANN001
+                    token, plain, kwargs, positions = ctx.call
+                    got = agent.ask_referee(token, plain, kwargs, (positions, grads))
+                    return (None, None, None, None, *got)
+
+            self._autograd_function = AskTheReferee
+        return self._autograd_function
+
+    def ask_referee(self, token: int, args: tuple, kwargs: dict, backward: Any = None) -> Any:
+        """Send a stand-in's call to the referee and wait for its answer, serving whatever the
+        referee asks in between (its stand-in may look at the arguments it was given).
+        ``backward``: ``(positions, output_grads)`` asks for the gradients of the arguments at
+        ``positions`` instead of the result."""
+        if self.sock is None:
+            raise RuntimeError("a grading stand-in called outside grading")
+        message = ("stand_in", token, tuple(args), dict(kwargs))
+        if backward is not None:
+            message += (list(backward[0]), tuple(backward[1]))
+        parts = encode(message, self.table)
+        _send_frame(self.sock, parts)
+        armed, self.armed = self.armed, False  # the referee's time, not the student's
+        try:
+            while True:
+                payload = _read_frame(self.sock)
+                if payload is None:
+                    raise ConnectionError("the grading referee hung up")
+                op, answer, release = self.unpickle(payload)
+                if op != "answer":
+                    _send_frame(self.sock, self.handle(payload))
+                    continue
+                self.table.release(release)
+                status, value = answer
+                if status == "raise":
+                    raise value
+                return value
+        finally:
+            self.armed = armed
 
     def unpickle(self, payload: bytes) -> tuple:
-        table = self.table
+        table, agent = self.table, self
 
         class Unpickler(pickle.Unpickler):
             def persistent_load(self, pid: Any) -> Any:
+                if pid[0] == "stand_in":
+                    return agent.stub(*pid[1:])
                 kind, value = pid
                 if kind == "handle":
                     try:
@@ -491,9 +577,34 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def serve(path: str, namespace: dict | None = None) -> None:
+def _read_frame(sock: socket.socket) -> bytes | None:
+    prefix = _recv_exact(sock, 8)
+    if prefix is None:
+        return None
+    return _recv_exact(sock, struct.unpack(">Q", prefix)[0])
+
+
+def _send_frame(sock: socket.socket, parts: list[bytes]) -> None:
+    sock.sendall(struct.pack(">Q", sum(len(p) for p in parts)))
+    for part in parts:
+        sock.sendall(part)
+
+
+def _distrust_kit_frames(thread_only: bool) -> None:
+    """No frame is the kit's in this kernel (``shared.forbid.distrust_kit_frames``): a
+    notebook can compile its code under any file name."""
+    try:
+        forbid = importlib.import_module("shared.forbid")
+    except ImportError:
+        return
+    forbid.distrust_kit_frames(thread_only=thread_only)
+
+
+def serve(path: str, namespace: dict | None = None, *, thread_only: bool = False) -> None:
     """Connect to the referee listening at the Unix socket ``path`` and answer its requests
     until it says ``close`` (or hangs up). ``namespace`` defaults to the notebook's globals.
+    ``thread_only``: the agent serves on a thread of the referee's own process (the fast
+    path), so what it changes for the student's code holds on this thread only.
 
     While serving, SIGINT interrupts only a request in progress (the referee's way to stop a
     call that runs too long); one that arrives between requests is ignored."""
@@ -507,21 +618,18 @@ def serve(path: str, namespace: dict | None = None) -> None:
         previous = signal.signal(signal.SIGINT, on_sigint)
     except ValueError:  # not the main thread: no signals reach us anyway
         previous = None
+    _distrust_kit_frames(thread_only)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
+        agent.sock = sock
         while not agent.closed:
-            prefix = _recv_exact(sock, 8)
-            if prefix is None:
-                break
-            payload = _recv_exact(sock, struct.unpack(">Q", prefix)[0])
+            payload = _read_frame(sock)
             if payload is None:
                 break
-            parts = agent.handle(payload)
-            sock.sendall(struct.pack(">Q", sum(len(p) for p in parts)))
-            for part in parts:
-                sock.sendall(part)
+            _send_frame(sock, agent.handle(payload))
     finally:
+        agent.sock = None
         sock.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

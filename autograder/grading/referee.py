@@ -8,8 +8,10 @@ referee's own modules for module names (``np``, ``torch``), and for everything e
 Whatever the kernel sends is the student's answer, never a verdict: forging one needs computing
 the right answer for inputs the referee chooses, which is doing the question.
 
-The messages are the ones the in-kernel guard gives (``kernel_guard.GradingGuard.run_case`` and
-``describe``), so a student reads the same words whichever side judged.
+The messages are the ones students have always read (where a test failed, and why), the same
+in a notebook's ``grader.check`` and here. A test's calls of the student's code may bind the
+referee's stand-ins in the kernel (``remote.StandIn``): stubs that run the referee's own function
+here while the test case lasts.
 """
 
 from __future__ import annotations
@@ -81,11 +83,15 @@ def run_case(test: LoadedTest, index: int, env: Mapping) -> tuple[bool, str]:
             f"❌ Test case failed\n{names} is not defined in your notebook. Did you delete, "
             "rename or skip the cell that defines it? Run every cell in order, top to bottom."
         )
-    arguments = {p: env if p == "env" else env.get(p) for p in parameters}
     try:
+        arguments = {p: env if p == "env" else env.get(p) for p in parameters}
         outcome = function(**arguments)
     except Exception as error:  # noqa: BLE001 -- the test failed: say where and why
         return False, FAILED + describe(test, error)
+    finally:
+        end_case = getattr(getattr(env, "session", None), "end_case", None)
+        if end_case is not None:
+            end_case()  # the case's stand-ins answer no more
     if isinstance(outcome, str) and type(outcome).__name__ == "NotJudged":
         # A gated claim that did not judge (shared.testing.NotJudged): it keeps its points.
         return True, "✅ " + safe_text(str.__str__(outcome), 500)

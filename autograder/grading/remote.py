@@ -32,6 +32,7 @@ __all__ = [
     "RemoteNamespace",
     "Session",
     "SessionBroken",
+    "StandIn",
     "is_remote",
     "keep_beside",
     "run_beside",
@@ -65,8 +66,11 @@ class CallTimeout(RemoteError, AssertionError):
     """The referee stopped a kernel request that ran too long."""
 
 
-class SessionBroken(Exception):
-    """The kernel is lost: it stopped answering, hung up, or sent something unreadable."""
+class SessionBroken(BaseException):
+    """The kernel is lost: it stopped answering, hung up, or sent something unreadable.
+
+    A ``BaseException``: a test's ``except Exception`` (which describes a student's crash) must
+    not take a lost kernel for the student's error and go on asking it."""
 
 
 _ERROR_CLASSES: dict[tuple[str, str], type[RemoteError]] = {}
@@ -152,9 +156,34 @@ class _Pickler(cloudpickle.Pickler):
             if object.__getattribute__(obj, "_remote_session") is not self.session:
                 raise WireError("a Remote of another session cannot be sent to this kernel")
             return ("handle", object.__getattribute__(obj, "_remote_id"))
+        if type(obj) is StandIn:
+            token = self.session._register_stand_in(obj)
+            return ("stand_in", token, obj.name, obj.differentiable)
         if isinstance(obj, types.ModuleType):
             return ("module", obj.__name__)
         return None
+
+
+class StandIn:
+    """A function of the referee's that the student's code may call while a test case runs:
+    sent to the kernel as a stub that asks the referee, which runs ``fn`` here and sends the
+    result back (pickled: that direction is trusted). The code never leaves the referee, and
+    the stub answers only until the test case ends (:meth:`Session.end_case`): a stub a
+    notebook keeps for later is dead. A ``differentiable`` stand-in called on tensors that
+    require grad joins the kernel's autograd graph; its backward pass asks the referee, which
+    differentiates ``fn`` with ``torch.autograd`` here (positional tensor arguments only)."""
+
+    __slots__ = ("fn", "name", "differentiable")
+
+    def __init__(
+        self, fn: Callable[..., Any], name: str | None = None, *, differentiable: bool = False
+    ) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "stand_in")
+        self.differentiable = differentiable
+
+    def __repr__(self) -> str:
+        return f"<stand-in {self.name}>"
 
 
 class Session:
@@ -179,8 +208,53 @@ class Session:
         self.interrupt = interrupt
         self.grace = grace
         self.broken: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by a stand-in that asks the kernel
         self._released: collections.deque[int] = collections.deque()
+        self._stand_ins: dict[int, StandIn] = {}
+        self._next_token = 1
+
+    def _register_stand_in(self, stand_in: StandIn) -> int:
+        for token, known in self._stand_ins.items():
+            if known is stand_in:
+                return token
+        token = self._next_token
+        self._next_token += 1
+        self._stand_ins[token] = stand_in
+        return token
+
+    def end_case(self) -> None:
+        """Forget every stand-in sent so far: their stubs in the kernel answer no more."""
+        self._stand_ins.clear()
+
+    def _answer_stand_in(
+        self, token: Any, args: Any, kwargs: Any, positions: Any = None, grads: Any = None
+    ) -> None:
+        """Run the stand-in the kernel asked for, here, and send back its result or error (or,
+        with ``positions``, the gradients of those arguments given the outputs' ``grads``)."""
+        stand_in = self._stand_ins.get(token) if type(token) is int else None
+        if stand_in is None:
+            ended = RuntimeError("a grading stand-in called after its test ended")
+            answer: tuple = ("raise", ended)
+        elif type(args) is not tuple or type(kwargs) is not dict:
+            answer = ("raise", RuntimeError("a malformed call of a grading stand-in"))
+        else:
+            try:
+                if positions is None:
+                    answer = ("ok", _detached(_without_grad(stand_in.fn, args, kwargs)))
+                else:
+                    answer = ("ok", _vjp(stand_in.fn, args, kwargs, positions, grads))
+            except SessionBroken:
+                raise
+            except Exception as error:  # noqa: BLE001 -- the student's code sees the error
+                answer = ("raise", error)
+        try:
+            payload = self._payload("answer", answer)
+        except Exception:  # an unpicklable result or error: say what it was
+            error = answer[1] if answer[0] == "raise" else None
+            base = type(error) if type(error) in vars(builtins).values() else RuntimeError
+            message = str(error) if error is not None else "a result the kernel cannot take"
+            payload = self._payload("answer", ("raise", base(f"{stand_in!r}: {message}")))
+        write_frame(self.sock, payload)
 
     def _release(self, handle_id: int) -> None:
         self._released.append(handle_id)  # sent with the next request; safe from __del__
@@ -213,16 +287,26 @@ class Session:
                     self._break(f"the kernel did not answer {_describe(op, args)} in time")
                 return max(0.0, self.call_timeout - (time.monotonic() - started))
 
-            try:
-                write_frame(self.sock, payload)
-                frame = read_frame(self.sock, next_timeout=next_timeout)
-            except SessionBroken:
-                raise
-            except WireError as err:
-                self._break(str(err))
-            except (OSError, EOFError) as err:
-                self._break(f"the kernel connection failed ({err})")
-            reply = decode(frame, make_handle=self._make_remote)
+            sent = False
+            while True:
+                try:
+                    if not sent:
+                        write_frame(self.sock, payload)
+                        sent = True
+                    frame = read_frame(self.sock, next_timeout=next_timeout)
+                except SessionBroken:
+                    raise
+                except WireError as err:
+                    self._break(str(err))
+                except (OSError, EOFError) as err:
+                    self._break(f"the kernel connection failed ({err})")
+                reply = decode(frame, make_handle=self._make_remote)
+                if type(reply) is not tuple or len(reply) not in (4, 6) or reply[0] != "stand_in":
+                    break
+                try:  # the student's code called a stand-in: run it here, answer, read on
+                    self._answer_stand_in(*reply[1:])
+                except OSError as err:
+                    self._break(f"the kernel connection failed ({err})")
         if type(reply) is not tuple or len(reply) != 2 or reply[0] not in ("ok", "error"):
             raise WireError("the kernel's reply is not ('ok', value) or ('error', info)")
         status, value = reply
@@ -263,6 +347,55 @@ class Session:
                 self.sock.close()
             except Exception:
                 pass
+
+
+def _without_grad(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return fn(*args, **kwargs)
+    with torch.no_grad():
+        return fn(*args, **kwargs)
+
+
+def _detached(value: Any) -> Any:
+    """``value`` with its tensors detached (a tensor in a graph cannot be pickled)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if type(value) in (tuple, list):
+        return type(value)(_detached(v) for v in value)
+    return value
+
+
+def _vjp(fn: Callable[..., Any], args: tuple, kwargs: dict, positions: Any, grads: Any) -> tuple:
+    """The gradients of ``fn``'s outputs, weighted by ``grads``, with respect to the tensor
+    arguments at ``positions`` (None where an argument does not reach the outputs)."""
+    import torch
+
+    if type(positions) is not list or type(grads) is not tuple:
+        raise ValueError("a malformed backward request")
+    inputs = list(args)
+    leaves = []
+    for i in positions:
+        leaf = torch.as_tensor(inputs[i]).detach().clone().requires_grad_(True)
+        inputs[i] = leaf
+        leaves.append(leaf)
+    with torch.enable_grad():
+        out = fn(*inputs, **kwargs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    pairs = [
+        (o, g)
+        for o, g in zip(outs, grads, strict=False)
+        if isinstance(g, torch.Tensor) and isinstance(o, torch.Tensor) and o.requires_grad
+    ]
+    if not pairs:
+        return tuple(None for _ in leaves)
+    got = torch.autograd.grad(
+        [o for o, _ in pairs], leaves, [g for _, g in pairs], allow_unused=True
+    )
+    return tuple(None if g is None else g.detach() for g in got)
 
 
 def _describe(op: str, args: tuple) -> str:

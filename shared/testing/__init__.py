@@ -92,6 +92,22 @@ def run_beside(anchor: Any, fn: Callable, *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
+def stand_in(
+    anchor: Any, fn: Callable, name: str | None = None, *, differentiable: bool = False
+) -> Any:
+    """``fn`` as the student's code beside ``anchor`` should call it (an oracle standing in for
+    an earlier answer): for a proxy, a stub that asks the grading referee, which runs ``fn`` in
+    its own process, so the oracle's code never reaches the student's kernel and the stub
+    answers only while the test case runs; else ``fn`` itself. ``differentiable``: gradients
+    flow through the stub to its positional tensor arguments (the referee differentiates
+    ``fn``)."""
+    if on_referee(anchor):
+        from autograder.grading.remote import StandIn
+
+        return StandIn(fn, name, differentiable=differentiable)
+    return fn
+
+
 def type_name(obj: Any) -> str:
     """``type(obj).__name__``, also for a proxy of a kernel object (its type's name there), so
     that a message names what the student's code returned, never the proxy."""

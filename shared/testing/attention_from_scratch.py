@@ -28,7 +28,16 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
-from shared.testing import beside, call, check_defined, is_instance, run_beside, substitute, tagged
+from shared.testing import (
+    beside,
+    call,
+    check_defined,
+    is_instance,
+    run_beside,
+    stand_in,
+    substitute,
+    tagged,
+)
 from shared.testing import trained as _trained
 
 RTOL, ATOL = (
@@ -212,12 +221,32 @@ def referees(fn: Callable, **names: Callable) -> Iterator[None]:
     """Run ``fn``'s notebook with ``names`` bound to referees (only where the notebook defines them).
 
     Bound where ``fn`` runs (:func:`run_beside`): under the grading referee the notebook's
-    globals and the referees' switch live in the student's kernel, which calls them."""
-    run_beside(fn, _bind_referees, fn, names)
+    globals live in the student's kernel, and what is bound there are stubs of the referees
+    (:func:`shared.testing.stand_in`), which run here, in the grading referee's process."""
+    stubs = {
+        name: stand_in(fn, _opened(referee), name, differentiable=True)
+        for name, referee in names.items()
+    }
+    run_beside(fn, _bind_referees, fn, stubs)
     try:
         yield
     finally:
         run_beside(fn, _unbind_referees)
+
+
+def _opened(referee: Callable) -> Callable:
+    """``referee`` working whenever it is called: under the grading referee it runs in the
+    grading process, at the student code's request, for the length of a test case."""
+
+    @functools.wraps(referee)
+    def opened(*args: Any, **kwargs: Any) -> Any:
+        _ACTIVE["referees"] += 1
+        try:
+            return referee(*args, **kwargs)
+        finally:
+            _ACTIVE["referees"] -= 1
+
+    return opened
 
 
 # --------------------------------------------------------------------------- oracles

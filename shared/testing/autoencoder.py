@@ -34,6 +34,7 @@ from shared.testing import (
     is_instance,
     on_referee,
     run_beside,
+    stand_in,
     substitute,
     tagged,
 )
@@ -1718,7 +1719,8 @@ def _refereed(fn: Any, env: Any, **names: Any) -> contextlib.AbstractContextMana
     referee ``fn`` is a proxy and its notebook is ``env`` (the test's, which must be given).
     """
     if on_referee(fn):
-        namespace = env
+        namespace = env  # the referees run here: the student's kernel gets stubs of them
+        names = {k: stand_in(fn, v, k, differentiable=True) for k, v in names.items()}
     else:
         target = getattr(fn, "__init__", fn) if isinstance(fn, type) else fn
         namespace = getattr(target, "__globals__", None)

@@ -30,7 +30,7 @@ from torch import nn
 
 from shared.checks import assert_close, assert_shape, check_implemented
 from shared.forbid import forbid
-from shared.testing import check_defined, run_beside, substitute, tagged
+from shared.testing import check_defined, run_beside, stand_in, substitute, tagged
 
 # Bound at import: q6 forbids the public names of these functions while the student's code runs,
 # and the oracles that stand in for earlier answers must keep working there.
@@ -289,20 +289,24 @@ EARLIER_ANSWERS: dict[str, Callable[..., Any]] = {
 
 
 @contextmanager
-def earlier_answers_replaced(*functions: Callable[..., Any]) -> Iterator[None]:
+def earlier_answers_replaced(
+    *functions: Callable[..., Any], answers: dict[str, Callable[..., Any]] | None = None
+) -> Iterator[None]:
     """Within the block, the notebook's q1-q3 functions are PyTorch measurements.
 
     The names of :data:`EARLIER_ANSWERS` are bound in the globals of ``functions`` (the
     student's notebook), whether the notebook defines them or not (an earlier cell that did not
     run, a syntax error in it, defines nothing), and restored or removed again on exit, so a
-    later question's function that calls them is graded on its own logic only.
+    later question's function that calls them is graded on its own logic only. ``answers``:
+    what to bind instead of :data:`EARLIER_ANSWERS` (the referee's stand-ins for them).
     """
+    answers = EARLIER_ANSWERS if answers is None else answers
     bound: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for fn in functions:
         namespace = getattr(fn, "__globals__", None)
         if isinstance(namespace, dict) and id(namespace) not in bound:
             # never the function under test itself
-            oracles = {n: o for n, o in EARLIER_ANSWERS.items() if namespace.get(n) is not fn}
+            oracles = {n: o for n, o in answers.items() if namespace.get(n) is not fn}
             bound[id(namespace)] = (namespace, oracles)
     with ExitStack() as stack:
         for namespace, oracles in bound.values():
@@ -317,14 +321,16 @@ def run_replaced(
     count_lines: bool,
     args: tuple,
     kwargs: dict[str, Any],
+    answers: dict[str, Callable[..., Any]] | None = None,
 ) -> Any:
-    """``fn(*args, **kwargs)`` with the earlier answers replaced (:func:`earlier_answers_replaced`)
-    and ``forbidden`` refused; with ``count_lines``, :func:`python_lines`' ``(lines, result)``.
+    """``fn(*args, **kwargs)`` with the earlier answers replaced by ``answers``
+    (:func:`earlier_answers_replaced`) and ``forbidden`` refused; with ``count_lines``,
+    :func:`python_lines`' ``(lines, result)``.
 
     Run where ``fn`` lives (:func:`replaced_call`): only there are ``fn``'s globals the notebook's
     and do the refusals see every way the student's code reaches a library function.
     """
-    with earlier_answers_replaced(fn), forbid(*forbidden, reason=reason):
+    with earlier_answers_replaced(fn, answers=answers), forbid(*forbidden, reason=reason):
         if count_lines:
             return python_lines(fn, *args, **kwargs)
         return fn(*args, **kwargs)
@@ -341,8 +347,12 @@ def replaced_call(
 ) -> Any:
     """:func:`run_replaced` beside ``fn``: in the student's kernel when grading runs the tests in
     the referee (``fn`` a proxy), else right here. What it returns is the student's output (or
-    the lines their code ran), for the test to judge."""
-    return run_beside(fn, run_replaced, fn, tuple(forbidden), reason, count_lines, args, kwargs)
+    the lines their code ran), for the test to judge. Under the referee the earlier answers are
+    its stand-ins (:func:`shared.testing.stand_in`): the PyTorch measurements run there."""
+    answers = {name: stand_in(fn, oracle, name) for name, oracle in EARLIER_ANSWERS.items()}
+    return run_beside(
+        fn, run_replaced, fn, tuple(forbidden), reason, count_lines, args, kwargs, answers
+    )
 
 
 # ---------------------------------------------------------------------------------------------
