@@ -23,8 +23,8 @@ import nbformat
 from . import zips
 from .build import Built
 from .catalog import HELPER_PACKAGE
-from .otter_plugin import PLUGIN_NAME
-from .runner import grade_notebook
+from .grading.otter_plugin import PLUGIN_NAME
+from .grading.runner import grade_notebook
 
 MARKER = "BENCH-LATENCY "
 

@@ -30,10 +30,11 @@ from .master import Master, for_otter, read_master
 
 GRADESCOPE_ENVIRONMENT = "environment-gradescope.yml"
 RECORD_NAME = "verified.json"  # written by verify beside the build's outputs (records.py)
+# What the autograder zip carries of this package, at these paths under autograder/: the grading
+# plugin (grading/otter_plugin.py, which PLUGIN_NAME names) with everything it imports, and the
+# zip's entry point (submission.py).
 PLUGIN_FILES = (
     "__init__.py",
-    "otter_plugin.py",
-    "kernel_guard.py",
     "submission.py",
     *(f"grading/{name}" for name in GRADING_FILES),
 )

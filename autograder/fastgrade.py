@@ -1,9 +1,9 @@
 """Fast grading of many edits of one notebook: what ``verify`` uses for mutants and variants.
 
-A full grading (``runner.grade_notebook``) starts a process, unpacks the autograder zip, starts
-a kernel, installs the guard and executes the whole notebook: seconds to minutes each, and a
-catalogue of twenty edits of one notebook repeats almost all of that work. Here one process
-grades them all:
+A full grading (``grading.runner.grade_notebook``) starts a process, unpacks the autograder
+zip, starts a kernel, installs the guard and executes the whole notebook: seconds to minutes
+each, and a catalogue of twenty edits of one notebook repeats almost all of that work. Here one
+process grades them all:
 
 1. The autograder zip is unpacked once, as Otter lays it out (support files and ``tests/``
    beside the notebook), and every notebook is turned into the cells Otter would execute
@@ -11,7 +11,8 @@ grades them all:
    added), exactly as Otter's ``GradingPreprocessor`` does.
 2. One in-process IPython shell executes the reference's cells in order, with Otter's own
    grading mode on, so ``grader.check("qN")`` runs the autograder's tests where the notebook
-   calls it, and the end of the notebook runs the remaining ones (Otter's export logic).
+   calls it, and the end of the notebook runs the remaining ones (Otter's export logic); the
+   tests see the notebook through the referee's proxies, as in a full grading.
 3. Just before the first cell at which an edited notebook differs from the reference, the
    process forks: the child holds exactly the state a fresh run of the edited notebook would
    have there, executes the edited notebook's remaining cells, grades, writes its summary and
@@ -42,8 +43,8 @@ from pathlib import Path
 
 import nbformat
 
-from .otter_plugin import GRADING_ENVIRONMENT
-from .runner import CaseResult, GradeResult, QuestionResult
+from .grading.otter_plugin import GRADING_ENVIRONMENT
+from .grading.runner import CaseResult, GradeResult, QuestionResult
 
 NOTEBOOK_NAME = "notebook"  # the name Otter's grading mode gives the notebook's checks
 
@@ -155,26 +156,15 @@ def main(argv: list[str]) -> int:
             for label, text in spec["notebooks"].items()
         }
         _warm_up()
-        if _referee_setting(config):
-            _judge_through_the_referee(folder / "submission" / "tests")
+        _judge_through_the_referee(folder / "submission" / "tests")
         _run_tree(cells, spec["reference"], out_dir, workers, timeout)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
-def _referee_setting(config: dict) -> bool:
-    """Whether the assignment's tests run in the referee (the grading plugin's ``referee``)."""
-    from .otter_plugin import PLUGIN_NAME
-
-    for plugin in config.get("plugins") or []:
-        if isinstance(plugin, dict) and isinstance(plugin.get(PLUGIN_NAME), dict):
-            return bool(plugin[PLUGIN_NAME].get("referee"))
-    return False
-
-
 def _judge_through_the_referee(test_dir: Path) -> None:
-    """Make Otter's checks judge as a full grading does with the referee: the tests see the
+    """Make Otter's checks judge as a full grading does, through the referee: the tests see the
     notebook through ``autograder.grading``'s proxies (every value crosses the same codec, every
     object is a handle), served by an agent on a thread of this process.
 
@@ -187,8 +177,8 @@ def _judge_through_the_referee(test_dir: Path) -> None:
     from otter.test_files.abstract_test import TestCaseResult
 
     from .grading import agent, referee
+    from .grading.otter_plugin import read_tests
     from .grading.remote import RemoteNamespace, Session
-    from .otter_plugin import read_tests
 
     tests = referee.load_tests(read_tests(test_dir))
     results: dict[str, object] = {}
@@ -361,7 +351,7 @@ def _grade(shell, started: float) -> dict:
     from otter.execute import Checker
     from otter.test_files import GradingResults
 
-    from .worker import summarise
+    from .grading.worker import summarise
 
     tests = json.dumps(sorted(glob("./tests/*.py")))
     shell.run_cell(

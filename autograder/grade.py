@@ -20,10 +20,10 @@ only, as on Gradescope: ``submission.student_summary``) and ``instructor/ID.txt`
 detail. ``canvas_import.csv`` imports the scores into Canvas's gradebook. ``executed/STEM.ipynb``
 is the submission with the outputs grading produced (its plots), for the instructor's review.
 
-Each submission is graded inside bubblewrap where it is installed (``autograder.sandbox``): its
-own PID namespace, no network, and nothing writable but its own work folder, so nothing it starts
-outlives it or touches the gradebook. Where bubblewrap is missing, grading says so once and goes
-on without it.
+Each submission is graded inside bubblewrap where it is installed
+(``autograder.grading.sandbox``): its own PID namespace, no network, and nothing writable but its
+own work folder, so nothing it starts outlives it or touches the gradebook. Where bubblewrap is
+missing, grading says so once and goes on without it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from types import SimpleNamespace
 
 import nbformat
 
-from . import sandbox as bubblewrap
 from .catalog import Assignment
 from .gradebook_formats import (
     CANVAS_IMPORT,
@@ -55,9 +54,10 @@ from .gradebook_formats import (
     read_export,
     write_canvas_import,
 )
-from .runner import GradeResult, QuestionResult, grade_notebook
+from .grading import sandbox as bubblewrap
+from .grading.runner import GradeResult, QuestionResult, grade_notebook
+from .grading.worker import EXECUTED as WORKER_EXECUTED
 from .submission import SubmissionError, prepare_submission, student_summary
-from .worker import EXECUTED as WORKER_EXECUTED
 
 GRADEBOOK = "gradebook.csv"
 FEEDBACK = "feedback"  # for students
@@ -492,7 +492,7 @@ def keep_executed(executed: Path, graded: Path, target: Path) -> bool:
     target.unlink(missing_ok=True)
     if not executed.is_file() or executed.stat().st_size > EXECUTED_LIMIT:
         return False
-    from .otter_plugin import cell_label
+    from .grading.otter_plugin import cell_label
 
     try:
         ran = nbformat.read(executed, as_version=4)

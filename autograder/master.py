@@ -18,7 +18,7 @@ import yaml
 
 from .catalog import GRADER_ONLY, GRADER_SUPPORT, ROOT, Assignment
 from .errors import UserError
-from .otter_plugin import PLUGIN_NAME
+from .grading.otter_plugin import PLUGIN_NAME
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 OTTER_VERSION = "7.0.0"
@@ -358,7 +358,6 @@ def for_otter(master: Master, *, environment: str) -> nbformat.NotebookNode:
                 "cell_timeout": settings.cell_timeout,
                 "test_timeout": settings.test_timeout,
                 "submission_timeout": settings.submission_timeout,
-                "referee": settings.referee,
             }
         }
     ]

@@ -31,17 +31,13 @@ KIT_FILES = (
     "autograder/environments.py",
     "autograder/fastgrade.py",
     *(f"autograder/grading/{name}" for name in GRADING_FILES),
-    "autograder/kernel_guard.py",
     "autograder/master.py",
     "autograder/mutants.py",
-    "autograder/otter_plugin.py",
     "autograder/prose.py",
-    "autograder/runner.py",
     "autograder/submission.py",
     "autograder/templates/setup_cell.py",
     "autograder/templates/submit_cell.py",
     "autograder/verify.py",
-    "autograder/worker.py",
     "pyproject.toml",
 )
 

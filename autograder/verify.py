@@ -25,11 +25,11 @@ from .build import Built, stale_files
 from .catalog import GRADER_SUPPORT, HELPER_PACKAGE
 from .errors import UserError
 from .fastgrade import fast_grade
+from .grading.runner import GradeResult, grade_notebook
 from .leaks import structural_leaks
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, hint_ids, hint_tag, load_mutants, load_variants
 from .prose import run_every_cell, unasked_reads, uncompilable_cells
-from .runner import GradeResult, grade_notebook
 
 TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
 

@@ -49,9 +49,6 @@ class Case:
     needs_def: bool = False  # edits the first answer cell that defines a function
     absent: str = ""  # text that must not appear in the results (a false alarm)
     extra_files: tuple[tuple[str, str], ...] = ()  # beside the notebook, in a zip submission
-    # ``message`` is the in-kernel guard's note on tampering: with the referee, what the kernel
-    # replaces never reaches a verdict, so there is nothing to note (the score is still checked).
-    guard_note: bool = False
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -289,9 +286,7 @@ SURVIVABLE = [
         "the reference replaces numpy.allclose too: it keeps its points",
         edit("reference", "first after", TAMPER_NUMPY),
         FULL,
-        "numpy.allclose",
         scope=TINY,
-        guard_note=True,
     ),
 ]
 TAMPERING = [
@@ -307,45 +302,35 @@ TAMPERING = [
         "the stub replaces numpy's comparisons",
         edit("stub", "first after", TAMPER_NUMPY),
         ZERO,
-        "numpy.allclose",
         scope=TINY,
-        guard_note=True,
     ),
     Case(
         "torch_comparisons",
         "the stub replaces torch's comparisons",
         edit("stub", "first after", TAMPER_TORCH),
         ZERO,
-        "torch.allclose",
         scope=TINY,
-        guard_note=True,
     ),
     Case(
         "helper_checks",
         "the stub replaces the helper package's checks",
         edit("stub", "first after", TAMPER_HELPERS),
         ZERO,
-        "shared.checks.assert_close",
         scope=TINY,
-        guard_note=True,
     ),
     Case(
         "builtins",
         "the stub patches builtins",
         edit("stub", "first after", TAMPER_BUILTINS),
         ZERO,
-        "builtins.all",
         scope=TINY,
-        guard_note=True,
     ),
     Case(
         "sys_modules",
         "the stub swaps numpy for a fake in sys.modules",
         edit("stub", "first after", TAMPER_MODULES),
         ZERO,
-        "sys.modules['numpy']",
         scope=TINY,
-        guard_note=True,
     ),
     Case(
         "fake_grader",
@@ -359,9 +344,7 @@ TAMPERING = [
         "the stub replaces Otter's Checker to report nothing",
         edit("stub", "first after", FORGE_RESULTS),
         ZERO,
-        "Checker.check",
         scope=TINY,
-        guard_note=True,
     ),
 ]
 
@@ -378,8 +361,6 @@ CASES = [
         "every survivable attack above, each in a cell of its own",
         combine(*SURVIVABLE),
         FULL,
-        "numpy.allclose",
-        guard_note=True,
     ),
     *TAMPERING,
     Case(
@@ -387,8 +368,6 @@ CASES = [
         "every tampering attack above on the stub, each in a cell of its own",
         combine(*TAMPERING),
         ZERO,
-        "shared.checks.assert_close",
-        guard_note=True,
     ),
     Case(
         "endless_loop",
@@ -880,9 +859,9 @@ CASES += [
 ]
 
 # -- the referee's own classes (issue 24): verdicts decided where student code never runs ------
-# Each attack is written from what a reader of the kit's source knows; under the referee the
-# kernel holds no test, no verdict and no key, runs as another user (where grading runs as
-# root) and starts each attempt from fresh folders.
+# Each attack is written from what a reader of the kit's source knows; the kernel holds no test
+# and no verdict (the guard's signed record carries notes only), runs as another user (where
+# grading runs as root) and starts each attempt from fresh folders.
 FORGE_THROUGH_GC = """\
 import gc, json
 _forged = 0
@@ -943,17 +922,6 @@ with open(os.path.join(_startup, '00-first.py'), 'w') as _f:
     _f.write('import os\\nos._exit(0)\\n')  # every restarted kernel would die at once
 ctypes.string_at(0)  # a segfault: grading restarts the kernel
 """
-PROGRESS_THEN_CRASH = """\
-import ctypes, glob, os, re
-for _source in globals().get('_ih', []):  # the guard's first cell names its progress file
-    for _path in re.findall(r"'progress_path': '([^']+)'", _source):
-        try:
-            with open(_path, 'w') as _f:
-                _f.write('cell ANSWER')  # blame the first answer's cell for the crash below
-        except OSError:
-            pass
-ctypes.string_at(0)
-"""
 READ_HIDDEN_TESTS = """\
 import glob, os
 _found = []
@@ -993,15 +961,6 @@ def _with_first_answer_cell(code: str):
     return make
 
 
-def _reference_then_crash_blaming_answer(reference, stub):
-    """The reference, then a last cell that blames the first answer's cell for a crash."""
-    notebook = copy.deepcopy(reference)
-    cell = solution_cell(notebook)[1]
-    label = str(notebook.cells.index(cell))
-    notebook.cells.append(nbformat.v4.new_code_cell(PROGRESS_THEN_CRASH.replace("ANSWER", label)))
-    return notebook
-
-
 def _deaf_when_tested(reference, stub):
     """The reference whose first function, when a test calls it, ignores the interrupt the
     referee sends after the test's time limit, then sleeps."""
@@ -1036,14 +995,6 @@ REFEREE_ATTACKS = [
         "startup_file_then_crash",
         "the reference writes an IPython startup file that ends every kernel, then segfaults",
         append_to("reference", STARTUP_THEN_CRASH),
-        FULL,
-        scope=TINY,
-    ),
-    Case(
-        "progress_file_then_crash",
-        "the reference blames its first answer's cell in the guard's progress file, then "
-        "segfaults: grading must skip the cell that crashed, not the one named",
-        _reference_then_crash_blaming_answer,
         FULL,
         scope=TINY,
     ),

@@ -80,6 +80,39 @@ def test_autograder_zip_is_gradescope_ready(tiny_build):
     assert dates == {(1980, 1, 1, 0, 0, 0)}
 
 
+def test_autograder_zip_carries_the_plugin_where_otter_imports_it(tiny_build, tmp_path):
+    """Gradescope imports the plugin named in otter_config.json from /autograder/source: the
+    zip must hold it, and everything it imports of the kit, at the paths that name gives."""
+    import subprocess
+    import sys
+
+    from autograder.grading.otter_plugin import PLUGIN_NAME
+
+    with zipfile.ZipFile(tiny_build.autograder_zip) as zf:
+        config = json.loads(zf.read("otter_config.json"))
+        zf.extractall(tmp_path / "source")
+    assert [p for p in config["plugins"] if PLUGIN_NAME in p], config["plugins"]
+    module, _, cls = PLUGIN_NAME.rpartition(".")
+    assert (tmp_path / "source" / (module.replace(".", "/") + ".py")).is_file()
+    # In a process of its own, importing from the unpacked zip first: the plugin, the modules it
+    # imports when grading, and the zip's entry point all come from the zip.
+    script = (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(tmp_path / 'source')!r})\n"
+        f"assert hasattr(importlib.import_module({module!r}), {cls!r})\n"
+        "for name in ('kernel', 'referee', 'serve', 'remote', 'agent', 'wire'):\n"
+        "    importlib.import_module('autograder.grading.' + name)\n"
+        "importlib.import_module('autograder.submission')\n"
+        "elsewhere = sorted(n for n, m in sys.modules.items() if n.split('.')[0] == 'autograder'\n"
+        f"                   and not (m.__file__ or '').startswith({str(tmp_path)!r}))\n"
+        "assert not elsewhere, elsewhere\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_stale_assignment_folder_is_detected(tiny, tmp_path):
     built = build(tiny, tmp_path / "b")
     assert stale_files(built) == ["00_tiny.ipynb", "tests/q1.py", "tests/q2.py"]

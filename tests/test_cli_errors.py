@@ -157,13 +157,13 @@ def test_grading_settings_are_read_and_checked(kit, tiny):
     from autograder.catalog import Settings
     from autograder.errors import UserError
 
-    assert tiny.settings == Settings(referee=True)  # the fixture's grading.yml
     settings = tiny.source_dir / "grading.yml"
+    assert not settings.exists() and tiny.settings == Settings()  # the defaults
     settings.write_text("verify_seeds: 5\ncell_timeout: 30\n")
     assert tiny.settings.verify_seeds == 5 and tiny.settings.cell_timeout == 30
-    assert tiny.settings.referee is False  # the default
-    settings.write_text("referee: yes please\n")
-    with pytest.raises(UserError, match="referee must be true or false"):
+    assert tiny.settings.test_timeout == 60  # the default
+    settings.write_text("referee: true\n")  # the referee always judges: no longer a setting
+    with pytest.raises(UserError, match="unknown settings \\['referee'\\]"):
         _ = tiny.settings
     settings.write_text("verify_seed: 5\n")
     with pytest.raises(UserError, match="unknown settings \\['verify_seed'\\]"):

@@ -219,7 +219,7 @@ def test_nothing_a_submission_starts_outlives_it(tiny, tiny_build, tmp_path, san
     grading plugin (which adopts and ends orphans), and by the sandbox's PID namespace."""
     import time
 
-    from autograder import sandbox
+    from autograder.grading import sandbox
 
     if sandboxed and not sandbox.available()[0]:
         pytest.skip(f"no sandbox here: {sandbox.available()[1]}")
@@ -241,7 +241,7 @@ def test_nothing_a_submission_starts_outlives_it(tiny, tiny_build, tmp_path, san
 
 
 def test_sandbox_keeps_a_submission_inside_its_folder(tiny, tiny_build, tmp_path):
-    from autograder import sandbox
+    from autograder.grading import sandbox
 
     usable, why_not = sandbox.available()
     if not usable:

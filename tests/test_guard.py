@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder.gradescope import validate_results
-from autograder.otter_plugin import GradingGuard, describe_events, label_cells
+from autograder.grading.otter_plugin import GradingGuard, describe_events, label_cells
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
@@ -36,7 +36,7 @@ def test_notes_name_the_question_and_the_limit():
         {"event": "cell_timeout", "cell": 3, "question": "q2", "limit": 30.0},
         {"event": "cell_timeout", "cell": 3, "question": "q2", "limit": 30.0},
         {"event": "exit_blocked", "what": "os._exit()", "cell": 1},
-        {"event": "tampering", "replaced": ["numpy.allclose"], "when": "before cell 4"},
+        {"event": "output_truncated", "cell": 4, "bytes": 10},
         {"event": "unknown"},
     ]
     crashes = [{"cell": 7, "question": "q3", "hung": False}, {"test": "q4", "question": "q4"}]
@@ -46,7 +46,7 @@ def test_notes_name_the_question_and_the_limit():
     assert "A cell (question q3) crashed the Python kernel" in texts[0]
     assert "The tests of q4 crashed" in texts[1]
     assert "(question q2) ran past the 30 s limit" in texts[2]
-    assert "os._exit()" in texts[3] and "numpy.allclose" in texts[4]
+    assert "os._exit()" in texts[3] and "printed more than grading keeps" in texts[4]
 
 
 def test_plugin_refuses_unknown_settings():
@@ -62,6 +62,8 @@ def test_plugin_inserts_the_guard_first_and_skips_crashed_cells():
     guard.skip_cells = {1}
     out = guard.before_execution(nb)
     assert "_guard_namespace['install']" in out.cells[0].source
+    # the guard is told where to send its notes, and nothing of the tests
+    assert "'record_path'" in out.cells[0].source and "'test_dir'" not in out.cells[0].source
     assert "crashed the Python kernel when graded and was skipped" in out.cells[2].source
     assert "def f()" not in out.cells[2].source
     assert "import numpy as np" in out.cells[1].source
@@ -97,35 +99,37 @@ def test_gradescope_validator_names_each_departure(results, problem):
     assert any(problem in p for p in validate_results(results)), validate_results(results)
 
 
-# -- the verdict channel, the snapshot and the caps (issue 17) ---------------------------------
+# -- the guard's record of events, and the verdicts (issue 17; verdicts: the referee's only) ----
 
 
 def _guard_module():
     """kernel_guard, loaded as the plugin loads it: a namespace of its own."""
-    from autograder.otter_plugin import GUARD_SOURCE
+    from autograder.grading.otter_plugin import GUARD_SOURCE
 
     namespace = {"__name__": "_grading_guard"}
     exec(compile(GUARD_SOURCE.read_text(), "grading-guard", "exec"), namespace)
     return namespace
 
 
-def test_record_accepts_signed_verdicts_only_and_the_path_is_gone(tmp_path):
+def test_record_accepts_signed_events_only_and_the_path_is_gone(tmp_path):
     import os
 
-    from autograder.otter_plugin import RecordReader
+    from autograder.grading.otter_plugin import RecordReader
 
     reader = RecordReader(tmp_path, 0)
     record = _guard_module()["_Record"](str(reader.path), str(reader.key_path))
     assert not reader.path.exists() and not reader.key_path.exists()
-    record.send(kind="case", test="q1", index=0, case="a", passed=False, message="no")
-    forged = b'{"kind": "case", "test": "q1", "index": 0, "passed": true, "seq": 9}\tx\n'
+    record.send(kind="event", event="exit_blocked", what="exit()", cell=3)
+    forged = b'{"kind": "event", "event": "cell_timeout", "seq": 9}\tx\n'
     os.write(record.fd, forged)
     reader.close()
-    assert reader.verdicts == {("q1", 0): (False, "no")}
+    assert [e["event"] for e in reader.events] == ["exit_blocked"]
     assert reader.rejected == 1
 
 
-def test_recorded_results_score_from_the_record_and_unrun_tests_fail(tmp_path, monkeypatch):
+def test_only_the_referee_s_verdicts_score_and_unrun_tests_fail(tmp_path, monkeypatch):
+    """A verdict line on the guard's record, even signed with its key (code in the kernel can
+    reach the guard's objects), counts for nothing: the score is the referee's."""
     guard = GradingGuard(None, {}, {})
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tests").mkdir()
@@ -133,52 +137,36 @@ def test_recorded_results_score_from_the_record_and_unrun_tests_fail(tmp_path, m
         "from otter.test_files import test_case\nOK_FORMAT = False\nname = 'q1'\npoints = 2\n"
         "@test_case()\ndef test_a():\n    pass\n@test_case()\ndef test_b():\n    pass\n"
     )
-    from autograder.otter_plugin import read_tests
+    from autograder.grading.otter_plugin import RecordReader, read_tests
 
     guard.test_sources = read_tests(tmp_path / "tests")
-    reader = guard.readers
-    from autograder.otter_plugin import RecordReader
-
-    reader.append(RecordReader(tmp_path, 0))
-    record = _guard_module()["_Record"](str(reader[0].path), str(reader[0].key_path))
-    record.send(kind="case", test="q1", index=0, case="test_a", passed=True, message="ok")
-    results = guard.recorded_results()
+    reader = RecordReader(tmp_path, 0)
+    guard.readers.append(reader)
+    record = _guard_module()["_Record"](str(reader.path), str(reader.key_path))
+    record.send(kind="case", test="q1", index=1, case="test_b", passed=True, message="forged")
+    reader.close()
+    guard.referee_verdicts[("q1", 0)] = (True, "✅ Test case passed")
+    results = guard.judged_results()
     assert results.total == 1 and results.possible == 2
     assert "never ran" in results.results["q1"].test_case_results[1].message
+    assert reader.events == []
 
 
-def test_failure_messages_survive_a_raising_str_and_are_capped():
-    safe_text = _guard_module()["_safe_text"]
+def test_in_the_kernel_otter_s_checks_do_nothing(monkeypatch):
+    """The kernel's folder holds no test: a check cell must not fail there (the referee judges
+    the check from the grading process)."""
+    from otter.execute import Checker
 
-    class Broken(Exception):
-        def __str__(self):
-            raise RuntimeError("typo")
-
-    assert "could not be shown" in safe_text(Broken())
-    assert len(safe_text("x" * 10_000_000)) < 5_000
-
-
-def test_snapshot_restores_patches_and_accepts_a_reload(tmp_path, monkeypatch):
-    import importlib
-    import sys
-
-    (tmp_path / "helper_mod_issue17.py").write_text("def check(x):\n    return x > 0\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("helper_mod_issue17")
-    snapshot = _guard_module()["_Snapshot"]()
-    snapshot.add(module, "helper_mod_issue17", False)
-    importlib.reload(module)
-    assert snapshot.restore() == []
-    module.check = lambda x: True
-    assert snapshot.restore() == ["helper_mod_issue17.check"]
-    assert module.check(-1) is False
-    del module.check
-    assert snapshot.restore() == ["helper_mod_issue17.check"] and module.check(1)
-    sys.modules.pop("helper_mod_issue17")
+    for name in ("check", "check_if_not_already_checked", "get_results"):
+        monkeypatch.setattr(Checker, name, vars(Checker)[name])  # put back afterwards
+    _guard_module()["_Guard"].quiet_checks()
+    assert Checker.check("tests/q1.py", None) is None
+    assert Checker.check_if_not_already_checked("tests/q1.py") is None
+    assert Checker.get_results() == []
 
 
 def test_submission_folder_keeps_only_the_notebook_and_declared_files(tmp_path):
-    from autograder.otter_plugin import remove_undeclared
+    from autograder.grading.otter_plugin import remove_undeclared
 
     for name in ("hw.ipynb", "ipykernel_launcher.py", ".OTTER_LOG", "notes.txt"):
         (tmp_path / name).write_text("x")
@@ -196,7 +184,8 @@ def test_orphans_are_ended():
 
     script = (
         "import os, subprocess, time\n"
-        "from autograder.otter_plugin import become_subreaper, descendants, end_descendants\n"
+        "from autograder.grading.otter_plugin import (\n"
+        "    become_subreaper, descendants, end_descendants)\n"
         "become_subreaper()\n"
         "subprocess.Popen(['sh', '-c', 'setsid sleep 300 & exit 0']).wait()\n"
         "deadline = time.monotonic() + 20\n"
@@ -224,7 +213,7 @@ def test_notes_for_a_swallowed_limit_and_a_final_crash():
 def test_runner_log_keeps_head_and_tail_only(tmp_path):
     import io
 
-    from autograder.runner import LOG_HEAD, LOG_TAIL, _copy_capped
+    from autograder.grading.runner import LOG_HEAD, LOG_TAIL, _copy_capped
 
     stream = io.BytesIO(b"a" * LOG_HEAD + b"b" * 50_000_000 + b"end")
     _copy_capped(stream, tmp_path / "log")
@@ -233,24 +222,10 @@ def test_runner_log_keeps_head_and_tail_only(tmp_path):
     assert b"bytes of output cut" in data
 
 
-def test_a_library_function_of_another_name_in_a_comparison_s_place_is_tampering():
-    import types
-
-    import numpy as np
-
-    module = types.ModuleType("comparisons_issue17")
-    module.allclose = np.allclose
-    snapshot = _guard_module()["_Snapshot"]()
-    snapshot.add(module, "comparisons_issue17", False)
-    module.allclose = np.iterable  # numpy's own code, but True for any array
-    assert snapshot.restore() == ["comparisons_issue17.allclose"]
-    assert module.allclose is np.allclose
-
-
 def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch):
     """A kernel that never came up (its port taken by another kernel meanwhile) ran no code of
     the notebook: grading starts another instead of failing the submission."""
-    from autograder import otter_plugin
+    from autograder.grading import otter_plugin
 
     monkeypatch.setattr(otter_plugin, "end_descendants", lambda: None)
     guard = GradingGuard(None, {}, {})
@@ -275,10 +250,10 @@ def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch):
 
 @pytest.mark.slow
 def test_a_gated_claim_is_graded_as_not_judged_and_keeps_its_points(tiny, tmp_path):
-    """Through the full grading path (guard, record, results): a claim whose upstream question
+    """Through the full grading path (referee, results): a claim whose upstream question
     fails keeps its points and says it was not judged; students see no hint tags."""
     from autograder.build import build
-    from autograder.runner import grade_notebook
+    from autograder.grading.runner import grade_notebook
     from autograder.submission import student_summary
 
     tiny.master.write_text(

@@ -114,7 +114,7 @@ def test_a_leaked_solution_or_hidden_test_fails_verification(tiny, tmp_path):
 
 def test_what_the_fast_path_cannot_finish_is_graded_in_full(tiny, tmp_path, monkeypatch):
     from autograder import verify as verify_module
-    from autograder.runner import GradeResult
+    from autograder.grading.runner import GradeResult
 
     real_fast_grade = verify_module.fast_grade
 

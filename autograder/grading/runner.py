@@ -79,7 +79,7 @@ def grade_notebook(
 ) -> GradeResult:
     """Grade ``submission`` against ``autograder_zip``; results and logs go to ``out_dir``.
 
-    ``sandbox``: run the grading inside bubblewrap (see ``autograder.sandbox``) when it is
+    ``sandbox``: run the grading inside bubblewrap (see ``autograder.grading.sandbox``) when it is
     available here; without it, grading runs as before.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,10 +88,10 @@ def grade_notebook(
     # The worker finds this package by a path of its own, not PYTHONPATH: the kernel it starts
     # inherits the environment, and must import the helper package from the grading folder (as
     # on Gradescope), not from this repository.
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     bootstrap = (
         "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-        "from autograder.worker import main; sys.exit(main(sys.argv[1:]))"
+        "from autograder.grading.worker import main; sys.exit(main(sys.argv[1:]))"
     )
     command = [
         sys.executable,

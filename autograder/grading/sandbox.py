@@ -49,7 +49,7 @@ def wrap(command: list[str], writable: list[Path], readable: list[Path] = ()) ->
     bwrap = shutil.which("bwrap")
     assert bwrap is not None, INSTALL_HINT
     # The kit and its Python may live under /tmp too (a clone there): show them, read-only.
-    kit = [Path(__file__).resolve().parent.parent, Path(sys.prefix), Path(sys.base_prefix)]
+    kit = [Path(__file__).resolve().parents[2], Path(sys.prefix), Path(sys.base_prefix)]
     return [*_arguments(bwrap, writable, [*readable, *kit]), *command]
 
 

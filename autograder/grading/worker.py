@@ -1,6 +1,6 @@
 """Grade one submission with Otter, in a process of its own (started by ``runner``).
 
-Usage: ``python -m autograder.worker AUTOGRADER_ZIP SUBMISSION OUT_DIR``. Writes
+Usage: ``python -m autograder.grading.worker AUTOGRADER_ZIP SUBMISSION OUT_DIR``. Writes
 ``OUT_DIR/results.json`` (Gradescope's format, as Otter makes it) and ``OUT_DIR/summary.json``
 (per question and per test case, for the kit's own tools), and ``OUT_DIR/executed.ipynb`` (the
 notebook as grading ran it, for review) when Otter returns it. Exits 0 when grading finished, 3
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     # The kernel is started by name ("python3"): make it this interpreter, whatever PATH says.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from autograder.otter_plugin import become_subreaper, end_descendants
+    from autograder.grading.otter_plugin import become_subreaper, end_descendants
 
     become_subreaper()  # orphans of the kernel become this process's, and end with it
     try:

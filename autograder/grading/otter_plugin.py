@@ -1,18 +1,25 @@
-"""The Otter plugin that makes grading survive what a submission does.
+"""The Otter plugin that grades a submission through the referee and survives what it does.
 
-Shipped at the top of every autograder zip (``autograder/otter_plugin.py`` beside Otter's
+Shipped in every autograder zip (``autograder/grading/otter_plugin.py`` beside Otter's
 ``run_otter.py``, so Gradescope imports it from ``/autograder/source``) and used by the local
-tools the same way: it is named in ``otter_config.json``'s ``plugins``. It uses Otter's own
-events:
+tools the same way: it is named in ``otter_config.json``'s ``plugins``. It runs in the grading
+process, and every verdict it reports is the referee's (``autograder.grading``): the tests are
+loaded here before the notebook runs, never copied into the kernel's folder, and run wherever
+the notebook calls ``grader.check`` (and at the end, for the questions it never checked).
+It uses Otter's own events:
 
-- ``before_execution``: labels each code cell, and puts ``kernel_guard`` in a first cell, so the
-  kernel enforces time limits, blocks self-inflicted exits, caps output, keeps tests and results
-  out of reach, and restores replaced comparison functions (see ``kernel_guard``);
-- ``before_grading``: wraps Otter's ``grade_notebook`` so that if the kernel dies anyway (a
-  segfault, the out-of-memory killer) the submission is graded again without the cell or the
-  tests that killed it, up to ``max_restarts`` times;
-- ``after_grading``: turns what the guard reported into messages on the questions concerned and
-  a summary at the top of the Gradescope results.
+- ``before_grading``: keeps only the notebook of a submission, loads the tests and the kit's
+  modules for the referee, closes the grading folders to the kernel, and wraps Otter's
+  ``grade_notebook`` so that if the kernel dies or hangs (a segfault, the out-of-memory killer,
+  a call deaf to the referee's stop) the submission is graded again, in a fresh sandboxed
+  kernel, without the cell or the question's tests that were running, up to ``max_restarts``
+  times;
+- ``before_execution``: labels each code cell, and puts ``kernel_guard`` in a first cell, which
+  keeps per-cell time limits, blocks self-inflicted exits, caps output and removes IPython hooks
+  from inside the kernel (a convenience for the notebook's robustness: no verdict comes from
+  it; see ``kernel_guard``);
+- ``after_grading``: turns the guard's events and the crashes seen here into messages on the
+  questions concerned and a summary at the top of the Gradescope results.
 
 Only the standard library, nbformat and otter are imported here: this module runs inside the
 Gradescope image.
@@ -39,7 +46,7 @@ try:
 except ImportError:  # imported for its constants by tools that do not grade
     AbstractOtterPlugin = object
 
-PLUGIN_NAME = "autograder.otter_plugin.GradingGuard"
+PLUGIN_NAME = "autograder.grading.otter_plugin.GradingGuard"
 DEFAULTS = {
     "cell_timeout": 120.0,
     "test_timeout": 60.0,
@@ -47,10 +54,9 @@ DEFAULTS = {
     "max_restarts": 3,
     "submission_timeout": 600.0,
     "student_files": [],
-    "referee": False,
 }
-# Folders of the grading side: never copied into the kernel's working folder when the referee
-# judges (grading.referee), and closed to the kernel's user.
+# Folders of the grading side: never copied into the kernel's working folder, and closed to the
+# kernel's user.
 GRADER_FOLDERS = ("tests", "grader_only", "grader_support")
 EXPORT_START = "from otter.execute import Checker"  # otter.execute.preprocessor's last cell
 REFEREE_MARK = "grading_referee"  # metadata of the cell that serves the referee's calls
@@ -71,11 +77,11 @@ SAFE_PATH = {"PYTHONSAFEPATH": "1"}
 TIMEOUT_VARIABLE = "GRADING_SUBMISSION_TIMEOUT"  # set by the local runner to its own limit
 BACKSTOP_GRACE = 30.0  # seconds past the guard's own limit before the kernel is given up
 REFIRE_ALLOWANCE = 10.0  # the guard's re-fires of a swallowed limit before it ends the kernel
-MIN_ATTEMPT = 20.0  # seconds an attempt needs; with less left, grading keeps what is recorded
+MIN_ATTEMPT = 20.0  # seconds an attempt needs; with less left, grading keeps what was judged
 NOTEBOOK_OUTPUT_LIMIT = 5_000_000  # bytes of outputs kept in the executed notebook
 RECORD_LIMIT = 16 * 2**20  # bytes read from the guard's record per attempt
 RECORD_LINE_LIMIT = 256 * 2**10
-NOT_JUDGED = "✅ not judged:"  # a gated claim's message (kernel_guard; submission.NOT_JUDGED)
+NOT_JUDGED = "✅ not judged:"  # a gated claim's message (grading.referee; submission.NOT_JUDGED)
 NOT_RUN = (
     "❌ Test case failed\nThis test never ran: grading of the notebook stopped before it (the "
     "kernel crashed or ran out of time, or the notebook kept Otter from running its tests). "
@@ -83,20 +89,12 @@ NOT_RUN = (
 )
 
 
-def count_test_cases(test_dir: str = "tests") -> int:
-    """Test cases in the grading folder's test files (at least 1)."""
-    total = 0
-    for path in Path(test_dir).glob("*.py"):
-        total += path.read_text(encoding="utf-8", errors="replace").count("@test_case(")
-    return max(1, total)
-
-
 class RecordReader:
-    """The grading process's end of the guard's record: a FIFO, drained by a thread.
+    """The grading process's end of the guard's record of events: a FIFO, drained by a thread.
 
     The guard opens the FIFO and deletes it (and the key file) before any student code runs;
-    each line it writes is signed with the key. What arrives here is out of the notebook's reach:
-    it cannot be rewritten, only followed by more lines, which need the key to count.
+    each line it writes is signed with the key. Only events are read (they become grading
+    notes); nothing on this channel is a verdict, so a line of any other kind is ignored.
     """
 
     def __init__(self, directory: Path, attempt: int):
@@ -110,7 +108,6 @@ class RecordReader:
         self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         # A writer of our own, so that the pipe never reads as ended before the guard opens it.
         self.keepalive = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-        self.verdicts: dict[tuple[str, int], tuple[bool, str]] = {}
         self.events: list[dict] = []
         self.sequence = 0
         self.received = 0
@@ -164,10 +161,7 @@ class RecordReader:
             self.rejected += 1
             return
         self.sequence = entry["seq"]
-        if entry.get("kind") == "case":
-            key = (str(entry.get("test")), int(entry.get("index", -1)))
-            self.verdicts[key] = (entry.get("passed") is True, str(entry.get("message", ""))[:8000])
-        elif entry.get("kind") == "event" and len(self.events) < 1000:
+        if entry.get("kind") == "event" and len(self.events) < 1000:
             self.events.append(entry)
 
     def close(self) -> None:
@@ -184,8 +178,8 @@ class RecordReader:
             path.unlink(missing_ok=True)
 
 
-class _RecordedResults:
-    """Stands in for ``pickle`` in ``otter.execute``: the results come from the guard's record.
+class _JudgedResults:
+    """Stands in for ``pickle`` in ``otter.execute``: the results are the referee's verdicts.
 
     Otter would unpickle a file the notebook wrote (and could forge, or use to run code in the
     grading process); nothing of it is read.
@@ -195,11 +189,11 @@ class _RecordedResults:
         self.guard = guard
 
     def load(self, file):
-        return self.guard.recorded_results()
+        return self.guard.judged_results()
 
 
 class GradingGuard(AbstractOtterPlugin):
-    """Time limits, crash isolation and integrity checks for every graded notebook."""
+    """Verdicts from the referee, time limits and crash isolation for every graded notebook."""
 
     def __init__(self, submission_path, submission_metadata, plugin_config):
         self.submission_path = submission_path
@@ -212,7 +206,7 @@ class GradingGuard(AbstractOtterPlugin):
         self.config = config
         self._workdir: Path | None = None
         self.skip_cells: set[int] = set()
-        self.skip_tests: set[str] = set()
+        self.skip_tests: set[str] = set()  # questions whose tests crashed or hung the kernel
         self.crashes: list[dict] = []
         self.cell_questions: dict[int, str] = {}
         self.readers: list[RecordReader] = []
@@ -235,20 +229,10 @@ class GradingGuard(AbstractOtterPlugin):
 
     @property
     def workdir(self) -> Path:
-        """A private folder for the guard's record and progress files (made when first needed)."""
+        """A private folder for the kernels' folders and channels (made when first needed)."""
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="grading-guard-"))
         return self._workdir
-
-    @property
-    def progress_path(self) -> Path:
-        if self.attempt is not None:
-            return self.attempt.channel / "progress.txt"
-        return self.workdir / "progress.txt"
-
-    @property
-    def referee(self) -> bool:
-        return bool(self.config["referee"])
 
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -287,8 +271,7 @@ class GradingGuard(AbstractOtterPlugin):
         remove_undeclared(Path("."), keep)
         restore_support_files(support, Path("."))
         self.test_sources = read_tests(Path("tests"))
-        if self.referee:
-            self._prepare_referee()
+        self._prepare_referee()
 
         original = python_runner.grade_notebook
         if getattr(original, "_grading_guard", False):
@@ -319,10 +302,9 @@ class GradingGuard(AbstractOtterPlugin):
                 cell.metadata["grading_skipped"] = question
         from autograder.grading.kernel import make_attempt
 
-        exclude = set(GRADER_FOLDERS) if self.referee else set()
         os.chmod(self.workdir, 0o711)  # the kernel's user may pass through, not list or write
         self.attempt = make_attempt(
-            self.workdir / "kernels", len(self.readers), Path("."), exclude=exclude
+            self.workdir / "kernels", len(self.readers), Path("."), exclude=set(GRADER_FOLDERS)
         )
         self.judged = set()
         reader = RecordReader(self.attempt.channel, len(self.readers))
@@ -331,15 +313,10 @@ class GradingGuard(AbstractOtterPlugin):
         self.readers.append(reader)
         guard = {
             "cell_timeout": self.config["cell_timeout"],
-            "test_timeout": self.config["test_timeout"],
             "output_limit": self.config["output_limit"],
             "record_path": str(reader.path),
             "key_path": str(reader.key_path),
-            "progress_path": str(self.progress_path),
             "cell_questions": {str(k): v for k, v in self.cell_questions.items()},
-            "skip_tests": sorted(self.skip_tests),
-            # With the referee, the kernel holds no test: it cannot run, read or change one.
-            "test_dir": "no-tests-in-the-kernel" if self.referee else "tests",
         }
         source = (
             f"_guard_namespace = {{'__name__': '_grading_guard'}}\n"
@@ -376,27 +353,19 @@ class GradingGuard(AbstractOtterPlugin):
     def generate_report(self):
         return "\n".join(note for _, note in getattr(self, "notes", []))
 
-    # -- the record ---------------------------------------------------------------------------
-    def verdicts(self) -> dict[tuple[str, int], tuple[bool, str]]:
-        """Every test case's recorded outcome; a later attempt's outcome replaces an earlier."""
-        merged: dict[tuple[str, int], tuple[bool, str]] = {}
-        for reader in self.readers:
-            reader.close()
-            if not self.referee:  # with the referee, nothing the kernel sends is a verdict
-                merged.update(reader.verdicts)
-        merged.update(self.referee_verdicts)
-        return merged
-
+    # -- events and verdicts ------------------------------------------------------------------
     def events(self) -> list[dict]:
+        """What the guard reported, every attempt's (notes only: never a verdict)."""
         return [event for reader in self.readers for event in reader.events]
 
-    def recorded_results(self):
-        """Otter's GradingResults, built here from the test files and the guard's record."""
+    def judged_results(self):
+        """Otter's GradingResults, built here from the test files and the referee's verdicts
+        (a case decided in a later attempt replaces the earlier; one never reached fails)."""
         from otter.test_files import GradingResults
         from otter.test_files.abstract_test import TestCaseResult
         from otter.test_files.exception_test import ExceptionTestFile
 
-        verdicts = self.verdicts()
+        verdicts = self.referee_verdicts
         test_files = []
         for path, source in sorted(self.test_sources.items()):
             test_file = ExceptionTestFile.from_string(source, path=path)
@@ -416,7 +385,7 @@ class GradingGuard(AbstractOtterPlugin):
     # -- restarts -----------------------------------------------------------------------------
     def _grade_with_restarts(self, original, *args, **kwargs):
         """Grade; if the kernel dies or hangs, grade again without what was running then, while
-        attempts and time remain; then keep what the record holds."""
+        attempts and time remain; then keep the verdicts the referee reached."""
         import nbconvert.preprocessors
         import otter.execute
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -425,17 +394,16 @@ class GradingGuard(AbstractOtterPlugin):
         real, real_pickle = nbconvert.preprocessors.ExecutePreprocessor, otter.execute.pickle
         real_server = otter.execute.start_server
         nbconvert.preprocessors.ExecutePreprocessor = self._backstopped(real)
-        otter.execute.pickle = _RecordedResults(self)
+        otter.execute.pickle = _JudgedResults(self)
         otter.execute.start_server = refused_log_server
         try:
             for attempt in range(attempts):
-                self.progress_path.unlink(missing_ok=True)
                 try:
                     return original(*args, **kwargs)
                 except Exception as error:
                     # A dead or hung kernel, or one whose messages broke (a notebook can corrupt
-                    # its own channels): grade again without what was running, or keep what the
-                    # record holds. Errors before the guard ran are Otter's own: raise them,
+                    # its own channels): grade again without what was running, or keep the
+                    # verdicts reached. Errors before the guard ran are Otter's own: raise them,
                     # except a kernel that died while starting (another kernel took its port
                     # between jupyter_client choosing it and the kernel binding it), which no
                     # code of the notebook has touched yet: start another.
@@ -457,7 +425,7 @@ class GradingGuard(AbstractOtterPlugin):
                         break
                 finally:
                     end_descendants()
-            results = self.recorded_results()
+            results = self.judged_results()
             self.after_grading(results)
             return results
         finally:
@@ -466,16 +434,9 @@ class GradingGuard(AbstractOtterPlugin):
             otter.execute.start_server = real_server
 
     def where_it_stopped(self) -> str:
-        """What was running when the kernel died or hung, as the executor saw it: a cell, or
-        (with the referee) the tests of a question. Only inside Otter's last cell, where the
-        in-kernel tests run without the referee, does the kernel's own progress note say which
-        test it was."""
+        """What was running when the kernel died or hung, as this process saw it: a cell, or
+        the referee's tests of a question. Nothing the kernel writes is asked."""
         kind, value = self.executing
-        if not self.referee:
-            path = self.progress_path
-            note = path.read_text(errors="replace")[:200] if path.is_file() else ""
-            if note.startswith("test "):
-                return note
         return f"{kind} {value}" if kind in ("cell", "test") else ""
 
     def _prepare_referee(self) -> None:
@@ -511,24 +472,19 @@ class GradingGuard(AbstractOtterPlugin):
         """``base`` with per-cell time limits that end a kernel the guard could not stop, and
         a cap on the outputs it keeps.
 
-        The guard's own timers stop slow cells and tests from inside the kernel, and end the
-        kernel when a limit is swallowed; a kernel that stops answering (a C call that never
-        returns, a notebook that broke IPython itself) is ended by this limit instead, and then
-        handled like a crash. No limit reaches past the submission's own deadline.
+        The guard's own timers stop slow cells from inside the kernel, and end the kernel when
+        a limit is swallowed; a kernel that stops answering (a C call that never returns, a
+        notebook that broke IPython itself) is ended by this limit instead, and then handled
+        like a crash. The cell that serves the referee may run as long as its test cases may.
+        No limit reaches past the submission's own deadline.
         """
         guard = self
         cell_limit = float(self.config["cell_timeout"]) + REFIRE_ALLOWANCE + BACKSTOP_GRACE
         per_test = float(self.config["test_timeout"]) + REFIRE_ALLOWANCE
-        all_cases = count_test_cases()
 
         def limit(cell):
-            source = cell.get("source", "")
             if REFEREE_MARK in cell.get("metadata", {}):
                 wanted = cell_limit + per_test * max(1, int(cell.metadata[REFEREE_MARK]))
-            elif is_export_cell(source):
-                wanted = cell_limit + per_test * all_cases
-            elif ".check(" in source:
-                wanted = cell_limit + per_test * max(1, 4 * source.count(".check("))
             else:
                 wanted = cell_limit
             return int(max(1.0, min(wanted, guard.time_left())))
@@ -561,11 +517,11 @@ class GradingGuard(AbstractOtterPlugin):
                 if source and not export and not checked and guard.out_of_time():
                     guard.skipped_for_time += 1  # keep the time left for the tests
                     return cell, self.resources
-                if guard.referee and export:
+                if export:  # the referee judges what the notebook never checked
                     self._referee(guard.unjudged(), index)
                     return cell, self.resources
                 result = super().preprocess_cell(cell, resources, index)
-                if guard.referee and checked:
+                if checked:
                     self._referee([q for q in checked if q not in guard.judged], index)
                 return result
 
@@ -590,7 +546,10 @@ class GradingGuard(AbstractOtterPlugin):
     def _skip(self, where: str, *, hung: bool = False, final: bool = False) -> bool:
         """Skip what was running when the kernel died; False if that cannot be known.
 
-        ``final``: no attempt follows; note what ended grading, and grade from the record."""
+        ``final``: no attempt follows; note what ended grading, and keep the verdicts reached.
+
+        A question whose tests were running is named in ``skip_tests``: the referee scores it 0
+        in every later attempt without calling the kernel (``grading.serve``)."""
         kind, _, value = where.partition(" ")
         if final:
             label = int(value) if kind == "cell" and value.isdigit() else None
@@ -695,13 +654,18 @@ def end_descendants() -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        # Reap until they are gone: a kill lands a moment later, and a zombie still shows in
+        # /proc until its parent (this process, the subreaper, for orphans) reaps it.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
-                if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                    break
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
             except ChildProcessError:
+                pass
+            if not set(found) & set(descendants(os.getpid())):
                 break
+            time.sleep(0.02)
 
 
 def restore_support_files(source: Path, submission: Path) -> None:
@@ -799,18 +763,12 @@ def describe_events(events: list[dict], crashes: list[dict]) -> list[tuple[str, 
             where = f" (a {event.get('of')} of {event.get('name')})" if event.get("name") else ""
             text = (
                 f"Code{where} kept running after its time limit, catching the stop again and "
-                "again; grading ended the kernel and kept the results recorded until then."
+                "again; grading ended the kernel and kept the verdicts decided until then."
             )
         elif kind == "exit_blocked":
             text = f"The notebook called {event['what']}; grading blocked it and went on."
         elif kind == "output_truncated":
             text = "A cell printed more than grading keeps; the excess output was dropped."
-        elif kind == "tampering":
-            replaced = ", ".join(event.get("replaced", []))
-            text = (
-                f"The submission replaced {replaced} ({event.get('when', '')}); grading put the "
-                "originals back, and any test that ran with a replacement scores 0."
-            )
         else:
             continue
         if (question, text) not in seen:
