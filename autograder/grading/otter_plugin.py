@@ -213,7 +213,9 @@ class GradingGuard(AbstractOtterPlugin):
         self.test_sources: dict[str, str] = {}
         self.attempt = None  # grading.kernel.Attempt of the kernel now running
         self.executing: tuple[str, str] = ("", "")  # what the executor runs: ("cell", label)...
-        self.referee_tests: dict = {}  # question -> grading.referee.LoadedTest
+        self._referee_tests: dict = {}  # question -> grading.referee.LoadedTest
+        self._loader: threading.Thread | None = None
+        self._load_error: BaseException | None = None
         self.referee_verdicts: dict[tuple[str, int], tuple[bool, str]] = {}
         self.judged: set[str] = set()  # questions the referee judged in this attempt
         self.skipped_for_time = 0
@@ -439,34 +441,56 @@ class GradingGuard(AbstractOtterPlugin):
         kind, value = self.executing
         return f"{kind} {value}" if kind in ("cell", "test") else ""
 
+    @property
+    def referee_tests(self) -> dict:
+        """question -> ``grading.referee.LoadedTest``, once the loader has finished."""
+        if self._loader is not None:
+            self._loader.join()
+            self._loader = None
+        if self._load_error is not None:
+            raise self._load_error
+        return self._referee_tests
+
     def _prepare_referee(self) -> None:
-        """Load the tests and the kit's modules into this process, and close the grading
-        folders to the kernel, before any student code runs."""
-        import importlib
-        import pkgutil
+        """Close the grading folders to the kernel, then load the tests and the kit's modules
+        into this process on a thread of their own: the imports (torch, the helper package)
+        overlap the kernel's start and the notebook's first cells, and the referee waits for
+        them before it judges (:attr:`referee_tests`). The tests' sources were read already
+        (``before_grading``), before any student code could run."""
         import sys
 
-        from autograder.grading.referee import load_tests
-
-        here = os.getcwd()
-        if here not in sys.path:
-            sys.path.insert(0, here)
-        for package_name in ("shared", "grader_only", "grader_support"):
-            try:
-                package = importlib.import_module(package_name)
-            except ImportError:
-                continue
-            for info in pkgutil.walk_packages(getattr(package, "__path__", []), f"{package_name}."):
-                try:
-                    importlib.import_module(info.name)
-                except Exception:  # noqa: BLE001 -- a module that needs what is not here
-                    pass
-        self.referee_tests = load_tests(self.test_sources)
         for name in GRADER_FOLDERS:
             if Path(name).is_dir():
                 os.chmod(name, 0o700)
         if Path("../source").is_dir():  # Gradescope's copy of the autograder zip: tests too
             os.chmod("../source", 0o700)
+        here = os.getcwd()
+        if here not in sys.path:
+            sys.path.insert(0, here)
+        self._loader = threading.Thread(target=self._load_referee, name="referee-loader")
+        self._loader.start()
+
+    def _load_referee(self) -> None:
+        import importlib
+        import pkgutil
+
+        try:
+            from autograder.grading.referee import load_tests
+
+            for package_name in ("shared", "grader_only", "grader_support"):
+                try:
+                    package = importlib.import_module(package_name)
+                except ImportError:
+                    continue
+                path = getattr(package, "__path__", [])
+                for info in pkgutil.walk_packages(path, f"{package_name}."):
+                    try:
+                        importlib.import_module(info.name)
+                    except Exception:  # noqa: BLE001 -- a module that needs what is not here
+                        pass
+            self._referee_tests = load_tests(self.test_sources)
+        except BaseException as error:  # noqa: BLE001 -- raised where the tests are needed
+            self._load_error = error
 
     def _backstopped(self, base):
         """``base`` with per-cell time limits that end a kernel the guard could not stop, and
