@@ -190,7 +190,7 @@ def _judge_through_the_referee(test_dir: Path) -> None:
             return None
         listening = Path(tempfile.mkdtemp(prefix="referee-")) / "socket"
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(listening))
+        agent.unix_address(str(listening), listener.bind)
         listener.listen(1)
         server = threading.Thread(
             target=agent.serve,

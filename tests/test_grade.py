@@ -307,3 +307,50 @@ def test_a_rebuilt_autograder_regrades_every_row_and_says_why(kit, tiny, tiny_bu
     assert "1 skipped: unchanged since last run, same autograder" in third
     assert "another (older) autograder" not in third
     assert rows_of(out)["bob.ipynb"]["score"] == "4"
+
+
+def test_a_killed_grading_leaves_no_temporary_folder(tiny_build, tmp_path, monkeypatch):
+    """A worker killed at the submission's limit never cleans up after itself, so the runner
+    gives each grading a temporary folder of its own (the plugin's and the kernel's folders go
+    in it) and removes it whatever happened. The worker is frozen (SIGSTOP) once the plugin has
+    made its folder, so the runner's limit is what ends it."""
+    import signal
+    import tempfile
+    import threading
+    import time
+
+    import psutil
+
+    from autograder.grading.runner import grade_notebook
+
+    # where the kernel's user (nobody, when tests run as root) can pass, as in /tmp itself
+    scratch = Path(tempfile.mkdtemp(prefix="kit-test-"))
+    scratch.chmod(0o711)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    frozen = []
+
+    def freeze_the_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not frozen:
+            if list(scratch.glob("grading-*/grading-guard-*")):
+                for child in psutil.Process().children(recursive=True):
+                    if "autograder.grading.worker" in " ".join(child.cmdline()):
+                        child.send_signal(signal.SIGSTOP)
+                        frozen.append(child.pid)
+            time.sleep(0.05)
+
+    try:
+        freezer = threading.Thread(target=freeze_the_worker)
+        freezer.start()
+        endless = looping(tiny_build.solution_notebook, tmp_path / "endless.ipynb")
+        result = grade_notebook(tiny_build.autograder_zip, endless, tmp_path / "out", timeout=20)
+        freezer.join()
+        assert frozen and result.status == "timeout", result.log
+        assert list(scratch.iterdir()) == []
+        done = grade_notebook(
+            tiny_build.autograder_zip, tiny_build.solution_notebook, tmp_path / "out2", timeout=120
+        )
+        assert done.status == "graded" and done.total == done.possible, done.log
+        assert list(scratch.iterdir()) == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

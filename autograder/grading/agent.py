@@ -577,6 +577,25 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
+SUN_PATH = 100  # bytes a Unix socket's path may have (108 on Linux, 104 on macOS), with room
+
+
+def unix_address(path: str, use: Any) -> None:
+    """``use(address)`` (a socket's ``bind`` or ``connect``) for the Unix socket at ``path``,
+    however long ``path`` is: a path past the system's limit (a deep temporary folder) is
+    reached through the process's own descriptor of its folder, ``/proc/self/fd/N/name``."""
+    import os
+
+    if len(os.fsencode(path)) <= SUN_PATH or not os.path.isdir("/proc/self/fd"):
+        use(path)
+        return
+    folder = os.open(os.path.dirname(path) or ".", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        use(f"/proc/self/fd/{folder}/{os.path.basename(path)}")
+    finally:
+        os.close(folder)
+
+
 def _read_frame(sock: socket.socket) -> bytes | None:
     prefix = _recv_exact(sock, 8)
     if prefix is None:
@@ -621,7 +640,7 @@ def serve(path: str, namespace: dict | None = None, *, thread_only: bool = False
     _distrust_kit_frames(thread_only)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(path)
+        unix_address(path, sock.connect)
         agent.sock = sock
         while not agent.closed:
             payload = _read_frame(sock)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -106,6 +108,28 @@ def grade_notebook(
     # the autograder zip, so that Gradescope grades exactly as this does.
     # The plugin fits its restarts and backstops inside this limit (otter_plugin.TIMEOUT_VARIABLE).
     process_env = {**os.environ, **(env or {}), "GRADING_SUBMISSION_TIMEOUT": f"{timeout:g}"}
+    # The grading's temporary folders (the plugin's, the kernel's attempt folders) go in one
+    # folder of this call's, removed below even when the worker had to be killed.
+    scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+    os.chmod(scratch, 0o711)  # the kernel's user passes through to its attempt folder
+    process_env["TMPDIR"] = str(scratch)
+    try:
+        return _run_worker(
+            command, process_env, out_dir, timeout, sandbox, autograder_zip, submission
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_worker(
+    command: list[str],
+    process_env: dict[str, str],
+    out_dir: Path,
+    timeout: float,
+    sandbox: bool,
+    autograder_zip: Path,
+    submission: Path,
+) -> GradeResult:
     if sandbox:
         from . import sandbox as bubblewrap
 

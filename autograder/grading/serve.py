@@ -37,13 +37,14 @@ def run_referee(guard, executor, questions: list[str], index: int) -> None:
     """Judge ``questions`` against the running kernel (see the module's docstring)."""
     import nbformat
 
+    from .agent import unix_address
     from .kernel import kernel_pid
     from .remote import RemoteNamespace, Session, SessionBroken
 
     attempt = guard.attempt
     path = attempt.channel / f"referee-{time.monotonic_ns()}.sock"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    unix_address(str(path), listener.bind)
     attempt.give(path)
     listener.listen(1)
     listener.settimeout(ACCEPT_TIMEOUT)
