@@ -45,10 +45,11 @@ class Case:
     score: str
     message: str = ""  # text that must appear in the results (notes or the question's failures)
     slow: bool = False  # waits for a time limit
-    scope: str = "every"  # EVERY assignment, GENERIC (tiny + one witness) or TINY only
+    scope: str = "every"  # EVERY assignment, GENERIC (tiny + one witness), TINY or WITNESS only
     needs_def: bool = False  # edits the first answer cell that defines a function
     absent: str = ""  # text that must not appear in the results (a false alarm)
     extra_files: tuple[tuple[str, str], ...] = ()  # beside the notebook, in a zip submission
+    question: str = ""  # the question LOSES_QUESTION means, when not the first answer's
 
 
 def questions(notebook) -> list[tuple[str, int]]:
@@ -1022,3 +1023,88 @@ REFEREE_ATTACKS.append(
     )
 )
 CASES += REFEREE_ATTACKS
+
+# Attacks on the witness's own questions (03: q1 conv_output_size, q4 trace_shapes, q6 conv2d).
+WITNESS = "witness"
+
+KIT_NAMED_CONV2D = """
+import shared as _shared
+import torch as _torch
+
+_library_conv = _torch.conv2d  # bound before any test: only a call-time refusal sees it
+_kit_file = _shared.__path__[0] + "/testing/conv_output_sizes.py"  # a name the kit's frames have
+_names = {"_library_conv": _library_conv}
+exec(compile(
+    "def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):\\n"
+    "    return _library_conv(x, w, b, stride, padding, dilation)\\n",
+    _kit_file, "exec"), _names)
+conv2d = _names["conv2d"]
+"""
+
+KEEP_THE_STAND_IN = """
+_kept = []
+_q1_answer = conv_output_size
+
+
+def conv_output_size(*args, **kwargs):  # the referee's answer, if one was kept
+    return _kept[0](*args, **kwargs) if _kept else -1
+"""
+
+KEEP_IT_WHEN_TRACED = """
+_q4_answer = trace_shapes
+
+
+def trace_shapes(layers, input_shape):
+    if not _kept and conv_output_size is not globals().get("_q1_stub"):
+        _kept.append(globals()["conv_output_size"])  # the referee's stand-in, while q4 runs
+    return _q4_answer(layers, input_shape)
+"""
+
+
+def _cell_defining(notebook, name: str) -> nbformat.NotebookNode:
+    return next(c for c in notebook.cells if c.cell_type == "code" and f"def {name}(" in c.source)
+
+
+def _kit_named_conv2d(reference, stub):
+    notebook = copy.deepcopy(reference)
+    cell = _cell_defining(notebook, "conv2d")
+    cell.source += "\n" + KIT_NAMED_CONV2D
+    return notebook
+
+
+def _stand_in_kept_for_later(reference, stub):
+    notebook = copy.deepcopy(reference)
+    q1 = _cell_defining(notebook, "conv_output_size")
+    q1.source += "\n" + KEEP_THE_STAND_IN + "\n_q1_stub = conv_output_size\n"
+    _cell_defining(notebook, "trace_shapes").source += "\n" + KEEP_IT_WHEN_TRACED
+    # q1 is checked last, after q4 has run with the referee's stand-in in place of q1's answer
+    checks = [c for c in notebook.cells if c.cell_type == "code" and CHECK.search(c.source)]
+    first = next(c for c in checks if CHECK.search(c.source).group(1) == "q1")
+    notebook.cells.remove(first)
+    notebook.cells.append(first)
+    return notebook
+
+
+WITNESS_ATTACKS = [
+    Case(
+        "kit_file_name_for_a_forbidden_call",
+        "q6's conv2d is compiled under the file name of the kit's own helper module and calls "
+        "torch.conv2d through a name bound before the tests: no frame earns the kit's exemption "
+        "in the kernel, so the call is refused and q6 loses its points",
+        _kit_named_conv2d,
+        LOSES_QUESTION,
+        "[hint: conv.library_refused]",
+        scope=WITNESS,
+        question="q6",
+    ),
+    Case(
+        "stand_in_kept_for_later",
+        "q4's trace_shapes keeps the referee's stand-in for conv_output_size, and q1's answer "
+        "calls it when q1 is checked last: a stand-in answers only while its own test runs",
+        _stand_in_kept_for_later,
+        LOSES_QUESTION,
+        scope=WITNESS,
+        question="q1",
+    ),
+]
+CASES += WITNESS_ATTACKS

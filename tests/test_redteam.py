@@ -29,6 +29,7 @@ from tests.redteam import (
     GENERIC_WITNESS,
     LOSES_QUESTION,
     TINY,
+    WITNESS,
     ZERO,
     solution_cell,
     tag_answers,
@@ -107,13 +108,13 @@ def cases_for(assignment: str) -> list:
     """Every case on the tiny fixture; on real assignments the mixes stand in for the individual
     attacks, and the generic cases run on one witness (see ``tests/redteam.py``)."""
     if assignment == "00_tiny":
-        return list(CASES)
-    scopes = {EVERY, GENERIC} if assignment == GENERIC_WITNESS else {EVERY}
+        return [c for c in CASES if c.scope != WITNESS]
+    scopes = {EVERY, GENERIC, WITNESS} if assignment == GENERIC_WITNESS else {EVERY}
     return [c for c in CASES if c.scope in scopes]
 
 
 def test_every_case_has_a_known_scope_and_the_witness_exists():
-    assert {c.scope for c in CASES} <= {EVERY, GENERIC, TINY}
+    assert {c.scope for c in CASES} <= {EVERY, GENERIC, TINY, WITNESS}
     assert GENERIC_WITNESS in ASSIGNMENTS
 
 
@@ -137,7 +138,7 @@ def test_redteam_case(outcomes, assignment, case):
     elif case.score == ZERO:
         assert result.total == 0, context + text[:3000]
     elif case.score == LOSES_QUESTION:
-        question, _ = solution_cell(reference, needs_def=case.needs_def)
+        question = case.question or solution_cell(reference, needs_def=case.needs_def)[0]
         lost = result.questions[question]
         assert lost.score < lost.possible, context
         assert result.total > 0, f"{context}: the other questions must still be graded"
