@@ -456,7 +456,9 @@ class GradingGuard(AbstractOtterPlugin):
         into this process on a thread of their own: the imports (torch, the helper package)
         overlap the kernel's start and the notebook's first cells, and the referee waits for
         them before it judges (:attr:`referee_tests`). The tests' sources were read already
-        (``before_grading``), before any student code could run."""
+        (``before_grading``), before any student code could run. Modules the tests import as
+        they run come from the submission folder's support files, put back from the
+        autograder's source and not writable by the kernel's user."""
         import sys
 
         for name in GRADER_FOLDERS:
@@ -472,22 +474,15 @@ class GradingGuard(AbstractOtterPlugin):
 
     def _load_referee(self) -> None:
         import importlib
-        import pkgutil
 
         try:
             from autograder.grading.referee import load_tests
 
             for package_name in ("shared", "grader_only", "grader_support"):
                 try:
-                    package = importlib.import_module(package_name)
+                    importlib.import_module(package_name)
                 except ImportError:
                     continue
-                path = getattr(package, "__path__", [])
-                for info in pkgutil.walk_packages(path, f"{package_name}."):
-                    try:
-                        importlib.import_module(info.name)
-                    except Exception:  # noqa: BLE001 -- a module that needs what is not here
-                        pass
             self._referee_tests = load_tests(self.test_sources)
         except BaseException as error:  # noqa: BLE001 -- raised where the tests are needed
             self._load_error = error
