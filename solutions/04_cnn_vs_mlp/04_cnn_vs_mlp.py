@@ -527,7 +527,7 @@ def test_train_one_epoch_hidden(train_one_epoch):
 
     import shared
     from shared.seeding import deterministic
-    from shared.testing.cnn_vs_mlp import LOOP_HINT, call, check_train_epoch
+    from shared.testing.cnn_vs_mlp import LOOP_HINT, StepRecorder, call, check_train_epoch
     from shared.training import make_loader
 
     gen = torch.Generator().manual_seed(99)
@@ -541,8 +541,10 @@ def test_train_one_epoch_hidden(train_one_epoch):
     model.to(device)
     desc = f"train_one_epoch(conv_model, loader, nn.CrossEntropyLoss(), Adam(lr=0.05), {str(device)!r}, progress=True)"
     with deterministic(), contextlib.redirect_stderr(io.StringIO()):
+        # the optimizer is made where train_one_epoch runs (see StepRecorder)
+        optimizer = StepRecorder(lambda params: torch.optim.Adam(params, lr=0.05), list(model.parameters()))
         loss = call(train_one_epoch, model, make_loader(X, y, batch_size=4, shuffle=False), nn.CrossEntropyLoss(),
-                    torch.optim.Adam(model.parameters(), lr=0.05), device, progress=True, desc=desc, hint=LOOP_HINT)
+                    optimizer, device, progress=True, desc=desc, hint=LOOP_HINT)
     assert isinstance(loss, float) and loss == loss, f"{desc} should return a float loss, got {loss!r}"
 
 # %%
