@@ -43,13 +43,13 @@ def test_the_reference_scores_on_gradescope_what_it_scores_locally(assignment, s
     local_total = sum(float(s.split("/")[0]) for s in local.values())
     local_possible = sum(float(s.split("/")[1]) for s in local.values())
     assert (run.score, run.possible) == (local_total, local_possible), run.log
-    if run.limited:  # it ran within 768 MB; keep 16 MB to spare
-        # With the referee the grading process imports torch too: 04 peaked at ~727 MB (477 MB
-        # when the tests ran in the kernel), 05 at ~694 MB, measured while the kernel still took
-        # its module snapshot (now gone: the kernel runs no test). The margin was 128 MB; torch
-        # imported by the referee only when a test needs it is the next step, after which (and a
-        # new measurement) it goes back to 128.
-        assert run.peak_mb < 752, f"peak {run.peak_mb:.0f} MB leaves too little of 768 MB"
+    if run.limited:  # it ran within 768 MB; keep 64 MB to spare
+        # The grading process (the referee) holds torch as the kernel does. Measured with
+        # `python -m autograder bench --gradescope` once it no longer imported scikit-learn or
+        # torch._dynamo: 04 564 MB (728 before), 05 674 MB, the rest below 630 MB. 05's peak is
+        # its kernel's (a dozen autoencoders trained in one notebook). The margin was 128 MB when
+        # the tests ran in the kernel and peaks were 338-500 MB.
+        assert run.peak_mb < 704, f"peak {run.peak_mb:.0f} MB leaves too little of 768 MB"
 
 
 def test_a_stub_gets_its_zero_on_gradescope_too(tiny_build):
