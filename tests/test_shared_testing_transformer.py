@@ -820,6 +820,60 @@ def test_greedy_decode_accepts_and_names_slips():
     )
 
 
+def padded_after_stopping(model, src, max_len=12):
+    """Stops as soon as every row is done, then returns its whole (batch, max_len + 1) buffer."""
+    ys = torch.zeros(len(src), max_len + 1, dtype=torch.long)
+    ys[:, 0] = 1
+    done = torch.zeros(len(src), dtype=torch.bool)
+    with torch.no_grad():
+        for t_ in range(1, max_len + 1):
+            token = model(src, ys[:, :t_])[:, -1].argmax(-1)
+            ys[:, t_] = token.masked_fill(done, 0)
+            done |= token == 2
+            if done.all():
+                break
+    return ys
+
+
+def test_greedy_decode_stopping_is_judged_by_the_models_calls_not_the_width():
+    # The prompt leaves what follows <eos> free: a full-width buffer is fine once decoding stopped.
+    t.check_greedy_decode(padded_after_stopping, batch=3, vocab=6, max_len=8, seed=2)
+    t.check_greedy_decode(padded_after_stopping, batch=5, vocab=9, max_len=6, seed=74)
+
+    def trimmed_but_never_stopped(model, src, max_len=12):
+        out = greedy_decode(model, src, max_len, stop=False)
+        ends = (out == 2).int().argmax(1)
+        return out[:, : int(ends.max()) + 1]
+
+    fails_with(
+        "tf.greedy_stop",
+        t.check_greedy_decode,
+        trimmed_but_never_stopped,
+        batch=3,
+        vocab=6,
+        max_len=8,
+        seed=2,
+    )
+
+
+def test_stand_ins_take_what_a_richer_student_signature_passes():
+    assert torch.equal(t.reference_mask(4, device="cpu"), t.reference_mask(4))
+    assert torch.equal(t.reference_mask(3, "cpu"), t._future_mask(3))
+    model = t.ReferenceTransformer(
+        8, 2, 1, 1, 16, dropout=0.0, batch_first=True, device="cpu", extra_flag=True
+    )
+    assert model.batch_first
+
+
+def test_fractions_are_judged_to_float32_precision():
+    hits = torch.tensor([True] * 139 + [False] * 11)
+    as_float32 = hits.float().mean().item()
+    assert as_float32 != 139 / 150  # the case the corpus met: a float32 mean is off by ~3e-8
+    t.check_accuracy_value(as_float32, 139 / 150, "test_accuracy")
+    with pytest.raises(AssertionError, match="greedy decoding translates"):
+        t.check_accuracy_value(138 / 150, 139 / 150, "test_accuracy")
+
+
 # --------------------------------------------------------------------------- q8 and q9
 
 
