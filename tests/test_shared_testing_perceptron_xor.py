@@ -319,3 +319,17 @@ def test_diagnoses_carry_their_hint_tag():
     with pytest.raises(AssertionError, match=r"\[hint: xor\.library_call\]"):
         px.check_sigmoid(lambda z: torch.sigmoid(torch.as_tensor(z)).numpy(), z, label="s(z)")
     assert px.PERCEPTRON_RULE.endswith("[hint: xor.perceptron_rule]")
+
+
+def test_a_perceptron_run_at_another_learning_rate_is_the_same_run_scaled():
+    X, y = logic_gate("xor")
+    oracles = load_grader_only("01_perceptron_xor", "oracles")
+    at_one = oracles.perceptron_run(X, y, lr=1.0, epochs=25, seed=3)
+    at_half = oracles.perceptron_run(X, y, lr=0.5, epochs=25, seed=3)
+    assert px.same_run_at_some_rate(at_half, at_one) and px.same_run_at_some_rate(at_one, at_half)
+    other_seed = oracles.perceptron_run(X, y, lr=1.0, epochs=25, seed=4)
+    assert not px.same_run_at_some_rate(other_seed, at_one) or px.same_run(other_seed, at_one)
+    w, b, errors = at_one
+    assert not px.same_run_at_some_rate((-w, -b, errors), at_one)  # a negative "rate" is no run
+    assert not px.same_run_at_some_rate((w, b + 1.0, errors), at_one)
+    assert not px.same_run_at_some_rate((w, b, errors[:-1]), at_one)

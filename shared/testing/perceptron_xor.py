@@ -402,6 +402,23 @@ def same_run(got: PerceptronRun, expected: PerceptronRun) -> bool:
     )
 
 
+def same_run_at_some_rate(got: PerceptronRun, expected: PerceptronRun) -> bool:
+    """Whether ``got`` is ``expected``'s run at another positive learning rate.
+
+    From ``w = 0, b = 0`` every update is ``lr`` times the update at rate 1 and the step rule
+    ignores a positive scale, so a run at rate ``lr`` makes the same mistakes with ``w`` and ``b``
+    scaled by ``lr``: identical mistake counts, ``(w, b)`` a positive multiple of the other's.
+    """
+    if list(got[2]) != list(expected[2]) or np.shape(got[0]) != np.shape(expected[0]):
+        return False
+    g = np.append(np.asarray(got[0], dtype=float).ravel(), float(got[1]))
+    e = np.append(np.asarray(expected[0], dtype=float).ravel(), float(expected[1]))
+    if not np.any(e):
+        return not np.any(g)
+    scale = float(g @ e) / float(e @ e)
+    return scale > 0 and bool(np.allclose(g, scale * e, rtol=1e-9, atol=1e-12 * scale))
+
+
 def check_perceptron_run(
     got: PerceptronRun,
     expected: PerceptronRun,
