@@ -84,12 +84,41 @@ def _forbidden(called: str, reason: str, original: Any = None) -> Callable[..., 
     return forbidden
 
 
+def _refusing_method(called: str, reason: str, original: Any) -> Callable[..., Any]:
+    """A forbidden class's own ``__init__`` or ``forward``, refused unless the kit calls it."""
+    refused = _forbidden(called, reason)
+
+    def refusing(*args: Any, **kwargs: Any) -> Any:
+        if _exempt():
+            return original(*args, **kwargs)
+        return refused()
+
+    refusing.__name__ = getattr(original, "__name__", "method")
+    refusing.__qualname__ = f"forbidden {called}"
+    refusing.__forbidden_original__ = original
+    return refusing
+
+
+def _module_class(value: Any) -> bool:
+    """Whether ``value`` is a torch ``nn.Module`` class (without importing torch)."""
+    nn = sys.modules.get("torch.nn")
+    return isinstance(value, type) and nn is not None and issubclass(value, nn.Module)
+
+
+# What makes a forbidden layer class work, patched on the class itself: however the student's
+# code reached the class (another import path such as torch.nn.modules.rnn.LSTMCell, a name bound
+# before the block, a subclass defined in a cell), building one or running one is refused.
+_CLASS_METHODS = ("__init__", "forward")
+
+
 @contextmanager
 def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
     """Within the block, calling any of ``qualified_names`` raises :class:`ForbiddenCallError`.
 
     Each name is a dotted path to a module or class attribute, e.g.
-    ``"torch.nn.functional.conv2d"``, ``"torch.Tensor.softmax"``, ``"numpy.linalg.inv"``.
+    ``"torch.nn.functional.conv2d"``, ``"torch.Tensor.softmax"``, ``"numpy.linalg.inv"``. For a
+    torch layer class (``"torch.nn.LSTMCell"``) the class's own ``__init__`` and ``forward`` are
+    refused too, so that no other path to it and no subclass of it works either.
     ``reason`` is appended to the error message. Every patched attribute is restored on exit,
     also when the block raises. Usable as a decorator too.
 
@@ -99,10 +128,10 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
     """
     saved: list[tuple[Any, str, Any]] = []  # (owner, attribute, original value or _MISSING)
 
-    def patch(owner: Any, attr: str, called: str, value: Any) -> None:
+    def patch(owner: Any, attr: str, called: str, value: Any, stand_in: Any = None) -> None:
         original = vars(owner).get(attr, _MISSING)  # _MISSING: inherited, so delete on exit
         try:
-            setattr(owner, attr, _forbidden(called, reason, value))
+            setattr(owner, attr, stand_in or _forbidden(called, reason, value))
         except (TypeError, AttributeError) as err:
             raise ValueError(f"forbid: cannot replace {called} ({err}).") from None
         saved.append((owner, attr, original))
@@ -117,6 +146,12 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
             patch(owner, attr, qualified, value)
             if qualified.startswith("torch.") and callable(value) and not isinstance(value, type):
                 refused.setdefault(id(value), (value, qualified))
+            if _module_class(value):
+                for method in _CLASS_METHODS:
+                    own = getattr(value, method)
+                    own = getattr(own, "__forbidden_original__", None) or own
+                    called = f"{qualified} (or a subclass of it, by any name)"
+                    patch(value, method, called, own, _refusing_method(called, reason, own))
             # Same object under another name of the same owner: patch it too.
             prefix = qualified.rsplit(".", 1)[0]
             for alias, other in list(vars(owner).items()):

@@ -113,3 +113,43 @@ def test_the_kits_own_oracles_may_call_what_the_student_may_not():
         assert torch_conv_size(9, 3, 2) == 4  # shared/testing's oracle runs F.conv1d
         with pytest.raises(ForbiddenCallError):
             conv1d(torch.zeros(1, 1, 9), torch.zeros(1, 1, 3))
+
+
+class _CellOfMine(torch.nn.LSTMCell):
+    """What a student may write in a cell, before any test opens its block."""
+
+
+def test_a_forbidden_layer_class_is_refused_by_any_path_and_through_subclasses():
+    from torch.nn.modules.rnn import LSTMCell as by_module_path
+
+    built_before = _CellOfMine(3, 4)
+    plain_before = torch.nn.LSTMCell(3, 4)
+    x = torch.zeros(2, 3)
+    with forbid("torch.nn.LSTMCell", reason="Build it from matrix products."):
+        for make in (lambda: by_module_path(3, 4), lambda: _CellOfMine(3, 4)):
+            with pytest.raises(ForbiddenCallError, match="LSTMCell .or a subclass of it"):
+                make()
+        for module in (built_before, plain_before):
+            with pytest.raises(ForbiddenCallError, match="matrix products"):
+                module(x)
+        torch.nn.GRUCell(3, 4)(x)  # a class not named is untouched
+    # Restored: the same objects work again, and nothing is left on the classes.
+    assert built_before(x)[0].shape == (2, 4) and by_module_path(3, 4)(x)[0].shape == (2, 4)
+    assert "forward" not in vars(_CellOfMine) and "__init__" not in vars(_CellOfMine)
+    assert torch.nn.LSTMCell.forward.__qualname__ == "LSTMCell.forward"
+
+
+def test_the_kit_may_build_a_forbidden_class_where_the_student_may_not():
+    from shared.testing import run_beside  # kit code: what it calls is the kit's call
+    from shared.testing.transformer import (
+        ReferenceEncoderLayer,
+    )  # a kit subclass of the forbidden layer
+
+    x = torch.zeros(3, 1, 4)
+    with forbid("torch.nn.TransformerEncoderLayer"):
+        layer = ReferenceEncoderLayer(4, 2, 8)
+        assert run_beside(layer, layer, x).shape == (3, 1, 4)
+        with pytest.raises(ForbiddenCallError):  # called from here (not the kit): refused
+            layer(x)
+        with pytest.raises(ForbiddenCallError):
+            torch.nn.modules.transformer.TransformerEncoderLayer(4, 2, 8)
