@@ -54,6 +54,7 @@ def _prove(assignment, built, *, force, full, seeds, jobs, timeout, check_fresh)
     """Verify ``built`` unless its committed record matches; write the record on success."""
     from .build import stale_files
     from .records import make_record, matching_record, write_record
+    from .verify import static_checks
     from .verify import verify as verify_one
 
     record = None if force else matching_record(assignment)
@@ -61,6 +62,10 @@ def _prove(assignment, built, *, force, full, seeds, jobs, timeout, check_fresh)
         stale = stale_files(built) if check_fresh else []
         if stale:
             click.echo(f"{assignment.name}: assignments/ is stale ({', '.join(stale[:3])})")
+            return False
+        static = static_checks(built)  # what the prose, which the record leaves out, can break
+        if not static.ok:
+            click.echo(static.table())
             return False
         click.echo(
             f"{assignment.name}: verified record matches its inputs "

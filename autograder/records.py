@@ -4,12 +4,18 @@ After a successful ``verify``, ``assignments/NN_topic/verified.json`` (committed
 over every input that can change a grade or what verification proves, and the scores it saw.
 ``build`` skips grading when the record matches the inputs; CI never trusts a record: it
 re-verifies and fails when a committed record disagrees with its inputs or with the scores.
+
+The master's prose (its markdown cells) is not such an input: no test reads it and no grade
+depends on it, so an edit of a word rebuilds the notebook and zips and keeps the proof. What the
+checks that grade nothing run on every build all the same, record or not
+(``verify.static_checks``: no answer or hidden test in the student zip, the stub compiles).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -46,9 +52,30 @@ def record_path(assignment: Assignment) -> Path:
     return assignment.student_dir / RECORD_NAME
 
 
+# A cell of a jupytext percent-format master starts with a line "# %%", a prose cell with
+# "# %% [markdown]" (or "[md]"), optionally followed by its metadata.
+_CELL_START = re.compile(r"^# %%(?:$|[ \t])")
+_PROSE_CELL = re.compile(r"^# %%[ \t]+\[(?:markdown|md)\]")
+
+
+def without_prose(master: str) -> str:
+    """The master with the text of its prose cells left out (their markers kept, so cells keep
+    their places): what grading can depend on. Code, tests, raw cells (the assignment's config,
+    every question's name and points), tags and seeds all stay."""
+    kept, in_prose = [], False
+    for line in master.splitlines(keepends=True):
+        if _CELL_START.match(line):
+            in_prose = bool(_PROSE_CELL.match(line))
+            kept.append(line)
+        elif not in_prose:
+            kept.append(line)
+    return "".join(kept)
+
+
 def inputs_digest(assignment: Assignment) -> str:
-    """sha256 over the assignment's sources, the helper package, the kit's grading path and
-    the pins (file names and bytes, in a fixed order), and Otter's installed version."""
+    """sha256 over the assignment's sources (the master without its prose), the helper
+    package, the kit's grading path and the pins (file names and bytes, in a fixed order), and
+    Otter's installed version."""
     digest = hashlib.sha256()
 
     def add(name: str, data: bytes) -> None:
@@ -56,6 +83,8 @@ def inputs_digest(assignment: Assignment) -> str:
         digest.update(data)
 
     for name, data in sorted(zips.tree_entries(assignment.source_dir).items()):
+        if name == assignment.master.name:
+            data = without_prose(data.decode("utf-8")).encode("utf-8")
         add(f"solutions/{assignment.name}/{name}", data)
     for name, data in sorted(zips.tree_entries(HELPER_PACKAGE).items()):
         add(f"shared/{name}", data)

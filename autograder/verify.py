@@ -340,16 +340,7 @@ def _check_prose(
     timeout: float,
 ) -> None:
     """What a student who writes only what the prose asks meets (``autograder.prose``)."""
-    student = nbformat.read(built.student_notebook, as_version=4)
-    broken = uncompilable_cells(student)
-    report.add(
-        "stub cells compile",
-        not broken,
-        f"all {sum(c.cell_type == 'code' for c in student.cells)} code cells of the student "
-        "notebook compile"
-        if not broken
-        else f"{len(broken)} do not: {'; '.join(broken[:3])}",
-    )
+    student = _check_stub_compiles(report, built)
     tests = [
         data.decode("utf-8")
         for name, data in zips.zip_entries(built.autograder_zip).items()
@@ -373,6 +364,31 @@ def _check_prose(
         )
     for variant in prose_only:
         _check_runs_through(report, built, reference, variant, timeout)
+
+
+def _check_stub_compiles(report: Report, built: Built) -> nbformat.NotebookNode:
+    student = nbformat.read(built.student_notebook, as_version=4)
+    broken = uncompilable_cells(student)
+    report.add(
+        "stub cells compile",
+        not broken,
+        f"all {sum(c.cell_type == 'code' for c in student.cells)} code cells of the student "
+        "notebook compile"
+        if not broken
+        else f"{len(broken)} do not: {'; '.join(broken[:3])}",
+    )
+    return student
+
+
+def static_checks(built: Built) -> Report:
+    """The checks that grade nothing, run on every build even when the committed proof still
+    holds (``records``: an edit of the prose alone keeps it): what they read, the student zip
+    and notebook, is built anew each time. A second or two, no notebook graded."""
+    report = Report(built.assignment.name)
+    _check_stub_compiles(report, built)
+    _check_leaks(report, built)
+    _check_helper_package(report, built)
+    return report
 
 
 def _check_runs_through(
