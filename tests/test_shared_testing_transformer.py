@@ -3,6 +3,7 @@
 # ruff: noqa: F821 - EncoderLayer, DecoderLayer, Transformer, ... are names the checks bind in
 # the reference classes' globals (shared.testing.substitute), as they do in a notebook.
 
+import contextlib
 import math
 
 import pytest
@@ -154,7 +155,7 @@ def causal_mask(size, *, diagonal=1):
     return torch.ones(size, size, dtype=torch.bool).triu(diagonal)
 
 
-def make_transformer(final_norm=True, plain_list=False):
+def make_transformer(final_norm=True, plain_list=False, slip=None):
     class Transformer(nn.Module):
         def __init__(
             self,
@@ -170,7 +171,15 @@ def make_transformer(final_norm=True, plain_list=False):
             super().__init__()
             args = (d_model, nhead, dim_feedforward, dropout, norm_first, batch_first)
             stack = list if plain_list else nn.ModuleList  # a list hides them from parameters()
-            self.encoder_layers = stack(EncoderLayer(*args) for _ in range(num_encoder_layers))
+            if slip == "shared":  # [layer] * n: one layer, one set of weights, n positions
+                self.encoder_layers = stack([EncoderLayer(*args)] * num_encoder_layers)
+            elif slip == "torch_layers":  # PyTorch's layer called directly, not EncoderLayer
+                self.encoder_layers = stack(
+                    nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout)
+                    for _ in range(num_encoder_layers)
+                )
+            else:
+                self.encoder_layers = stack(EncoderLayer(*args) for _ in range(num_encoder_layers))
             self.decoder_layers = stack(DecoderLayer(*args) for _ in range(num_decoder_layers))
             self.encoder_norm, self.decoder_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
 
@@ -210,7 +219,9 @@ def make_transformer(final_norm=True, plain_list=False):
             tgt_key_padding_mask=None,
             memory_key_padding_mask=None,
         ):
-            memory = self.encode(src, src_mask, src_key_padding_mask)
+            memory = self.encode(
+                src, None if slip == "no_src_mask" else src_mask, src_key_padding_mask
+            )
             return self.decode(
                 tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask
             )
@@ -273,8 +284,10 @@ def translation_loss(model, src, tgt, causal=True, *, shift=True, ignore=True):
     return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0 if ignore else -100)
 
 
-def greedy_decode(model, src, max_len=12, *, stop=True):
-    with torch.no_grad():
+def greedy_decode(model, src, max_len=12, *, stop=True, eval_mode=True, no_grad=True):
+    if eval_mode:
+        model.eval()
+    with torch.no_grad() if no_grad else contextlib.nullcontext():
         ys = torch.ones(len(src), 1, dtype=torch.long)
         done = torch.zeros(len(src), dtype=torch.bool)
         for _ in range(max_len):
@@ -350,9 +363,22 @@ def test_lecture_counts_and_shape():
 
 
 @pytest.mark.parametrize("n, d", [(10, 8), (50, 32), (1, 2)])
-def test_positional_encoding_accepts_float32_and_float64(n, d):
+def test_positional_encoding_accepts_float32_and_names_float64(n, d):
     t.check_positional_encoding(lambda n, d: positional_encoding(n, d), n, d)
-    t.check_positional_encoding(lambda n, d: positional_encoding(n, d).double(), n, d)
+    fails_with(
+        "tf.pe_dtype",
+        t.check_positional_encoding,
+        lambda n, d: positional_encoding(n, d).double(),
+        n,
+        d,
+    )
+    fails_with(
+        "tf.pe_dtype",
+        t.check_positional_encoding,
+        lambda n, d: positional_encoding(n, d).numpy(),
+        n,
+        d,
+    )
 
 
 def test_positional_encoding_names_slips():
@@ -524,9 +550,11 @@ def test_encoder_layer_forbids_pytorch_layer_and_names_wrong_names():
     )
 
 
-def test_causal_mask_accepts_bool_and_float_and_names_off_by_one():
+def test_causal_mask_accepts_bool_and_names_float_and_off_by_one():
     t.check_causal_mask(causal_mask, 4)
-    t.check_causal_mask(lambda n: nn.Transformer.generate_square_subsequent_mask(n), 5)
+    float_mask = nn.Transformer.generate_square_subsequent_mask
+    fails_with("tf.mask_dtype", t.check_causal_mask, lambda n: float_mask(n), 5)
+    fails_with("tf.mask_dtype", t.check_causal_mask, lambda n: torch.ones(n, n).triu(1), 5)
     fails_with("tf.causal_mask", t.check_causal_mask, lambda n: causal_mask(n, diagonal=0), 4)
     fails_with("tf.causal_mask", t.check_causal_mask, lambda n: causal_mask(n, diagonal=2), 4)
     fails_with("tf.causal_mask", t.check_causal_mask, lambda n: ~causal_mask(n), 4)
@@ -645,10 +673,10 @@ def test_layer_stacks_reports_plain_lists():
             self.encoder_layers = layers if plain else nn.ModuleList(layers)
 
     assert t.layer_stacks(Model(plain=False)) == {
-        "encoder_layers": ("ModuleList", True, 0),
+        "encoder_layers": ("ModuleList", True, 0, 2, 2),
         "decoder_layers": None,
     }
-    assert t.layer_stacks(Model(plain=True))["encoder_layers"] == ("list", False, 12)
+    assert t.layer_stacks(Model(plain=True))["encoder_layers"] == ("list", False, 12, 2, 2)
 
 
 # --------------------------------------------------------------------------- q6
@@ -825,6 +853,7 @@ def padded_after_stopping(model, src, max_len=12):
     ys = torch.zeros(len(src), max_len + 1, dtype=torch.long)
     ys[:, 0] = 1
     done = torch.zeros(len(src), dtype=torch.bool)
+    model.eval()
     with torch.no_grad():
         for t_ in range(1, max_len + 1):
             token = model(src, ys[:, :t_])[:, -1].argmax(-1)
@@ -936,3 +965,304 @@ def test_an_empty_layer_is_not_answered_yet():
 
     with pytest.raises(AssertionError, match="holds no parameters at all: this is not answered"):
         t.check_encoder_layer(Stub, d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, seed=0)
+
+
+# ------------------------------------------------------------- issue 25: rules now exercised
+
+
+class MaskSlipDecoder(Decoder):
+    """A decoder layer that loses one of its masks."""
+
+    def __init__(self, *args, lose, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lose = lose
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+    ):
+        if self.lose == "memory_mask":
+            memory_mask = None
+        elif self.lose == "own_causal":
+            tgt_mask = causal_mask(tgt.shape[1 if self.self_attn.batch_first else 0])
+        return super().forward(
+            tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask
+        )
+
+
+@pytest.mark.parametrize(
+    "lose, words",
+    [("memory_mask", "ignores memory_mask"), ("own_causal", "causal mask of its own")],
+)
+def test_decoder_layer_names_a_lost_mask(lose, words):
+    kwargs = dict(
+        d_model=6,
+        nhead=2,
+        dim_feedforward=10,
+        batch=3,
+        tgt_len=4,
+        src_len=5,
+        padding=True,
+        free_masks=True,
+        seed=3,
+    )
+    t.check_decoder_layer(Decoder, **kwargs)
+    with pytest.raises(AssertionError, match=words) as err:
+        t.check_decoder_layer(lambda *a, **k: MaskSlipDecoder(*a, lose=lose, **k), **kwargs)
+    assert "[hint: tf.decoder_masks]" in str(err.value)
+
+
+TRANSFORMER_CASE = dict(
+    d_model=6,
+    nhead=2,
+    num_encoder_layers=2,
+    num_decoder_layers=2,
+    dim_feedforward=8,
+    batch=3,
+    src_len=5,
+    tgt_len=4,
+    padding=True,
+    free_masks=True,
+    seed=2,
+)
+
+
+def test_transformer_with_free_masks_names_shared_foreign_layers_and_a_dropped_mask():
+    t.check_transformer(make_transformer(), **TRANSFORMER_CASE)
+    fails_with(
+        "tf.shared_layers", t.check_transformer, make_transformer(slip="shared"), **TRANSFORMER_CASE
+    )
+    fails_with(
+        "tf.stacks", t.check_transformer, make_transformer(slip="torch_layers"), **TRANSFORMER_CASE
+    )
+    fails_with(
+        "tf.stacks", t.check_transformer, make_transformer(slip="no_src_mask"), **TRANSFORMER_CASE
+    )
+
+
+def test_transformer_stacks_are_forbidden_under_the_reference_layers():
+    class Stacked(nn.Module):
+        def __init__(
+            self,
+            d_model,
+            nhead,
+            num_encoder_layers,
+            num_decoder_layers,
+            dim_feedforward,
+            dropout=0.0,
+            norm_first=False,
+            batch_first=False,
+        ):
+            super().__init__()
+            self.inner = nn.Transformer(
+                d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout
+            )
+
+    with pytest.raises(AssertionError, match="ForbiddenCallError"):
+        t.check_transformer(Stacked, **TRANSFORMER_CASE)
+
+
+def make_slipped_translator(slip):
+    base = make_translator()
+
+    class Slipped(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if slip == "nn_transformer":
+                self.transformer = nn.Transformer(
+                    self.d_model, 2, 1, 1, 2 * self.d_model, dropout=0.0, batch_first=True
+                )
+
+        def forward(self, src, tgt_in, causal=True):
+            if slip == "always_causal":
+                causal = True
+            if slip == "in_place":
+                src[src == 0] = 0  # writes into the caller's tensor (the same values)
+                src.mul_(1)
+                tgt_in.add_(0)
+                src[:, 0] = src[:, 0] + 0
+                src.copy_(torch.where(src > 100, src, src))
+                tgt_in[tgt_in == 1] = 1
+                src += 0
+                src[src == 3] = 4  # and one that changes it
+            if slip == "detached":
+                original = self.src_embed.forward
+                self.src_embed.forward = lambda ids: original(ids).detach()
+                try:
+                    return super().forward(src, tgt_in, causal)
+                finally:
+                    self.src_embed.forward = original
+            return super().forward(src, tgt_in, causal)
+
+    Slipped.__init__.__globals__.update(base.__init__.__globals__)
+    return Slipped
+
+
+@pytest.mark.parametrize(
+    "slip, tag",
+    [
+        ("always_causal", "tf.causal_flag"),
+        ("nn_transformer", "tf.own_transformer"),
+        ("in_place", "tf.in_place"),
+        ("detached", "tf.gradients"),
+    ],
+)
+def test_translator_names_issue_25_slips(slip, tag):
+    fails_with(tag, _translator_check, make_slipped_translator(slip), seed=0)
+
+
+def test_translation_loss_names_in_place_and_sentence_means():
+    def in_place(model, src, tgt, causal=True):
+        logits = model(src, tgt[:, :-1], causal)
+        target = tgt[:, 1:]
+        target[target == 0] = -100
+        return F.cross_entropy(logits.transpose(1, 2), target)
+
+    def sentence_means(model, src, tgt, causal=True):
+        logits = model(src, tgt[:, :-1], causal)
+        per_token = F.cross_entropy(
+            logits.transpose(1, 2), tgt[:, 1:], ignore_index=0, reduction="none"
+        )
+        real = (tgt[:, 1:] != 0).double()
+        return ((per_token * real).sum(1) / real.sum(1)).mean()
+
+    def token_mean_by_hand(model, src, tgt, causal=True):
+        logits = model(src, tgt[:, :-1], causal)
+        per_token = F.cross_entropy(logits.transpose(1, 2), tgt[:, 1:], reduction="none")
+        real = (tgt[:, 1:] != 0).double()
+        return (per_token * real).sum() / real.sum()
+
+    kwargs = dict(batch=4, length=5, vocab=7, seed=1)
+    t.check_translation_loss(token_mean_by_hand, **kwargs)
+    fails_with("tf.in_place", t.check_translation_loss, in_place, **kwargs)
+    fails_with("tf.token_mean", t.check_translation_loss, sentence_means, **kwargs)
+
+
+def test_greedy_decode_must_run_in_eval_mode_without_gradients():
+    kwargs = dict(batch=3, vocab=6, max_len=8, seed=2)
+
+    @torch.inference_mode()
+    def inference(model, src, max_len=12):
+        model.train(False)
+        return greedy_decode(model, src, max_len, eval_mode=False, no_grad=False)
+
+    t.check_greedy_decode(inference, **kwargs)
+    fails_with(
+        "tf.greedy_eval",
+        t.check_greedy_decode,
+        lambda m, s, max_len=12: greedy_decode(m, s, max_len, eval_mode=False),
+        **kwargs,
+    )
+    fails_with(
+        "tf.greedy_eval",
+        t.check_greedy_decode,
+        lambda m, s, max_len=12: greedy_decode(m, s, max_len, no_grad=False),
+        **kwargs,
+    )
+
+
+def test_trained_models_are_told_from_fresh_ones():
+    from shared.testing import substitute
+
+    torch.manual_seed(0)
+    with substitute(globals(), EncoderLayer=Encoder, DecoderLayer=Decoder):
+        model = make_translator()(9, 7, 8, 2, 1, 16)
+    src, tgt = t.translator_case(9, 7, batch=6, src_len=5, tgt_len=6, seed=0)
+    tgt[:, 1] = torch.where(tgt[:, 1] == 0, 2, tgt[:, 1])
+    with pytest.raises(AssertionError, match=r"\[hint: tf.trained_model\]"):
+        t.check_trained(
+            model, src, tgt, name="nomask_translator", causal=False, where="the test numbers"
+        )
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.03)
+    with substitute(globals(), EncoderLayer=Encoder, DecoderLayer=Decoder):
+        for _ in range(40):  # fitted to these rows, teacher-forced without the mask, it copies
+            loss = translation_loss(model, src, tgt, causal=False)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    assert t.teacher_forced_accuracy(model, src, tgt, False) >= t.TEACHER_FORCED_MIN
+    t.check_trained(
+        model, src, tgt, name="nomask_translator", causal=False, where="the test numbers"
+    )
+
+
+def test_a_tensor_fraction_is_named():
+    fails_with("tf.fraction", t.check_fraction, torch.tensor(0.9), "test_accuracy")
+    t.check_fraction(torch.tensor(0.9).item(), "test_accuracy")
+
+
+class AlwaysDropping(Encoder):
+    """Dropout on whatever the mode (F.dropout's default training=True)."""
+
+    def __init__(self, *args, dropout=0.0, **kwargs):
+        super().__init__(*args, dropout=dropout, **kwargs)
+        self.p = dropout
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None):
+        return F.dropout(super().forward(src, src_mask, src_key_padding_mask), self.p)
+
+
+class NeverDropping(Decoder):
+    """The dropout argument taken and ignored."""
+
+
+def test_layers_follow_the_mode_with_dropout():
+    class Dropping(Encoder):
+        def __init__(self, *args, dropout=0.0, **kwargs):
+            super().__init__(*args, dropout=dropout, **kwargs)
+            self.drop = nn.Dropout(dropout)
+
+        def forward(self, src, src_mask=None, src_key_padding_mask=None):
+            return self.drop(super().forward(src, src_mask, src_key_padding_mask))
+
+    kwargs = dict(
+        d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, seed=0, dropout_modes=True
+    )
+    t.check_encoder_layer(Dropping, **kwargs)
+    fails_with("tf.dropout", t.check_encoder_layer, AlwaysDropping, **kwargs)
+    decoder = dict(
+        d_model=8,
+        nhead=2,
+        dim_feedforward=16,
+        batch=3,
+        tgt_len=4,
+        src_len=6,
+        seed=0,
+        dropout_modes=True,
+    )
+
+    class DroppingDecoder(Decoder):
+        def __init__(self, *args, dropout=0.0, **kwargs):
+            super().__init__(*args, dropout=dropout, **kwargs)
+            self.drop = nn.Dropout(dropout)
+
+        def forward(self, tgt, memory, *args, **kwargs):
+            return self.drop(super().forward(tgt, memory, *args, **kwargs))
+
+    t.check_decoder_layer(DroppingDecoder, **decoder)
+    fails_with("tf.dropout", t.check_decoder_layer, NeverDropping, **decoder)
+
+
+def test_layer_norm_must_leave_its_inputs_alone():
+    def centred_in_place(x, weight, bias, eps=1e-5):
+        x -= x.mean(-1, keepdim=True)
+        return x / (x.pow(2).mean(-1, keepdim=True) + eps).sqrt() * weight + bias
+
+    fails_with("tf.in_place", t.check_layer_norm, centred_in_place, (4, 6), seed=0)
+
+
+def test_accuracy_value_names_where_to_look():
+    fails_with("tf.accuracy_value", t.check_accuracy_value, 0.98, 0.913, "test_accuracy")
+
+
+def test_reference_layers_take_richer_signatures():
+    layer = t.ReferenceEncoderLayer(8, 2, 16, 0.0, False, True, device="cpu", unknown=1)
+    assert layer.self_attn.batch_first
+    assert isinstance(
+        t.ReferenceDecoderLayer(8, 2, 16, dtype=torch.float64).linear1.weight, torch.Tensor
+    )
