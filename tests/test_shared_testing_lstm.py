@@ -286,6 +286,7 @@ def init_forget_bias(lstm, value=1.0, *, block=1, split=False):
             getattr(lstm, f"bias_hh_l{k}")[block * H : (block + 1) * H] = (
                 value / 2 if split else 0.0
             )
+    return lstm
 
 
 class MemoryNet(nn.Module):
@@ -417,3 +418,176 @@ def test_untouched_stubs_are_not_answered_yet():
 
     with pytest.raises(AssertionError, match=r"model.rnn is Ellipsis: this is not answered yet"):
         t.check_forecaster(lambda hidden_size: Stub(), hidden_size=6, seed=0)
+
+
+# ------------------------------------------------------------- issue 25: rules now exercised
+
+
+def test_floats_are_floats_not_tensors():
+    as_tensor = lambda T, keep=0.5: torch.logit(torch.tensor(keep ** (1 / T), dtype=torch.float64))  # noqa: E731
+    assert "[hint: rnn.float_result]" in hint_of(t.check_forget_bias_for, as_tensor, 20, 0.7)
+    t.check_forget_bias_for(
+        lambda T, keep=0.5: np.float64(math.log(keep ** (1 / T) / (1 - keep ** (1 / T)))), 20, 0.7
+    )
+
+    def tensor_total(grads, max_norm):
+        clipped, total = clip_grad_norm(grads, max_norm)
+        return clipped, torch.tensor(total)
+
+    assert "[hint: rnn.float_result]" in hint_of(
+        t.check_clip, tensor_total, [(3, 2)], 1.0, scale=5.0, seed=0
+    )
+    assert t.check_float(np.float32(0.5), "x") == 0.5
+    with pytest.raises(AssertionError, match="should be a float, got Tensor of shape"):
+        t.check_float(torch.tensor(0.5), "x")
+
+
+class _Cell(nn.LSTMCell):
+    """A subclass of the library's cell, as a student's cell might define it."""
+
+
+def test_library_reached_by_subclass_or_module_path_is_refused():
+    def through(cls):
+        def cell(x, state, w_ih, w_hh, b_ih, b_hh):
+            module = cls(x.shape[-1], state[0].shape[-1]).double()
+            with torch.no_grad():
+                for name, w in zip(
+                    ("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
+                    (w_ih, w_hh, b_ih, b_hh),
+                    strict=True,
+                ):
+                    getattr(module, name).copy_(w)
+            return module(x, state)
+
+        return cell
+
+    for cls in (_Cell, torch.nn.modules.rnn.LSTMCell):
+        message = hint_of(
+            t.check_lstm_cell, through(cls), batch=2, input_size=3, hidden_size=4, seed=0
+        )
+        assert "implement this yourself" in message and "[hint: rnn.library_module]" in message
+
+    def counted(kind, n, h, layers=1):
+        module = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](n, h, num_layers=layers)
+        return sum(p.numel() for p in module.parameters())
+
+    assert "[hint: rnn.library_module]" in hint_of(t.check_param_count, counted, "gru", 3, 4, 2)
+
+
+def test_initial_state_slips_are_named():
+    def first_layer_state(x, layers, h0=None, batch_first=True):
+        if h0 is not None:
+            h0 = h0[:1].expand_as(h0)
+        return layer_forward(rnn_cell, x, layers, h0, batch_first)
+
+    assert "[hint: rnn.initial_state]" in hint_of(
+        t.check_layer, first_layer_state, "rnn", **LAYER, given_state=True
+    )
+
+    def zero_cell(x, layers, state=None, batch_first=True):
+        if state is not None:
+            state = (state[0], torch.zeros_like(state[1]))
+        return layer_forward(lstm_cell, x, layers, state, batch_first, lstm=True)
+
+    assert "[hint: rnn.initial_state]" in hint_of(
+        t.check_layer, zero_cell, "lstm", **LAYER, given_state=True
+    )
+
+
+def test_a_change_in_place_to_the_inputs_grades_as_under_the_referee():
+    """In a notebook the check hands the student copies, as the grading referee does: a layer
+    that scribbles on its arguments after using them is judged on its result alone both ways."""
+
+    def scribbles(x, layers, state=None, batch_first=True):
+        result = layer_forward(lstm_cell, x, layers, state, batch_first, lstm=True)
+        x.zero_()
+        if state is not None:
+            state[0].zero_()
+            state[1].zero_()
+        return result
+
+    t.check_layer(scribbles, "lstm", **LAYER, given_state=True)
+
+
+class _TwoLayers(MemoryNet):
+    def __init__(self, kind, n_inputs, n_symbols, hidden_size, forget_bias=1.0):
+        super().__init__(kind, n_inputs, n_symbols, hidden_size, forget_bias)
+        if kind == "rnn":
+            self.rnn = nn.RNN(n_inputs, hidden_size, num_layers=2, batch_first=True)
+
+
+class _Detached(MemoryNet):
+    def forward(self, x):
+        return self.head(self.rnn(x)[0][:, -1].detach())
+
+
+def test_memory_model_layout_and_gradient():
+    args = {"n_inputs": 3, "n_symbols": 2, "hidden_size": 4, "forget_bias": 2.0, "seed": 0}
+    assert "[hint: rnn.memory_layout]" in hint_of(t.check_memory_model, _TwoLayers, "rnn", **args)
+    assert "[hint: rnn.gradient_blocked]" in hint_of(
+        t.check_memory_model, _Detached, "lstm", **args
+    )
+
+
+class _PlainRNNForecaster(Forecaster):
+    def __init__(self, hidden_size):
+        super().__init__(hidden_size)
+        self.rnn = nn.RNN(1, hidden_size, batch_first=True)
+
+
+class _DetachedForecaster(Forecaster):
+    def forward(self, x):
+        return self.head(self.rnn(x)[0].detach())
+
+
+def test_forecaster_layout_and_gradient():
+    assert "[hint: rnn.forecast_layout]" in hint_of(
+        t.check_forecaster, _PlainRNNForecaster, hidden_size=3, seed=0
+    )
+    assert "[hint: rnn.gradient_blocked]" in hint_of(
+        t.check_forecaster, _DetachedForecaster, hidden_size=3, seed=0
+    )
+
+
+def test_the_trained_model_is_the_recipes(monkeypatch):
+    monkeypatch.setitem(t.FORECAST_RECIPE, "steps", 5)  # the check's logic, at a tenth of the cost
+    rerun = t.forecast_recipe(Forecaster, seed=3)
+    torch.manual_seed(3)
+    trained = Forecaster(t.FORECAST_RECIPE["hidden"])
+    with torch.no_grad():
+        for name, p in trained.named_parameters():
+            p.copy_(rerun[name])
+    t.check_trained_as_recipe(
+        trained, t.forecast_recipe(Forecaster, seed=3), "forecaster", "the recipe"
+    )
+    torch.manual_seed(3)
+    untrained = Forecaster(t.FORECAST_RECIPE["hidden"])
+    assert "[hint: rnn.recipe_model]" in hint_of(
+        t.check_trained_as_recipe, untrained, rerun, "forecaster", "the recipe"
+    )
+
+
+def test_init_forget_bias_returns_the_lstm():
+    def no_return(lstm, value):
+        init_forget_bias(lstm, value)
+
+    assert "[hint: rnn.return_lstm]" in hint_of(
+        t.check_init_forget_bias,
+        no_return,
+        input_size=2,
+        hidden_size=3,
+        num_layers=1,
+        value=1.0,
+        seed=0,
+    )
+
+
+def test_clip_returns_copies():
+    def same_tensors(grads, max_norm):
+        clipped, total = clip_grad_norm(grads, max_norm)
+        return (clipped if total > max_norm else list(grads)), total
+
+    t.check_clip(same_tensors, [(3, 2)], 1.0, scale=5.0, seed=0)  # scaled: new tensors anyway
+    assert "[hint: rnn.clip_copies]" in hint_of(
+        t.check_clip, same_tensors, [(3, 2), (2,)], 10.0, scale=0.1, seed=0
+    )

@@ -103,10 +103,44 @@ GRU_RESET = tagged(
 # --------------------------------------------------------------------------- calling students
 
 
+LIBRARY_REFUSED = tagged(
+    "rnn.library_module",
+    "Hint: in questions 1 to 5 PyTorch's recurrent modules and their kernels (nn.RNN, nn.LSTMCell, ..., by any import path, "
+    "through a subclass of your own, or built only to count its parameters) are refused while your function runs: "
+    "build the cell from matrix products, torch.tanh and torch.sigmoid, and count parameters with the formula.",
+)
+
+
 def from_scratch(fn: Callable, *args: Any, desc: str, hint: str = "", **kwargs: Any) -> Any:
-    """:func:`call` with PyTorch's recurrent modules and kernels forbidden."""
-    with forbid(*LIBRARY_RECURRENT, reason=FROM_SCRATCH):
-        return call(fn, *args, desc=desc, hint=hint, **kwargs)
+    """:func:`call` with PyTorch's recurrent modules and kernels forbidden; a refused call fails
+    with :data:`LIBRARY_REFUSED` instead of ``hint`` (which is about a wrong answer)."""
+    try:
+        with forbid(*LIBRARY_RECURRENT, reason=FROM_SCRATCH):
+            return call(fn, *args, desc=desc, hint=hint, **kwargs)
+    except AssertionError as err:
+        message = str(err)
+        if "implement this yourself" not in message:
+            raise
+        if hint and message.endswith(hint):
+            message = message[: -len(hint)].rstrip()
+        raise AssertionError(f"{message} {LIBRARY_REFUSED}") from None
+
+
+FLOAT_RESULT = tagged(
+    "rnn.float_result",
+    "Hint: the question asks for a float: return float(value) or value.item(), not a tensor or an array.",
+)
+
+
+def check_float(value: Any, desc: str) -> float:
+    """``value`` as a float, failing unless it is one (a Python or NumPy float, not a 0-d tensor)."""
+    ok = isinstance(value, (float, np.floating)) and not isinstance(value, bool)
+    assert ok, (
+        f"{desc} should be a float, got {type_name(value)}"
+        + (f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else "")
+        + f" ({value!r:.60}). {FLOAT_RESULT}"
+    )
+    return float(value)
 
 
 def as_tensor(value: Any, name: str) -> torch.Tensor:
@@ -273,7 +307,18 @@ def _layer_case(
     return module, x, state
 
 
+def _copies(value: Any) -> Any:
+    """Fresh copies of a tensor or a tuple of tensors: what the student's function gets, so that
+    a change it makes in place alters neither the reference's inputs here nor, under the grading
+    referee (which sends copies anyway), anything at all: both ways grade alike."""
+    if isinstance(value, tuple):
+        return tuple(v.clone() for v in value)
+    return value.clone() if isinstance(value, torch.Tensor) else value
+
+
 def _run_layer(fn: Callable, kind: str, x, layers, state, batch_first: bool, desc: str, hint: str):
+    x, state = _copies(x), _copies(state)
+    layers = [_copies(tuple(weights)) for weights in layers]
     if state is None:
         result = from_scratch(fn, x, layers, batch_first=batch_first, desc=desc, hint=hint)
     else:
@@ -357,10 +402,35 @@ def check_layer(
         )
 
 
+INITIAL_STATE = tagged(
+    "rnn.initial_state",
+    "Hint: layer k starts from the state it is given: h0[k] (and c0[k] for the LSTM, the second element of state), not "
+    "zeros, not h0 for the cell, not layer 0's state for every layer; zeros only when the state is None.",
+)
+
+
+def _initial_state_slips(state: Any) -> list[Any]:
+    """The given initial states read the ways a slip reads them (zeros, h0 as the cell state,
+    layer 0's state for every layer), each as PyTorch's module takes it."""
+    if isinstance(state, tuple):
+        h0, c0 = state
+        return [
+            (torch.zeros_like(h0), torch.zeros_like(c0)),
+            (h0, torch.zeros_like(c0)),
+            (h0, h0),
+            (h0[:1].expand_as(h0).contiguous(), c0[:1].expand_as(c0).contiguous()),
+        ]
+    return [torch.zeros_like(state), state[:1].expand_as(state).contiguous()]
+
+
 def _diagnose_layer(fn, kind, module, x, state, batch_first, out, ref_out) -> str:
     """Name the slip the output shows, or ''."""
     time_dim = 1 if batch_first else 0
     layers = module_weights(module)
+    if state is not None:
+        with torch.no_grad():
+            if any(_matches(out, module(x, slip)[0]) for slip in _initial_state_slips(state)):
+                return INITIAL_STATE
     if state is None:
         twin = type(module)(
             module.input_size,
@@ -594,7 +664,7 @@ def check_param_count(
     )
     expected = sum(p.numel() for p in module.parameters())
     desc = f"recurrent_param_count({kind!r}, input_size={input_size}, hidden_size={hidden_size}, num_layers={num_layers})"
-    got = call(recurrent_param_count, kind, input_size, hidden_size, num_layers, desc=desc)
+    got = from_scratch(recurrent_param_count, kind, input_size, hidden_size, num_layers, desc=desc)
     assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
         f"{desc} should return an int, got {type_name(got)}"
     )
@@ -689,7 +759,7 @@ def run_bptt(rnn_bptt: Callable, case: Mapping[str, Any], desc: str) -> dict[str
         k: beside(rnn_bptt, np.array(case[k], copy=True))
         for k in ("xs", "h0", "W", "U", "b", "target")
     }
-    with forbid(*NO_AUTOGRAD, reason=NO_AUTOGRAD_REASON):
+    with forbid(*NO_AUTOGRAD, *LIBRARY_RECURRENT, reason=NO_AUTOGRAD_REASON):
         grads = call(
             rnn_bptt,
             args["xs"],
@@ -802,7 +872,12 @@ def check_jacobian_norms(
     T, d_h = len(case["xs"]), len(case["h0"])
     desc = f"jacobian_norms(xs, h0, W, U, b) with T={T}, d_h={d_h} ({label})"
     args = [np.array(case[k], copy=True) for k in ("xs", "h0", "W", "U", "b")]
-    with forbid(*NO_AUTOGRAD, "torch.autograd.functional.jacobian", reason=NO_AUTOGRAD_REASON):
+    with forbid(
+        *NO_AUTOGRAD,
+        "torch.autograd.functional.jacobian",
+        *LIBRARY_RECURRENT,
+        reason=NO_AUTOGRAD_REASON,
+    ):
         got = call(
             jacobian_norms,
             *args,
@@ -884,13 +959,10 @@ def check_clip(
     originals = [g.clone() for g in grads]
     grads = beside(clip_grad_norm, grads)  # where it runs, so that a change in place is seen
     desc = f"clip_grad_norm(grads of shapes {[tuple(s) for s in shapes]}, max_norm={max_norm})"
-    with forbid(
-        "torch.nn.utils.clip_grad_norm_",
-        "torch.nn.utils.clip_grad.clip_grad_norm_",
-        reason="Compute the norm and the factor yourself.",
-    ):
+    with forbid(*NO_LIBRARY_CLIP, reason=NO_LIBRARY_CLIP_REASON):
         result = call(clip_grad_norm, grads, max_norm, desc=desc)
     clipped, total = pair(result, desc)
+    total = check_float(total, f"the total norm returned by {desc}")
     for g, o in zip(grads, originals, strict=True):
         assert torch.equal(g, o), f"{desc} changed the gradients it was given: return new tensors."
     params = [nn.Parameter(torch.zeros_like(o)) for o in originals]
@@ -916,6 +988,36 @@ def check_clip(
             atol=1e-12,
             hint=hint,
         )
+    if expected_total <= max_norm:  # nothing to scale: the question asks for copies all the same
+        with forbid(*NO_LIBRARY_CLIP, reason=NO_LIBRARY_CLIP_REASON):
+            aliases = run_beside(clip_grad_norm, returned_aliases, clip_grad_norm, grads, max_norm)
+        assert not aliases, (
+            f"{desc} returned the tensors it was given (clipped[i] for i in {aliases} share memory with grads[i]) "
+            f"instead of copies. {CLIP_COPIES}"
+        )
+
+
+NO_LIBRARY_CLIP = ("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_")
+NO_LIBRARY_CLIP_REASON = "Compute the norm and the factor yourself."
+CLIP_COPIES = tagged(
+    "rnn.clip_copies",
+    "Hint: when the total is at most max_norm, return unchanged copies (g.clone()), not the gradients themselves: "
+    "the caller may change what you return, and that must not change its gradients.",
+)
+
+
+def returned_aliases(
+    clip_grad_norm: Callable, grads: Sequence[torch.Tensor], max_norm: float
+) -> list[int]:
+    """Beside the student's code: the positions i at which ``clip_grad_norm(grads, max_norm)``
+    returns a tensor sharing memory with ``grads[i]`` (or with any of ``grads``)."""
+    clipped, _ = clip_grad_norm(grads, max_norm)
+    given = {g.untyped_storage().data_ptr() for g in grads}
+    return [
+        i
+        for i, c in enumerate(clipped)
+        if isinstance(c, torch.Tensor) and c.untyped_storage().data_ptr() in given
+    ]
 
 
 # --------------------------------------------------------------------------- q6: memory
@@ -943,13 +1045,16 @@ def check_init_forget_bias(
     desc = (
         f"init_forget_bias(nn.LSTM({input_size}, {hidden_size}, num_layers={num_layers}), {value})"
     )
-    _call_none_ok(init_forget_bias, lstm, value, desc=desc)
+    returned = _call_none_ok(init_forget_bias, lstm, value, desc=desc)
     H = hidden_size
     untouched = all(torch.equal(p.detach(), before[n]) for n, p in lstm.named_parameters())
     assert not untouched, (
         f"{desc} left every parameter as PyTorch initialised it: this is not answered yet. "
         f"Replace the `...` in the stub: set the forget gate's rows {H}:{2 * H} of the biases "
         "in place (under torch.no_grad())."
+    )
+    assert returned is not None and run_beside(lstm, same_object, returned, lstm), (
+        f"{desc} returned {shown(returned):.60}: it should return the LSTM it was given, changed in place. {RETURN_LSTM}"
     )
     for k in range(num_layers):
         total = getattr(lstm, f"bias_ih_l{k}").detach() + getattr(lstm, f"bias_hh_l{k}").detach()
@@ -973,6 +1078,18 @@ def check_init_forget_bias(
         )
 
 
+RETURN_LSTM = tagged(
+    "rnn.return_lstm",
+    "Hint: end init_forget_bias with `return lstm`, as the question asks, so that "
+    "init_forget_bias(nn.LSTM(...), value) builds and initialises a layer in one expression.",
+)
+
+
+def same_object(a: Any, b: Any) -> bool:
+    """Beside the student's code: whether ``a`` and ``b`` are one object."""
+    return a is b
+
+
 def _call_none_ok(fn: Callable, *args: Any, desc: str) -> Any:
     """Like :func:`call` for a function that works in place and may return None."""
     check_defined(fn, desc)
@@ -987,12 +1104,71 @@ def _call_none_ok(fn: Callable, *args: Any, desc: str) -> Any:
 
 def check_forget_bias_for(forget_bias_for: Callable, T: int, keep: float) -> None:
     desc = f"forget_bias_for({T}, keep={keep})"
-    got = call(forget_bias_for, T, keep=keep, desc=desc)
+    got = check_float(call(forget_bias_for, T, keep=keep, desc=desc), desc)
     sigma = 1.0 / (1.0 + math.exp(-float(got)))
     assert abs(sigma**T - keep) <= 1e-9, (
         f"{desc} returned {float(got):.6g}: with f = sigmoid({float(got):.4g}) = {sigma:.6f}, f^{T} = {sigma**T:.6f} of the cell state "
         f"survives {T} steps, not {keep}. Hint: solve sigmoid(b)^T = keep: b = ln(p / (1 - p)) with p = keep^(1/T)."
     )
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Beside the student's code: the number of scalars in ``model``'s parameters."""
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def unreached_parameters(model: nn.Module, x: torch.Tensor) -> list[str]:
+    """Beside the student's code: the names of ``model``'s parameters that the gradient of
+    ``model(x).sum()`` does not reach (no gradient, or an all-zero one); every name when the
+    output carries no graph at all. The gradients are cleared again afterwards."""
+    names = [name for name, _ in model.named_parameters()]
+    for p in model.parameters():
+        p.grad = None
+    try:
+        with torch.enable_grad():
+            model(x).sum().backward()
+        return [n for n, p in model.named_parameters() if p.grad is None or not bool(p.grad.any())]
+    except RuntimeError:  # the output does not require grad: nothing is reached
+        return names
+    finally:
+        for p in model.parameters():
+            p.grad = None
+
+
+GRADIENT_BLOCKED = tagged(
+    "rnn.gradient_blocked",
+    "Hint: forward must keep the graph from the loss back to every parameter: no .detach(), torch.no_grad(), .data or "
+    ".item() between self.rnn and self.head, or the recurrent layer never learns.",
+)
+
+
+def _check_layout(
+    model: Any, desc: str, layer: Any, expected_count: int, parts: str, hint: str
+) -> None:
+    """One recurrent layer, PyTorch's defaults (biases, no projection, one direction), and no
+    parameter beyond the recurrent layer and the head the question lists."""
+    assert layer.num_layers == 1 and not layer.bidirectional, (
+        f"{desc}: model.rnn should have one layer in one direction, got num_layers={layer.num_layers}, "
+        f"bidirectional={layer.bidirectional}. {hint}"
+    )
+    count = run_beside(model, parameter_count, model)
+    assert count == expected_count, (
+        f"{desc} holds {count:,} parameters, but {parts} hold {expected_count:,}. {hint}"
+    )
+
+
+def _check_gradient_reaches(model: Any, x: torch.Tensor, desc: str) -> None:
+    blocked = run_beside(model, unreached_parameters, model, x)
+    assert not blocked, (
+        f"{desc}: the gradient of model(x).sum() does not reach {', '.join(blocked)}. {GRADIENT_BLOCKED}"
+    )
+
+
+MEMORY_LAYOUT = tagged(
+    "rnn.memory_layout",
+    "Hint: build exactly what the question lists: self.rnn = nn.RNN(n_inputs, hidden_size, batch_first=True) or nn.LSTM "
+    "of the same sizes (one layer, PyTorch's other defaults), and self.head = nn.Linear(hidden_size, n_symbols).",
+)
 
 
 MEMORY_HEAD = tagged(
@@ -1011,7 +1187,7 @@ def check_memory_model(
     forget_bias: float,
     seed: int,
 ) -> nn.Module:
-    desc = f"make_memory_model({kind!r}, n_inputs={n_inputs}, n_symbols={n_symbols}, hidden_size={hidden_size}, forget_bias={forget_bias})"
+    desc = f"MemoryNet({kind!r}, n_inputs={n_inputs}, n_symbols={n_symbols}, hidden_size={hidden_size}, forget_bias={forget_bias})"
     run_beside(make_memory_model, torch.manual_seed, seed)
     model = call(
         make_memory_model,
@@ -1034,6 +1210,18 @@ def check_memory_model(
         layer.hidden_size == hidden_size and layer.input_size == n_inputs and layer.batch_first
     ), (
         f"{desc}: model.rnn should be nn.{want.__name__}({n_inputs}, {hidden_size}, batch_first=True)"
+    )
+    module = {"lstm": nn.LSTM, "rnn": nn.RNN}[kind](n_inputs, hidden_size, device="meta")
+    expected_count = (
+        sum(p.numel() for p in module.parameters()) + hidden_size * n_symbols + n_symbols
+    )
+    _check_layout(
+        model,
+        desc,
+        layer,
+        expected_count,
+        f"nn.{want.__name__}({n_inputs}, {hidden_size}) and nn.Linear({hidden_size}, {n_symbols})",
+        MEMORY_LAYOUT,
     )
     if kind == "rnn":
         assert layer.nonlinearity == "tanh", f"{desc}: the plain RNN should use tanh."
@@ -1064,6 +1252,7 @@ def check_memory_model(
         atol=1e-6,
         hint=MEMORY_HEAD,
     )
+    _check_gradient_reaches(model, x, f"the model of {desc}")
     return model
 
 
@@ -1104,6 +1293,111 @@ def check_memory_claim(accuracy: Mapping[str, float], *, n_symbols: int, where: 
     assert rnn <= RNN_MAX_ACCURACY, (
         f"On {where} the trained RNN reaches {rnn:.3f}, expected near chance ({1 / n_symbols:.2f}, at most {RNN_MAX_ACCURACY}): "
         "did the RNN get a larger budget than the LSTM?"
+    )
+
+
+# --------------------------------------------------------------------------- the trained models
+
+# The notebook's training recipes, as its prose states them (solutions/06_lstm/06_lstm.py): the
+# models a claim is judged on must be the ones these give, not a model built or trained otherwise.
+MEMORY_RECIPE = {
+    "T": 30,
+    "n_symbols": 4,
+    "hidden": 32,
+    "steps": 150,
+    "lr": 5e-3,
+    "batch": 128,
+    "keep": 0.8,
+}
+FORECAST_RECIPE = {"length": 30, "hidden": 16, "steps": 120, "lr": 2e-2, "batch": 64}
+
+
+def _fit(
+    model: nn.Module, make_batch: Callable, *, steps: int, lr: float, loss_fn: Callable
+) -> None:
+    """The notebook's ``fit``: Adam on ``steps`` batches from ``make_batch()``."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        inputs, targets = make_batch()
+        loss = loss_fn(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def model_parameters(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Beside the student's code: a copy of each of ``model``'s parameters, by name."""
+    return {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+def memory_recipe(
+    make_memory_model: Callable, forget_bias_for: Callable, kind: str, seed: int
+) -> dict[str, torch.Tensor]:
+    """Beside the student's code: the parameters the notebook's memory training cell gives the
+    ``kind`` network with ``rng_seed = seed``, built and trained again with the student's own
+    classes and functions (the recipe's batches come from a generator, so no global state)."""
+    import torch.nn.functional as F
+
+    from shared.sequences import first_token_recall
+
+    r = MEMORY_RECIPE
+    forget_bias = forget_bias_for(r["T"], keep=r["keep"])
+    torch.manual_seed(seed)
+    model = make_memory_model(
+        kind, r["n_symbols"] + 1, r["n_symbols"], r["hidden"], forget_bias=forget_bias
+    )
+    batches = torch.Generator().manual_seed(seed)
+    _fit(
+        model,
+        lambda: first_token_recall(r["batch"], r["T"], n_symbols=r["n_symbols"], seed=batches),
+        steps=r["steps"],
+        lr=r["lr"],
+        loss_fn=F.cross_entropy,
+    )
+    return model_parameters(model)
+
+
+def forecast_recipe(make_forecaster: Callable, seed: int) -> dict[str, torch.Tensor]:
+    """Beside the student's code: the parameters the notebook's forecasting training cell gives
+    the forecaster with ``rng_seed = seed``, trained again with the student's own class."""
+    import torch.nn.functional as F
+
+    from shared.sequences import damped_oscillators
+
+    r = FORECAST_RECIPE
+    torch.manual_seed(seed)
+    model = make_forecaster(r["hidden"])
+    batches = torch.Generator().manual_seed(seed)
+
+    def next_value_batch():
+        signals = damped_oscillators(r["batch"], r["length"] + 1, seed=batches)
+        return signals[:, :-1], signals[:, 1:]
+
+    _fit(model, next_value_batch, steps=r["steps"], lr=r["lr"], loss_fn=F.mse_loss)
+    return model_parameters(model)
+
+
+RECIPE_MODEL = tagged(
+    "rnn.recipe_model",
+    "Hint: measure the models the given training cell trained, as they are: do not rebuild, re-initialise, retrain or "
+    "replace them (nor change the cell's seed, sizes or budget) before you measure.",
+)
+
+
+def check_trained_as_recipe(
+    model: Any, rerun: Mapping[str, torch.Tensor], what: str, recipe: str
+) -> None:
+    """``model`` (the notebook's trained model) holds the parameters that ``rerun`` (the recipe,
+    trained again beside the student's code at the notebook's seed) gives."""
+    got = run_beside(model, model_parameters, model)
+    assert set(got) == set(rerun), (
+        f"{what} has the parameters {sorted(got)}, but the model that {recipe} trains has {sorted(rerun)}. {RECIPE_MODEL}"
+    )
+    worst = max(float((got[n].double() - rerun[n].double()).abs().max()) for n in rerun)
+    assert worst <= 1e-4, (
+        f"{what} is not the model that {recipe} trains: trained again at the notebook's rng_seed, its parameters differ "
+        f"from it by up to {worst:.3g} (tolerance 1e-4). {RECIPE_MODEL}"
     )
 
 
@@ -1191,8 +1485,15 @@ FORECAST_HEAD = tagged(
 )
 
 
+FORECAST_LAYOUT = tagged(
+    "rnn.forecast_layout",
+    "Hint: build exactly what the question lists: self.rnn = nn.GRU(1, hidden_size, batch_first=True) or nn.LSTM of the "
+    "same sizes (one layer, PyTorch's other defaults), and self.head = nn.Linear(hidden_size, 1).",
+)
+
+
 def check_forecaster(make_forecaster: Callable, *, hidden_size: int, seed: int) -> nn.Module:
-    desc = f"make_forecaster(hidden_size={hidden_size})"
+    desc = f"Forecaster(hidden_size={hidden_size})"
     run_beside(make_forecaster, torch.manual_seed, seed)
     model = call(make_forecaster, hidden_size=hidden_size, desc=desc)
     assert is_instance(model, nn.Module), (
@@ -1203,13 +1504,26 @@ def check_forecaster(make_forecaster: Callable, *, hidden_size: int, seed: int) 
         f"{desc}: model.rnn is {shown(layer)}: this is not answered yet. Build the recurrent layer "
         "in __init__ and keep it as self.rnn, as the question asks."
     )
+    kind = next((k for k in (nn.GRU, nn.LSTM) if is_instance(layer, k)), None)
     assert (
-        any(is_instance(layer, kind) for kind in (nn.RNN, nn.GRU, nn.LSTM))
+        kind is not None
         and layer.batch_first
         and layer.hidden_size == hidden_size
         and layer.input_size == 1
     ), (
-        f"{desc}: model.rnn should be a one-layer nn.GRU or nn.LSTM(1, {hidden_size}, batch_first=True), got {shown(layer)}"
+        f"{desc}: model.rnn should be a one-layer nn.GRU or nn.LSTM(1, {hidden_size}, batch_first=True), got {shown(layer)}. "
+        f"{FORECAST_LAYOUT}"
+    )
+    expected_count = sum(p.numel() for p in kind(1, hidden_size, device="meta").parameters()) + (
+        hidden_size + 1
+    )
+    _check_layout(
+        model,
+        desc,
+        layer,
+        expected_count,
+        f"nn.{kind.__name__}(1, {hidden_size}) and nn.Linear({hidden_size}, 1)",
+        FORECAST_LAYOUT,
     )
     x = torch.randn(4, 9, 1, generator=torch.Generator().manual_seed(seed))
     out = call(model, x, desc=f"the model of {desc} on x of shape (4, 9, 1)", hint=FORECAST_HEAD)
@@ -1224,6 +1538,7 @@ def check_forecaster(make_forecaster: Callable, *, hidden_size: int, seed: int) 
         atol=1e-6,
         hint=FORECAST_HEAD,
     )
+    _check_gradient_reaches(model, x, f"the model of {desc}")
     return model
 
 
@@ -1233,5 +1548,5 @@ FORECAST_RATIO = 0.5
 def check_forecast_claim(model_mse: float, baseline_mse: float, where: str) -> None:
     assert model_mse <= FORECAST_RATIO * baseline_mse, (
         f"On {where} the forecaster's squared error ({model_mse:.4g}) should be at most {FORECAST_RATIO} x that of the naive "
-        f"last-value forecast ({baseline_mse:.4g}). Your make_forecaster passes its checks, so look at the training cell."
+        f"last-value forecast ({baseline_mse:.4g}). Your Forecaster passes its checks, so look at the training cell."
     )

@@ -49,7 +49,8 @@
 # **How to work.** Replace every `...` with your code and run the `grader.check("qN")` cell under
 # each question. In questions 1 to 5 PyTorch's recurrent modules (`nn.RNN`, `nn.RNNCell`,
 # `nn.LSTM`, `nn.LSTMCell`, `nn.GRU`, `nn.GRUCell` and their kernels) are **forbidden** inside
-# your functions: the tests compare your results with those modules holding the same weights.
+# your functions, under any name and through subclasses of your own: the tests compare your
+# results with those modules holding the same weights.
 # The autograder also runs hidden tests with other sizes, batch sizes, layouts and seeds, and
 # evaluates your trained models on sequences this notebook never draws.
 #
@@ -742,6 +743,10 @@ plt.show()
 #   `nn.Linear(hidden_size, n_symbols)`; `forward(x)` maps `(batch, time, n_inputs)` to logits
 #   `(batch, n_symbols)` read from the **last** step: `self.head(out[:, -1])`. Here, and from now
 #   on, PyTorch's modules are allowed: question 4 proved yours equal to them.
+#
+# The tests check the returned values and types, that the network holds exactly these two
+# layers (one recurrent layer, PyTorch's defaults otherwise), its forward pass, and that the
+# gradient of its output reaches every parameter (nothing detached on the way).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -828,6 +833,13 @@ def test_memory_parts_hidden(init_forget_bias, forget_bias_for, MemoryNet):
 # batches in the same order, the LSTM's forget bias chosen so that 80% of its cell state survives
 # the 30 steps (`forget_bias_for(30, keep=0.8)`, about 4.9). This takes a few seconds. It is seeded with `rng_seed`; the autograder sets
 # `rng_seed` to values of its own, and the thresholds of question 7 were checked under several.
+#
+# At this budget the LSTM wins **only with that forget bias**. With the common recommendation of
+# 1, or with PyTorch's default biases, the same LSTM stays at chance like the RNN: we measured
+# accuracies between 0.23 and 0.26 for both, under five seeds (the figure after question 7 shows
+# its training loss). With $b_f = 1$ only $\sigma(1)^{30} \approx 10^{-4}$ of the cell state, and
+# of the gradient along the cell path, survives the 30 steps at the start, which is likely why
+# 150 steps are not enough to learn to keep the first symbol.
 
 # %%
 def fit(model, make_batch, *, steps, lr, loss_fn):
@@ -867,7 +879,9 @@ print(f"forget bias {FORGET_BIAS:.2f}; parameters: RNN {count_parameters(memory_
 # trained model's accuracy on the test sequences `X_memory_test`, `y_memory_test`: the fraction
 # whose largest logit is the label, a float, computed in eval mode without gradients. The tests
 # check that the LSTM reaches an accuracy of at least 0.9 and that the RNN stays near chance
-# (at most 0.4), here and (hidden) on 2,000 sequences this notebook never draws. They judge the
+# (at most 0.4), here and (hidden) on 2,000 sequences this notebook never draws; the hidden test
+# also trains the two networks again as the training cell does (at your `rng_seed`, with your
+# `MemoryNet`) and expects the models you measured to be those. They judge the
 # experiment only when your functions of question 6 pass their checks.
 
 # %% [raw]
@@ -892,7 +906,7 @@ print(memory_acc)
 # %%
 def test_memory_public(env):
     from shared.testing import gate
-    from shared.testing.lstm import answered, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
+    from shared.testing.lstm import answered, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
 
     checks = {
         "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
@@ -904,8 +918,9 @@ def test_memory_public(env):
     if skipped is not None:
         return skipped
     assert isinstance(memory_acc, dict) and set(memory_acc) == {"rnn", "lstm"}, f"memory_acc should have the keys 'rnn' and 'lstm', got {memory_acc!r:.80}"
-    assert all(0.0 <= float(v) <= 1.0 for v in memory_acc.values()), f"accuracies are fractions in [0, 1], got {memory_acc}"
-    check_memory_claim(memory_acc, n_symbols=4, where="the test sequences")
+    accuracies = {kind: check_float(memory_acc[kind], f"memory_acc[{kind!r}]") for kind in ("rnn", "lstm")}
+    assert all(0.0 <= v <= 1.0 for v in accuracies.values()), f"accuracies are fractions in [0, 1], got {memory_acc}"
+    check_memory_claim(accuracies, n_symbols=4, where="the test sequences")
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -913,8 +928,9 @@ hidden: true
 """ # END TEST CONFIG
 def test_memory_hidden(env):
     from grader_only.oracles import accuracy, heldout_recall
-    from shared.testing import gate
-    from shared.testing.lstm import answered, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
+    from shared.testing import gate, run_beside, tagged
+    from shared.testing.lstm import (answered, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model,
+                                     check_trained_as_recipe, memory_recipe)
 
     checks = {
         "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
@@ -927,11 +943,18 @@ def test_memory_hidden(env):
         return skipped
     memory_models, X_memory_test, y_memory_test = env["memory_models"], env["X_memory_test"], env["y_memory_test"]
     for kind in ("rnn", "lstm"):
+        got = check_float(memory_acc[kind], f"memory_acc[{kind!r}]")
         expected = accuracy(memory_models[kind], X_memory_test, y_memory_test)
-        assert abs(float(memory_acc[kind]) - expected) <= 1e-6, (
-            f"memory_acc[{kind!r}] is {float(memory_acc[kind]):.4f}, but the {kind.upper()} classifies {expected:.4f} of the test "
-            "sequences correctly. Hint: model.eval(), then the mean of (model(X).argmax(dim=1) == y) under torch.no_grad()."
+        assert abs(got - expected) <= 1e-6, (
+            f"memory_acc[{kind!r}] is {got:.6f}, but the {kind.upper()} classifies {expected:.6f} of the test sequences correctly (tolerance 1e-6). "
+            + tagged("rnn.accuracy_over_examples", "Hint: the fraction of all 2,000 test sequences, each counted once (not a mean of per-batch "
+                     "accuracies, which weights a short last batch wrongly): model.eval(), then the mean of (model(X).argmax(dim=1) == y) "
+                     "under torch.no_grad().")
         )
+    make, seed = env.get("MemoryNet"), env["rng_seed"]
+    for kind in ("rnn", "lstm"):
+        rerun = run_beside(make, memory_recipe, make, env.get("forget_bias_for"), kind, seed)
+        check_trained_as_recipe(memory_models[kind], rerun, f"memory_models[{kind!r}]", "the given training cell (section 6)")
     X, y = heldout_recall(30, 4)
     check_memory_claim({k: accuracy(m, X, y) for k, m in memory_models.items()}, n_symbols=4, where="2,000 held-out sequences")
 
@@ -945,7 +968,9 @@ def test_memory_hidden(env):
 # Why: the gradient that reaches the first step. For each trained network,
 # $\lVert \partial h_T/\partial h_0 \rVert$ (the Frobenius norm of the Jacobian, estimated with random
 # probes and averaged over a few sequences) for growing $T$, by autograd, and the training losses. The RNN's shrinks by
-# orders of magnitude within a few steps; the LSTM's, carried by its cell, barely decays.
+# orders of magnitude within a few steps; the LSTM's, carried by its cell, barely decays. The loss
+# panel adds the same LSTM with the common forget bias of 1, trained on the same batches with the
+# same budget: its loss stays at chance, $\ln 4$, like the RNN's.
 
 # %% tags=["otter_ignore"]
 def state_sensitivity(model, x, steps, probes=4):
@@ -965,6 +990,11 @@ def state_sensitivity(model, x, steps, probes=4):
     return norms
 
 
+torch.manual_seed(rng_seed)
+lstm_bias_one = MemoryNet("lstm", N_SYMBOLS + 1, N_SYMBOLS, HIDDEN, forget_bias=1.0)
+same_batches = torch.Generator().manual_seed(rng_seed)
+memory_losses_bias_one = fit(lstm_bias_one, lambda: first_token_recall(BATCH, T_MEMORY, n_symbols=N_SYMBOLS, seed=same_batches),
+                             steps=STEPS, lr=LR, loss_fn=F.cross_entropy)
 x_probe, _ = first_token_recall(16, 60, n_symbols=N_SYMBOLS, seed=rng_seed + 3)
 probe_steps = list(range(1, 61, 3))
 sensitivity = {kind: state_sensitivity(model, x_probe, probe_steps) for kind, model in memory_models.items()}
@@ -974,10 +1004,10 @@ for kind, values in sensitivity.items():
 axes[0].set(xlabel="T", ylabel="||dh_T/dh_0||", title="||dh_T/dh_0|| after training")
 axes[0].legend()
 for kind, losses in memory_losses.items():
-    axes[1].plot(losses, label=kind.upper())
+    axes[1].plot(losses, label=f"{kind.upper()}" + (f", forget bias {FORGET_BIAS:.1f}" if kind == "lstm" else ""))
+axes[1].plot(memory_losses_bias_one, label="LSTM, forget bias 1")
 axes[1].axhline(math.log(N_SYMBOLS), color="k", ls="--", lw=0.8, label="chance (ln 4)")
-axes[1].set_xlabel("step")
-axes[1].set_ylabel("training loss")
+axes[1].set(xlabel="step", ylabel="training loss (cross-entropy)", title="training losses")
 axes[1].legend()
 plt.show()
 
@@ -998,7 +1028,8 @@ plt.show()
 # sequence's state at its own last step (in the batch's original order).
 
 # %% tags=["otter_ignore"]
-plot_sequences(damped_oscillators(4, 80, seed=rng_seed), title="four noisy damped oscillations")
+ax = plot_sequences(damped_oscillators(4, 80, seed=rng_seed), title="four noisy damped oscillations")
+ax.set_ylabel("signal value")
 plt.show()
 
 # %% [raw]
@@ -1018,7 +1049,8 @@ plt.show()
 #   int64 `lengths`, return the last layer's hidden state at each sequence's own last step,
 #   `(batch, hidden)`, whatever the padding.
 #
-# The tests check the shapes and the forward pass of your forecaster, and run
+# The tests check the shapes and the forward pass of your forecaster (exactly these two layers,
+# with the gradient reaching every parameter), and run
 # `last_hidden_packed` on the same sequences padded in two ways (zeros, and fives with extra
 # steps), expecting both to equal each sequence run alone.
 
@@ -1120,7 +1152,13 @@ forecast_losses = fit(forecaster, next_value_batch, steps=STEPS_FORECAST, lr=LR_
 # prediction at the last step of the history (`forecaster(history)[:, -1, 0]`, in eval mode,
 # without gradients), `baseline_mse` that of the naive forecast (the history's last value). Both
 # floats. The tests check your numbers and that the forecaster beats the baseline at least
-# two-fold, here and (hidden) on signals this notebook never draws.
+# two-fold, here and (hidden) on signals this notebook never draws; the hidden test also trains
+# the forecaster again as the training cell does and expects yours to be that model.
+#
+# That bar says the training worked, not that a recurrent network is needed: the last value is a
+# weak baseline for a smooth oscillation, and a linear least-squares fit of the next value on the
+# six before it (an AR(6) model, seven numbers) clears it too; at this budget it even does a
+# little better than the GRU (see the demonstration below the question).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1144,14 +1182,14 @@ baseline_mse = ((history[:, -1, 0] - future) ** 2).mean().item()  # SOLUTION
 # %%
 def test_forecast_public(env):
     from shared.testing import gate
-    from shared.testing.lstm import answered, check_forecast_claim, check_forecaster
+    from shared.testing.lstm import answered, check_float, check_forecast_claim, check_forecaster
 
     skipped = gate({"q8": lambda: check_forecaster(env.get("Forecaster"), hidden_size=6, seed=0)})
     forecast_mse, baseline_mse = (answered(env, name, skipped) for name in ("forecast_mse", "baseline_mse"))
     if skipped is not None:
         return skipped
-    for name, value in (("forecast_mse", forecast_mse), ("baseline_mse", baseline_mse)):
-        assert isinstance(value, float) and value > 0, f"{name} should be a positive float, got {value!r}"
+    forecast_mse, baseline_mse = (check_float(value, name) for name, value in (("forecast_mse", forecast_mse), ("baseline_mse", baseline_mse)))
+    assert forecast_mse > 0 and baseline_mse > 0, f"mean squared errors are positive, got {forecast_mse!r} and {baseline_mse!r}"
     check_forecast_claim(forecast_mse, baseline_mse, "the test signals")
 
 # %%
@@ -1160,21 +1198,30 @@ hidden: true
 """ # END TEST CONFIG
 def test_forecast_hidden(env):
     from grader_only.oracles import forecast_errors, heldout_signals
-    from shared.testing import gate
-    from shared.testing.lstm import answered, check_forecast_claim, check_forecaster
+    from shared.testing import gate, run_beside, tagged
+    from shared.testing.lstm import answered, check_float, check_forecast_claim, check_forecaster, check_trained_as_recipe, forecast_recipe
 
     skipped = gate({"q8": lambda: check_forecaster(env.get("Forecaster"), hidden_size=4, seed=94)})
     forecast_mse, baseline_mse = (answered(env, name, skipped) for name in ("forecast_mse", "baseline_mse"))
     if skipped is not None:
         return skipped
     forecaster, test_signals = env["forecaster"], env["test_signals"]
+    forecast_mse, baseline_mse = check_float(forecast_mse, "forecast_mse"), check_float(baseline_mse, "baseline_mse")
     model_mse, naive_mse = forecast_errors(forecaster, test_signals)
-    assert abs(float(baseline_mse) - naive_mse) <= 1e-6 * naive_mse, (
-        f"baseline_mse should be {naive_mse:.6g}, the mean of (history[:, -1, 0] - future)^2, got {float(baseline_mse):.6g}."
+    # Tolerances of float32 work: a mean over 500 float32 terms, predictions made in any batching.
+    over_signals = tagged("rnn.error_over_signals", "Hint: one mean over all 500 test signals, each counted once (not a mean of per-batch "
+                          "errors, which weights a short last batch wrongly), of the squared error at the last step of the history.")
+    assert abs(baseline_mse - naive_mse) <= 1e-5 * naive_mse, (
+        f"baseline_mse should be {naive_mse:.6g}, the mean of (history[:, -1, 0] - future)^2, got {baseline_mse:.6g} (relative tolerance 1e-5). "
+        + over_signals
     )
-    assert abs(float(forecast_mse) - model_mse) <= 1e-5 * model_mse, (
-        f"forecast_mse should be {model_mse:.6g}, the mean of (forecaster(history)[:, -1, 0] - future)^2 in eval mode, got {float(forecast_mse):.6g}."
+    assert abs(forecast_mse - model_mse) <= 1e-4 * model_mse, (
+        f"forecast_mse should be {model_mse:.6g}, the mean of (forecaster(history)[:, -1, 0] - future)^2 in eval mode, got {forecast_mse:.6g} "
+        "(relative tolerance 1e-4). " + over_signals
     )
+    make = env.get("Forecaster")
+    rerun = run_beside(make, forecast_recipe, make, env["rng_seed"])
+    check_trained_as_recipe(forecaster, rerun, "forecaster", "the given training cell (section 7)")
     check_forecast_claim(*forecast_errors(forecaster, heldout_signals(500, test_signals.shape[1])), "500 held-out signals")
 
 # %% [raw]
@@ -1184,17 +1231,39 @@ def test_forecast_hidden(env):
 # # END QUESTION
 
 # %% [markdown]
-# One test signal, its forecast by the trained model and by the baseline, and the model's
-# one-step predictions along the history (many-to-many).
+# The errors side by side, with a linear AR(6) forecast fitted by least squares on fresh training
+# signals (never on the test signals). Then one test signal: the one whose forecast error is the
+# median of the forecaster's, its forecast by the trained model and by the baseline, and the
+# model's one-step predictions along the history (many-to-many). On a typical signal the model is
+# closer than the baseline, but not on every one: the line printed above the figure says which it
+# is here and on what share of the test signals the model is closer.
 
 # %% tags=["otter_ignore"]
-print(f"forecaster {forecast_mse:.5f}, last-value baseline {baseline_mse:.5f} (ratio {forecast_mse / baseline_mse:.2f})")
+AR_ORDER = 6
+ar_train = damped_oscillators(2000, L_FORECAST + 1, seed=rng_seed + 5)[:, :, 0].double()  # fresh signals, not test_signals
+ar_inputs = torch.cat([ar_train[:, t - AR_ORDER : t] for t in range(AR_ORDER, L_FORECAST + 1)])
+ar_targets = torch.cat([ar_train[:, t] for t in range(AR_ORDER, L_FORECAST + 1)])
+ar_design = torch.cat([ar_inputs, torch.ones(len(ar_inputs), 1, dtype=torch.float64)], dim=1)
+ar_coef = torch.linalg.lstsq(ar_design, ar_targets.unsqueeze(1)).solution[:, 0]
+ar_forecast = history[:, -AR_ORDER:, 0].double() @ ar_coef[:-1] + ar_coef[-1]
+ar_mse = ((ar_forecast - future.double()) ** 2).mean().item()
+print(f"on the test signals: forecaster {forecast_mse:.5f}, last-value baseline {baseline_mse:.5f} (ratio {forecast_mse / baseline_mse:.2f}), "
+      f"least-squares AR({AR_ORDER}) {ar_mse:.5f} (ratio {ar_mse / baseline_mse:.2f})")
+
 forecaster.eval()
 with torch.no_grad():
-    along = forecaster(history[:1])[0, :, 0]  # one prediction per step; the last is the forecast
-ax = plot_forecast(history[0], future[:1], {"forecaster": along[-1:], "last value": history[0, -1:, 0]},
-                   title="forecasting the next value")
+    forecasts = forecaster(history)[:, -1, 0]
+model_error, naive_error = (forecasts - future).abs(), (history[:, -1, 0] - future).abs()
+shown_signal = int(model_error.argsort()[len(model_error) // 2])  # the median error: neither the best nor the worst case
+with torch.no_grad():
+    along = forecaster(history[shown_signal : shown_signal + 1])[0, :, 0]  # one prediction per step; the last is the forecast
+print(f"signal {shown_signal}: forecaster off by {model_error[shown_signal]:.3f}, last value off by {naive_error[shown_signal]:.3f}; "
+      f"the forecaster is closer on {(model_error < naive_error).float().mean().item():.0%} of the test signals")
+ax = plot_forecast(history[shown_signal], future[shown_signal : shown_signal + 1],
+                   {"forecaster": along[-1:], "last value": history[shown_signal, -1:, 0]},
+                   title=f"forecasting the next value (test signal {shown_signal}, median forecaster error)")
 ax.plot(np.arange(1, L_FORECAST + 1), along.numpy(), ":", lw=1, label="one-step predictions")
+ax.set_ylabel("signal value")
 ax.legend(fontsize=8)
 plt.show()
 padded_demo, lengths_demo = pad_batch([torch.randn(n, 1) for n in (5, 3, 8)])
@@ -1208,7 +1277,10 @@ print("last hidden states of three padded sequences:", tuple(last_hidden_packed(
 # reaches an early step through a tanh RNN shrinks like a power of $\sigma_{\max}(U)\,\tanh'$,
 # while the LSTM's cell path, scaled only by its forget gate, carries it across dozens of steps;
 # trained with the same budget on a task that needs that memory, the LSTM solves it and the RNN
-# stays at chance.
+# stays at chance, but only once its forget bias lets the cell keep its content from the start
+# (with the usual bias of 1 it stays at chance too). On the forecasting task, the network beats
+# the last value two-fold, as does a seven-number linear AR(6) fit: a bar that shows the
+# training worked, not that the task needs a recurrent network.
 #
 # Before you submit, run the whole notebook from the top (*Kernel → Restart & Run All*) and make
 # sure every `grader.check` passes.
