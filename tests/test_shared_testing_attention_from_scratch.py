@@ -203,6 +203,34 @@ def test_softmax_accepts_and_catches():
     )
 
 
+def test_softmax_inputs_left_unchanged():
+    def in_place(s, m=None, dim=-1):
+        if m is not None:
+            s.masked_fill_(~m, float("-inf"))
+        return softmax(s, m, dim)
+
+    t.check_masked_softmax(in_place, shape=(3, 5), dim=-1, seed=0)  # no mask: nothing changes
+    fails_with(
+        "attn.input_in_place",
+        lambda: t.check_masked_softmax(in_place, shape=(2, 4, 6), dim=-1, masked=True, seed=1),
+    )
+
+
+def test_referees_take_extra_arguments_and_want_bool_masks():
+    t._ACTIVE["referees"] += 1
+    try:
+        w = t._referee_softmax(torch.zeros(2, 3), None, -1, 0.0, eps=1e-9)
+        assert torch.allclose(w, torch.full((2, 3), 1 / 3))
+        out, _ = t._referee_attention(
+            torch.zeros(1, 2, 4), torch.zeros(1, 3, 4), torch.ones(1, 3, 2), device="cpu"
+        )
+        assert torch.allclose(out, torch.ones(1, 2, 2))
+        with pytest.raises(TypeError, match=r"attn\.mask_dtype"):
+            t._referee_softmax(torch.zeros(2, 3), torch.ones(2, 3))
+    finally:
+        t._ACTIVE["referees"] -= 1
+
+
 def test_softmax_refuses_the_library():
     with pytest.raises(AssertionError, match="ForbiddenCallError"):
         t.check_masked_softmax(
@@ -228,6 +256,11 @@ def test_decoder_parts_accept_and_catch():
     fails_with(
         "attn.context_axis",
         lambda: t.check_context(lambda w, h: context(w, h, axis=-1), B=3, L=4, d_h=2, seed=2),
+    )
+    unmasked = lambda s, y, h, a, b, c, fn, mask=None: decoder_step(s, y, h, a, b, c, fn)  # noqa: E731
+    fails_with(
+        "attn.decoder_mask",
+        lambda: t.check_decoder_step(unmasked, B=2, L=4, d=3, d_y=2, masked=True, seed=4),
     )
     own = lambda *a, **k: decoder_step(*a, **k, own_state=True)  # noqa: E731
     fails_with("attn.context_fed", lambda: t.check_decoder_step(own, B=3, L=5, d=4, d_y=3, seed=3))
@@ -255,8 +288,61 @@ def test_referees_work_only_inside_checks():
 def test_sdpa_accepts_and_catches():
     t.check_sdpa(sdpa, batch=(2, 2), L_q=5, L_k=7, d_k=16, d_v=3, masked=True, seed=31)
     t.check_sdpa(sdpa, batch=(4,), L_q=6, L_k=6, d_k=3, d_v=2, causal=True, masked=True, seed=32)
+    for L_q, L_k in ((3, 6), (6, 4)):
+        t.check_sdpa(
+            sdpa, batch=(2,), L_q=L_q, L_k=L_k, d_k=4, d_v=3, causal=True, masked="pairs", seed=5
+        )
+    t.check_sdpa(sdpa, batch=(2, 1), L_q=4, L_k=5, d_k=3, d_v=3, masked="pairs_empty", seed=37)
+
+    def renormalised(*a, **k):
+        out, w = sdpa(*a, **k)
+        w = w / w.sum(-1, keepdim=True)
+        return w @ a[2], w
+
+    fails_with(
+        "attn.no_key_zero",
+        lambda: t.check_sdpa(
+            renormalised, batch=(2,), L_q=4, L_k=3, d_k=2, d_v=2, masked="pairs_empty", seed=6
+        ),
+    )
     t.check_permutation(sdpa, L=5, d=4, seed=3)
     t.check_causal_gradients(sdpa, L=5, d=3, seed=4)
+    for L_q, L_k in ((3, 6), (6, 4)):
+        fails_with(
+            "attn.causal_top_left",
+            lambda L_q=L_q, L_k=L_k: t.check_sdpa(
+                lambda *a, **k: sdpa(*a, **k, diag=L_k - L_q),
+                batch=(3,),
+                L_q=L_q,
+                L_k=L_k,
+                d_k=4,
+                d_v=2,
+                causal=True,
+                seed=6,
+            ),
+        )
+
+    def float_mask(q, k, v, mask=None, causal=False):  # asks the referee with a float mask
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        allowed = torch.ones(scores.shape[-2:]).tril() if causal else None
+        w = masked_softmax(scores, allowed)
+        return w @ v, w
+
+    fails_with(
+        "attn.mask_dtype",
+        lambda: t.check_sdpa(
+            float_mask, batch=(2,), L_q=4, L_k=4, d_k=3, d_v=2, causal=True, seed=1
+        ),
+    )
+
+    def in_place(q, k, v, mask=None, causal=False):
+        q.mul_(1.5)  # the caller's q changes
+        return sdpa(q / 1.5, k, v, mask, causal)
+
+    fails_with(
+        "attn.input_in_place",
+        lambda: t.check_sdpa(in_place, batch=(2,), L_q=3, L_k=4, d_k=5, d_v=2, seed=0),
+    )
     base = dict(batch=(2,), L_q=3, L_k=4, d_k=5, d_v=2, seed=0)
     causal = dict(batch=(2, 3), L_q=4, L_k=4, d_k=8, d_v=3, causal=True, seed=1)
     for tag, kwargs, case in [
@@ -289,6 +375,31 @@ def test_mha_accepts_and_catches():
         mha, E=6, heads=3, B=2, L_q=3, L_k=5, batch_first=False, padding=True, average=False, seed=1
     )
     t.check_mha(mha, E=10, heads=5, B=3, L_q=4, L_k=4, batch_first=True, causal=True, seed=43)
+    arbitrary = dict(E=6, heads=3, B=3, L_q=5, L_k=6, batch_first=False, attn=True, padding=True)
+    t.check_mha(mha, **arbitrary, seed=44)
+
+    def as_causal(*a, attn_mask=None, **k):
+        if attn_mask is not None:
+            attn_mask = torch.ones(attn_mask.shape, dtype=torch.bool).triu(1)
+        return mha(*a, attn_mask=attn_mask, **k)
+
+    def first_head(query, key, value, w_in, b_in, *rest, **k):  # head 0's rows for every head
+        heads, E = rest[2], w_in.shape[1]
+        d = E // heads
+        w_in = w_in.view(3, heads, d, E)[:, :1].expand(3, heads, d, E).reshape(3 * E, E)
+        b_in = b_in.view(3, heads, d)[:, :1].expand(3, heads, d).reshape(3 * E)
+        return mha(query, key, value, w_in, b_in, *rest, **k)
+
+    for average in (True, False):
+        fails_with(
+            "attn.heads_reused",
+            lambda average=average: t.check_mha(first_head, **arbitrary, average=average, seed=3),
+        )
+    for average in (True, False):
+        fails_with(
+            "attn.mha_attn_mask",
+            lambda average=average: t.check_mha(as_causal, **arbitrary, average=average, seed=3),
+        )
     case = dict(E=8, heads=2, B=3, L_q=4, L_k=4, batch_first=True, average=False, seed=0)
     fails_with(
         "attn.head_split", lambda: t.check_mha(lambda *a, **k: mha(*a, **k, bad_view=True), **case)
@@ -308,12 +419,16 @@ def test_mha_accepts_and_catches():
 class Seq2Seq(torch.nn.Module):
     """A valid model (referees stand in for masked_softmax / attention_context), or a wrong one."""
 
-    def __init__(self, vocab_size, hidden_size, attention=True, *, first_input=False):
+    def __init__(self, vocab_size, hidden_size, attention=True, *, first_input=False, flaw=None):
         super().__init__()
-        self.attention, self.first_input = attention, first_input
+        self.attention, self.first_input, self.flaw = attention, first_input, flaw
         nn = torch.nn
         self.embed = nn.Embedding(vocab_size, hidden_size)
-        self.encoder = nn.GRU(hidden_size, hidden_size, batch_first=True, bidirectional=True)
+        self.tgt_embed = nn.Embedding(vocab_size, hidden_size) if flaw == "two_embeddings" else None
+        time_major = flaw == "time_major"  # a valid style, as "context_first" and "no_state"
+        self.encoder = nn.GRU(
+            hidden_size, hidden_size, batch_first=not time_major, bidirectional=True
+        )
         self.W = nn.Linear(hidden_size, hidden_size, bias=False)
         self.U = nn.Linear(2 * hidden_size, hidden_size, bias=False)
         self.v = nn.Linear(hidden_size, 1, bias=False)
@@ -321,18 +436,31 @@ class Seq2Seq(torch.nn.Module):
         self.out = nn.Linear(3 * hidden_size, vocab_size)
 
     def forward(self, src, tgt_in):
-        h, h_n = self.encoder(self.embed(src))
-        s = h.new_zeros(src.shape[0], self.cell.hidden_size)
+        if self.flaw == "time_major":
+            h, h_n = self.encoder(self.embed(src).transpose(0, 1))
+            h = h.transpose(0, 1)
+        else:
+            h, h_n = self.encoder(self.embed(src))
+        s = h_n[1] if self.flaw == "s0" else h.new_zeros(src.shape[0], self.cell.hidden_size)
+        summary = {"last": h[:, -1], "view": h_n.reshape(src.shape[0], -1)}.get(
+            self.flaw, torch.cat([h_n[0], h_n[1]], dim=-1)
+        )
         logits, weights = [], []
         for step in range(tgt_in.shape[1]):
             if self.attention:
                 a = masked_softmax(self.v(torch.tanh(self.W(s)[:, None] + self.U(h))).squeeze(-1))
-                c = attention_context(a, h)
+                c = summary if self.flaw == "no_context" else attention_context(a, h)
                 weights.append(a)
             else:
-                c = torch.cat([h_n[0], h_n[1]], dim=-1)
+                c = summary
             y = tgt_in[:, 0 if self.first_input else step]
-            s = self.cell(torch.cat([self.embed(y), c], dim=-1), s)
+            embed = self.tgt_embed or self.embed
+            if self.flaw == "context_first":
+                s = self.cell(torch.cat([c, embed(y)], dim=-1), hx=s)
+            elif self.flaw == "no_state" and step == 0:
+                s = self.cell(torch.cat([embed(y), c], dim=-1))
+            else:
+                s = self.cell(torch.cat([embed(y), c], dim=-1), s)
             logits.append(self.out(torch.cat([s, c], dim=-1)))
         return torch.stack(logits, 1), (torch.stack(weights, 1) if self.attention else None)
 
@@ -352,6 +480,35 @@ def test_seq2seq_and_greedy_accept_and_catch():
     first = lambda V, H, attention=True: Seq2Seq(V, H, attention, first_input=True)  # noqa: E731
     with pytest.raises(AssertionError, match=r"attn\.decoder_input"):
         t.check_seq2seq(first, vocab_size=13, hidden_size=4, B=3, S=5, T=4, seed=0)
+    for style in ("time_major", "context_first", "no_state"):
+        t.check_seq2seq(
+            lambda V, H, attention=True, style=style: Seq2Seq(V, H, attention, flaw=style),
+            vocab_size=9,
+            hidden_size=3,
+            B=2,
+            S=4,
+            T=3,
+            seed=1,
+        )
+    for flaw, tag in [
+        ("two_embeddings", "attn.shared_embedding"),
+        ("s0", "attn.initial_state"),
+        ("last", "attn.summary"),
+        ("view", "attn.batch_rows"),
+        ("no_context", "attn.context_used"),
+    ]:
+        fails_with(
+            tag,
+            lambda flaw=flaw: t.check_seq2seq(
+                lambda V, H, attention=True: Seq2Seq(V, H, attention, flaw=flaw),
+                vocab_size=13,
+                hidden_size=4,
+                B=3,
+                S=5,
+                T=4,
+                seed=0,
+            ),
+        )
     t.check_greedy(greedy, B=3, S=5, steps=4, vocab_size=13, seed=1)
     t.check_greedy(greedy, B=2, S=3, steps=2, vocab_size=11, seed=2, attention=False)
     with pytest.raises(AssertionError, match=r"attn\.greedy_feedback"):
@@ -385,6 +542,40 @@ def test_metrics_accept_and_catch():
             seed=1,
             padded=True,
         )
+
+
+def test_metrics_want_python_floats():
+    fails_with(
+        "attn.float_return",
+        lambda: t.check_exact_match(
+            lambda p, g: (p == g).all(dim=1).double().mean(), n=6, T=4, seed=0
+        ),
+    )
+    fails_with(
+        "attn.float_return",
+        lambda: t.check_alignment_share(
+            lambda w, a: (w.argmax(-1) == a)[a >= 0].double().mean(), n=3, T=4, S=5, seed=1
+        ),
+    )
+
+
+def test_trained_model_is_checked_by_its_token_accuracy():
+    from shared.seq2seq import reversal_pairs
+
+    pairs = reversal_pairs(50, 4, seed=0)
+
+    class Knows(torch.nn.Module):  # right on every step under teacher forcing
+        def forward(self, src, tgt_in):
+            return torch.nn.functional.one_hot(src.flip(1), 13).float(), None
+
+    t.check_trained(Knows(), pairs, name="plain_model", where="test")
+    torch.manual_seed(0)
+    fails_with(
+        "attn.untrained_model",
+        lambda: t.check_trained(
+            Seq2Seq(13, 4, attention=False), pairs, name="plain_model", where="test"
+        ),
+    )
 
 
 def test_alignment_claim_and_oracle():

@@ -3,7 +3,10 @@
 Every function is compared in float64 with PyTorch's own attention (``F.softmax``,
 ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention`` holding the same weights, an
 ``nn.RNNCell`` holding the decoder's matrices), with those forbidden while the student's code
-runs, and with properties (rows sum to one, permutation equivariance, causal gradients). A
+runs, and with properties (rows sum to one, permutation equivariance, causal gradients, the
+arguments left as they were, each row of a batch computed on its own). The encoder-decoder's
+wiring (s_0 = 0, the context its GRU cell reads) is read through forward hooks on its own
+``nn.GRU`` and ``nn.GRUCell``, where it has them. A
 question that builds on an earlier one runs with a referee in place of the earlier function
 (:func:`referees`), so one mistake costs one question. The referees work only inside these
 checks: called from a notebook they raise.
@@ -37,6 +40,7 @@ from shared.testing import (
     stand_in,
     substitute,
     tagged,
+    type_name,
 )
 from shared.testing import trained as _trained
 
@@ -88,6 +92,10 @@ CONTEXT_FED = tagged(
     "attn.context_fed",
     "Hint: the new state must read the context: s_t = tanh(U_sc c_t + U_sy y_prev + U_ss s_prev), with c_t the weighted sum of the encoder states, not the previous state.",
 )
+DECODER_MASK = tagged(
+    "attn.decoder_mask",
+    "Hint: decoder_step must pass its mask on: weights = masked_softmax(score_fn(s_prev, h), mask, dim=-1); yours are the weights of the unmasked scores, so masked source positions still get weight.",
+)
 NO_SCALE = tagged(
     "attn.no_sqrt_dk",
     "Hint: divide the scores by sqrt(d_k) (d_k = q.shape[-1]) before the softmax.",
@@ -99,6 +107,10 @@ SCALE_DK = tagged(
 SOFTMAX_AXIS = tagged(
     "attn.softmax_axis",
     "Hint: the softmax runs over the keys (the last axis, dim=-1): each query's weights sum to one, not each key's.",
+)
+NO_KEY = tagged(
+    "attn.no_key_zero",
+    "Hint: a query whose keys are all masked gets all-zero weights and a zero output, which masked_softmax already returns: do not renormalise the weights afterwards (dividing by their sum gives 0/0 = NaN there).",
 )
 MASK_AFTER = tagged(
     "attn.mask_after_softmax",
@@ -132,6 +144,26 @@ MHA_MASKS = tagged(
     "attn.mha_masks",
     "Hint: nn.MultiheadAttention's masks are True where attention is NOT allowed (key_padding_mask (B, L_k) marks padding keys, attn_mask (L_q, L_k) forbidden pairs): invert them before your masked_softmax.",
 )
+MHA_ANY_MASK = tagged(
+    "attn.mha_attn_mask",
+    "Hint: attn_mask is any boolean (L_q, L_k) mask, True where a query may NOT attend to a key, not only the causal one: invert the mask you are given and pass it on; do not replace it by a causal mask of your own (causal=True).",
+)
+CAUSAL_TOP_LEFT = tagged(
+    "attn.causal_top_left",
+    "Hint: with L_q != L_k the causal mask still lets query i see keys j <= i (aligned to the top-left corner, as PyTorch's is_causal=True): torch.ones(L_q, L_k, dtype=torch.bool).tril(), not a mask aligned to the bottom-right corner (tril(L_k - L_q)).",
+)
+MASK_DTYPE = tagged(
+    "attn.mask_dtype",
+    "Hint: a mask is a bool tensor, True where a position takes part: build it with dtype=torch.bool (torch.ones(..., dtype=torch.bool).tril(), comparisons, ~, &), not with floats or 0/1 integers.",
+)
+IN_PLACE = tagged(
+    "attn.input_in_place",
+    "Hint: leave your inputs as they are: no in-place operation on an argument (masked_fill_, +=, /=, x[...] = ...); masked_fill, torch.where and ordinary arithmetic return new tensors.",
+)
+FLOAT_RETURN = tagged(
+    "attn.float_return",
+    "Hint: the prompt asks for a Python float: end with .item() (or float(...)) instead of returning a 0-dim tensor.",
+)
 
 
 # --------------------------------------------------------------------------- calling students
@@ -159,20 +191,82 @@ def pair_or_triple(value: Any, n: int, name: str) -> tuple:
     return tuple(value)
 
 
+def _call_keeping(fn: Callable, args: tuple, kwargs: dict) -> tuple:
+    """Beside the student's code: ``fn(*args, **kwargs)``, and its tensor arguments as they are
+    after the call (raw tensors, None for the others), in one request."""
+
+    def kept(x: Any) -> Any:
+        return x if isinstance(x, torch.Tensor) else None
+
+    return fn(*args, **kwargs), [kept(x) for x in args], {k: kept(v) for k, v in kwargs.items()}
+
+
+def from_scratch_unchanged(
+    fn: Callable, *args: Any, names: tuple[str, ...], desc: str, hint: str = "", **kwargs: Any
+) -> Any:
+    """:func:`from_scratch` on copies of the arguments, then a check that ``fn`` left its tensor
+    arguments as they were (the prompt: no change in place). ``names``: the positional ones'."""
+    check_defined(fn, desc)
+
+    def copy(x: Any) -> Any:
+        return x.clone() if isinstance(x, torch.Tensor) else x
+
+    answer = from_scratch(
+        functools.partial(run_beside, fn, _call_keeping, fn),
+        tuple(copy(x) for x in args),
+        {k: copy(v) for k, v in kwargs.items()},
+        desc=desc,
+        hint=hint,
+    )
+    result, after, after_kw = answer
+    check_implemented(result, desc)
+    pairs = [*zip(names, after, args, strict=False)]
+    pairs += [(k, after_kw[k], v) for k, v in kwargs.items()]
+    for name, now, before in pairs:
+        if isinstance(before, torch.Tensor):
+            assert isinstance(now, torch.Tensor) and torch.equal(now, before), (
+                f"{desc} changed its argument {name} in place: the caller's tensor is no longer what it passed. {IN_PLACE}"
+            )
+    return result
+
+
+def check_float(got: Any, desc: str) -> None:
+    """The prompt's "a float": a Python float, not a 0-dim tensor."""
+    check_implemented(got, desc)
+    shape = f" of shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) else ""
+    assert isinstance(got, float), (
+        f"{desc} should return a Python float, got {type_name(got)}{shape}. {FLOAT_RETURN}"
+    )
+
+
 # --------------------------------------------------------------------------- referees
 
 _ACTIVE = {"referees": 0}
 
 
-def _referee_softmax(scores, mask=None, dim=-1):
+# The referees take what the prompts define and ignore anything more: a student may give their
+# own function extra optional arguments (an epsilon, a device) and pass them along.
+
+
+def _check_mask(mask: Any, fn: str) -> None:
+    """The mask handed to ``fn`` is what its question defines: None or a bool tensor."""
+    if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool):
+        raise TypeError(
+            f"{fn} was given a mask of {getattr(mask, 'dtype', type(mask).__name__)}, but its "
+            f"question defines the mask as a bool tensor (True = take part). {MASK_DTYPE}"
+        )
+
+
+def _referee_softmax(scores, mask=None, dim=-1, *_extra, **_options):
     if not _ACTIVE["referees"]:
         raise RuntimeError("This referee works only inside the tests' checks.")
+    _check_mask(mask, "masked_softmax")
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     return torch.nan_to_num(_SOFTMAX(scores, dim=dim), nan=0.0)
 
 
-def _referee_context(weights, h):
+def _referee_context(weights, h, *_extra, **_options):
     if not _ACTIVE["referees"]:
         raise RuntimeError("This referee works only inside the tests' checks.")
     # The library's attention with one zero query and zero keys: softmax(log a) = a, so its
@@ -184,9 +278,10 @@ def _referee_context(weights, h):
     return torch.nan_to_num(out, nan=0.0).squeeze(1)
 
 
-def _referee_attention(q, k, v, mask=None, causal=False):
+def _referee_attention(q, k, v, mask=None, causal=False, *_extra, **_options):
     if not _ACTIVE["referees"]:
         raise RuntimeError("This referee works only inside the tests' checks.")
+    _check_mask(mask, "scaled_dot_product_attention")
     weights = oracle_weights(q, k, mask, causal)
     return weights @ v, weights
 
@@ -316,7 +411,12 @@ def check_masked_softmax(
 ) -> None:
     scores, mask = _softmax_case(shape, dim, masked, broadcast, seed)
     desc = f"masked_softmax(scores of shape {tuple(scores.shape)}, {'a mask of shape ' + str(tuple(mask.shape)) if mask is not None else 'mask=None'}, dim={dim})"
-    got = as_tensor(from_scratch(masked_softmax, scores, mask, dim=dim, desc=desc), desc)
+    got = as_tensor(
+        from_scratch_unchanged(
+            masked_softmax, scores, mask, dim=dim, names=("scores", "mask"), desc=desc
+        ),
+        desc,
+    )
     assert_shape(got, tuple(scores.shape), desc)
     expected = scores if mask is None else scores.masked_fill(~mask, float("-inf"))
     expected = torch.nan_to_num(_SOFTMAX(expected, dim=dim), nan=0.0)
@@ -339,7 +439,14 @@ def check_masked_softmax(
     )
     big = scores * 3000  # scores of about +-1e4: exp overflows unless the maximum is subtracted
     got = as_tensor(
-        from_scratch(masked_softmax, big, mask, dim=dim, desc=f"{desc} with scores of about 1e4"),
+        from_scratch_unchanged(
+            masked_softmax,
+            big,
+            mask,
+            dim=dim,
+            names=("scores", "mask"),
+            desc=f"{desc} with scores of about 1e4",
+        ),
         desc,
     )
     expected = big if mask is None else big.masked_fill(~mask, float("-inf"))
@@ -509,8 +616,19 @@ def check_decoder_step(
     with referees(
         decoder_step, masked_softmax=_referee_softmax, attention_context=_referee_context
     ):
-        result = from_scratch(
-            decoder_step, s, y, h, U_sc, U_sy, U_ss, score_fn, mask, desc=desc, hint=CONTEXT_FED
+        result = from_scratch_unchanged(
+            decoder_step,
+            s,
+            y,
+            h,
+            U_sc,
+            U_sy,
+            U_ss,
+            score_fn,
+            mask,
+            names=("s_prev", "y_prev", "h", "U_sc", "U_sy", "U_ss", "score_fn", "mask"),
+            desc=desc,
+            hint=CONTEXT_FED,
         )
     s_t, weights, context = (
         as_tensor(x, f"part of what {desc} returned") for x in pair_or_triple(result, 3, desc)
@@ -525,13 +643,16 @@ def check_decoder_step(
         attn_mask=scores[:, None, :],
     )[:, 0]
     expected_a = _SOFTMAX(scores, dim=-1)
+    hint = "Hint: weights = masked_softmax(score_fn(s_prev, h), mask, dim=-1)."
+    if mask is not None and torch.allclose(weights, _SOFTMAX(score_fn(s, h), dim=-1), atol=1e-8):
+        hint = DECODER_MASK
     assert_close(
         weights,
         expected_a,
         name=f"the weights of {desc} (softmax of score_fn(s_prev, h) over the source positions)",
         rtol=RTOL,
         atol=ATOL,
-        hint="Hint: weights = masked_softmax(score_fn(s_prev, h), mask, dim=-1).",
+        hint=hint,
     )
     assert_close(
         context,
@@ -561,24 +682,39 @@ def check_decoder_step(
 
 
 def _sdpa_case(batch, L_q, L_k, d_k, d_v, masked, seed):
+    """q, k, v and a mask: ``masked`` False (None), True or "keys" (key padding (..., 1, L_k),
+    broadcast over the queries) or "pairs" (one bool per query and key (..., L_q, L_k), rows
+    with several masked keys; key 0 always kept, so that no row is fully masked, also under
+    the causal mask), or "pairs_empty" (the same, but query 0 sees no key at all)."""
     gen = torch.Generator().manual_seed(seed)
     q = torch.randn(*batch, L_q, d_k, generator=gen, dtype=torch.float64)
     k = torch.randn(*batch, L_k, d_k, generator=gen, dtype=torch.float64)
     v = torch.randn(*batch, L_k, d_v, generator=gen, dtype=torch.float64)
     mask = None
     if masked:
-        mask = (
-            torch.rand(*batch, 1, L_k, generator=gen) < 0.6
-        )  # key padding, broadcast over queries
+        rows = L_q if masked in ("pairs", "pairs_empty") else 1
+        mask = torch.rand(*batch, rows, L_k, generator=gen) < (0.5 if rows > 1 else 0.6)
         mask[..., 0] = True
+        if rows > 1 and L_k > 2:
+            mask[..., -1, 1:] = False  # the last query sees key 0 alone
+        if masked == "pairs_empty":
+            mask[..., 0, :] = False  # the first query sees no key at all
     return q, k, v, mask
 
 
 def _run_sdpa(fn, q, k, v, mask, causal, desc):
     with referees(fn, masked_softmax=_referee_softmax):
-        result = from_scratch(fn, q, k, v, mask=mask, causal=causal, desc=desc, hint=TRANSPOSE)
+        result = from_scratch_unchanged(
+            fn, q, k, v, mask=mask, causal=causal, names=("q", "k", "v"), desc=desc, hint=TRANSPOSE
+        )
     out, weights = pair_or_triple(result, 2, desc)
     return as_tensor(out, f"out of {desc}"), as_tensor(weights, f"weights of {desc}")
+
+
+def _masked_weights(q, k, allowed) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d_k)) with the positions where ``allowed`` is False at exactly 0."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    return torch.nan_to_num(_SOFTMAX(scores.masked_fill(~allowed, float("-inf")), dim=-1), nan=0.0)
 
 
 def _diagnose_weights(got, q, k, mask, causal) -> str:
@@ -595,6 +731,11 @@ def _diagnose_weights(got, q, k, mask, causal) -> str:
         seen = torch.ones(L_q, L_k, dtype=torch.bool).tril()
         if (got.masked_select(seen.expand_as(got)) == 0).all() and (got != 0).any():
             return CAUSAL_INVERTED
+        if L_q != L_k:
+            corner = torch.ones(L_q, L_k, dtype=torch.bool).tril(L_k - L_q)
+            both = corner if mask is None else corner & mask
+            if torch.allclose(got, _masked_weights(q, k, both), atol=1e-8):
+                return CAUSAL_TOP_LEFT
         for offset in (-1, 1):
             allowed = torch.ones(L_q, L_k, dtype=torch.bool).tril(offset)
             full = None if mask is None else mask
@@ -626,11 +767,18 @@ def check_sdpa(
     d_k: int,
     d_v: int,
     seed: int,
-    masked: bool = False,
+    masked: bool | str = False,
     causal: bool = False,
 ) -> None:
     q, k, v, mask = _sdpa_case(batch, L_q, L_k, d_k, d_v, masked, seed)
-    desc = f"scaled_dot_product_attention(q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}, mask={'a key padding mask ' + str(tuple(mask.shape)) if mask is not None else None}, causal={causal})"
+    kind = (
+        "a mask per query and key, one query seeing no key, "
+        if masked == "pairs_empty"
+        else "a mask per query and key "
+        if masked == "pairs"
+        else "a key padding mask "
+    )
+    desc = f"scaled_dot_product_attention(q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}, mask={kind + str(tuple(mask.shape)) if mask is not None else None}, causal={causal})"
     out, weights = _run_sdpa(fn, q, k, v, mask, causal, desc)
     assert_shape(weights, (*batch, L_q, L_k), f"weights of {desc}", hint=TRANSPOSE)
     assert_shape(out, (*batch, L_q, d_v), f"out of {desc}", hint=TRANSPOSE)
@@ -640,20 +788,26 @@ def check_sdpa(
         if torch.allclose(weights, expected_w, atol=1e-8)
         else _diagnose_weights(weights, q, k, mask, causal)
     )
+    allowed = allowed_mask(L_q, L_k, mask, causal, batch)
+    sees = allowed.any(-1)  # False for a query whose keys are all masked
+    if not sees.all() and not torch.isfinite(weights[~sees.expand(weights.shape[:-1])]).all():
+        hint = NO_KEY
+    assert not torch.isnan(weights).any(), (
+        f"weights of {desc} contain NaN{' in the rows of the queries that see no key' if hint == NO_KEY else ''}. {hint}"
+    )
     assert (weights >= 0).all(), (
         f"weights of {desc} has negative entries, impossible after a softmax. {hint}"
     )
     assert_close(
         weights.sum(-1),
-        torch.ones(*batch, L_q, dtype=torch.float64),
-        name=f"the row sums of the weights of {desc} (each query's weights sum to one)",
+        sees.double(),
+        name=f"the row sums of the weights of {desc} (each query's weights sum to one; 0 for a query that sees no key)",
         rtol=RTOL,
         atol=1e-9,
         hint=hint,
     )
     assert_close(weights, expected_w, name=f"weights of {desc}", rtol=RTOL, atol=ATOL, hint=hint)
-    allowed = allowed_mask(L_q, L_k, mask, causal, batch)
-    expected = _SDPA(q, k, v, attn_mask=allowed)
+    expected = torch.nan_to_num(_SDPA(q, k, v, attn_mask=allowed), nan=0.0)
     assert_close(
         out,
         expected,
@@ -739,6 +893,32 @@ def check_causal_gradients(fn: Callable, *, L: int, d: int, seed: int) -> None:
 
 # --------------------------------------------------------------------------- q4: multi-head attention
 
+HEADS_REUSED = tagged(
+    "attn.heads_reused",
+    "Hint: every head attends with its own slice of the projections (head j: features j*d:(j+1)*d of the projected queries, keys and values); yours gives every head the weights of a single head, as if one head were computed and reused.",
+)
+
+
+def _one_head_reused(mha, query, key, value, kpm, attn_mask, weights, average: bool) -> bool:
+    """Whether the weights are those of one head of ``mha`` given to every head."""
+    with torch.no_grad():
+        per_head = mha(
+            query,
+            key,
+            value,
+            key_padding_mask=kpm,
+            attn_mask=attn_mask,
+            need_weights=True,
+            average_attn_weights=False,
+        )[1]
+    for j in range(per_head.shape[1]):
+        one = per_head[:, j] if average else per_head[:, j : j + 1].expand_as(per_head)
+        if torch.allclose(weights, one, atol=1e-8) and not torch.allclose(
+            per_head, per_head[:, j : j + 1].expand_as(per_head), atol=1e-8
+        ):
+            return True
+    return False
+
 
 def check_mha(
     fn: Callable,
@@ -753,7 +933,10 @@ def check_mha(
     padding: bool = False,
     causal: bool = False,
     average: bool = True,
+    attn: bool = False,
 ) -> None:
+    """``causal``: attn_mask is the causal mask; ``attn``: an arbitrary one (rows with several
+    forbidden keys, key 0 always allowed)."""
     torch.manual_seed(seed)
     mha = _MHA(E, heads, batch_first=batch_first).double()
     with torch.no_grad():
@@ -770,6 +953,10 @@ def check_mha(
         kpm = torch.rand(B, L_k, generator=gen) < 0.3
         kpm[:, 0] = False  # every query keeps at least one key
     attn_mask = torch.ones(L_q, L_k, dtype=torch.bool).triu(1) if causal else None
+    if attn:
+        attn_mask = torch.rand(L_q, L_k, generator=gen) < 0.4
+        attn_mask[:, 0] = False
+        attn_mask[-1, 1:] = True  # the last query may attend to key 0 alone
     weights_in = (
         mha.in_proj_weight.detach(),
         mha.in_proj_bias.detach(),
@@ -778,12 +965,12 @@ def check_mha(
     )
     desc = (
         f"multi_head_attention(query {tuple(query.shape)}, key/value {tuple(key.shape)}, the weights of nn.MultiheadAttention({E}, {heads}, batch_first={batch_first}), "
-        f"key_padding_mask={'(B, L_k)' if padding else None}, attn_mask={'causal (L_q, L_k)' if causal else None}, average_attn_weights={average})"
+        f"key_padding_mask={'(B, L_k)' if padding else None}, attn_mask={'causal (L_q, L_k)' if causal else '(L_q, L_k), not causal' if attn else None}, average_attn_weights={average})"
     )
     with referees(
         fn, scaled_dot_product_attention=_referee_attention, masked_softmax=_referee_softmax
     ):
-        result = from_scratch(
+        result = from_scratch_unchanged(
             fn,
             query,
             key,
@@ -794,6 +981,15 @@ def check_mha(
             attn_mask=attn_mask,
             batch_first=batch_first,
             average_attn_weights=average,
+            names=(
+                "query",
+                "key",
+                "value",
+                "in_proj_weight",
+                "in_proj_bias",
+                "out_proj_weight",
+                "out_proj_bias",
+            ),
             desc=desc,
             hint=HEAD_SPLIT,
         )
@@ -820,10 +1016,31 @@ def check_mha(
         else "Hint: the weights averaged over the heads are (B, L_q, L_k).",
     )
     hint = HEAD_SPLIT
-    if (padding or causal) and not average:
+    if (padding or causal or attn) and not average:
         plain = mha(query, key, value, need_weights=True, average_attn_weights=False)[1].detach()
         if torch.allclose(weights, plain, atol=1e-8):
             hint = MHA_MASKS
+    if attn and tuple(weights.shape) == tuple(ref_w.shape):
+        # the attn_mask replaced by the causal one, or left out
+        for other in (torch.ones(L_q, L_k, dtype=torch.bool).triu(1), None):
+            with torch.no_grad():
+                wrong = mha(
+                    query,
+                    key,
+                    value,
+                    key_padding_mask=kpm,
+                    attn_mask=other,
+                    need_weights=True,
+                    average_attn_weights=average,
+                )[1]
+            if torch.allclose(weights, wrong, atol=1e-8):
+                hint = MHA_ANY_MASK
+    if (
+        heads > 1
+        and tuple(weights.shape) == tuple(ref_w.shape)
+        and _one_head_reused(mha, query, key, value, kpm, attn_mask, weights, average)
+    ):
+        hint = HEADS_REUSED
     assert_close(
         weights,
         ref_w,
@@ -854,6 +1071,26 @@ READS_STEP = tagged(
     "attn.decoder_input",
     "Hint: decoder step t reads tgt_in[:, t] (teacher forcing: <bos>, then the target shifted right) and nothing after it: embed(tgt_in[:, t]) with the context, then the GRU cell.",
 )
+SHARED_EMBEDDING = tagged(
+    "attn.shared_embedding",
+    "Hint: one nn.Embedding(vocab_size, H) embeds both the source tokens (for the encoder) and the decoder's input tokens: call the same module for both, not a second embedding for the target.",
+)
+INITIAL_STATE = tagged(
+    "attn.initial_state",
+    "Hint: the decoder starts from s_0 = 0, zeros of shape (B, H) (h.new_zeros(B, H), or no state at all for nn.GRUCell), not from an encoder state.",
+)
+SUMMARY = tagged(
+    "attn.summary",
+    "Hint: without attention the context is the encoder's single summary: the forward GRU's last state (h_n[0], = h[:, -1, :H]) concatenated with the backward GRU's last state, the one it reaches at position 0 (h_n[1], = h[:, 0, H:]); h[:, -1] holds the backward GRU's first state instead, which has read only the last token.",
+)
+CONTEXT_USED = tagged(
+    "attn.context_used",
+    "Hint: with attention, step t's context is attention_context(a_t, h), the weighted sum of all encoder states with the weights it returns, and that context goes into the GRU cell ([embed(y_{t-1}), c_t]) and the output layer: not the encoder's single summary.",
+)
+BATCH_ROWS = tagged(
+    "attn.batch_rows",
+    "Hint: the sequences of a batch must not influence each other: a row's logits may depend on its own src and tgt_in only. h_n of a bidirectional nn.GRU is (2, B, H): the summary is torch.cat([h_n[0], h_n[1]], dim=-1); h_n.view(B, 2 * H) or h_n.reshape(B, -1) mixes the states of different sequences.",
+)
 SEQ2SEQ_CONTRACT = tagged(
     "attn.seq2seq_contract",
     "Hint: forward(src, tgt_in) returns (logits (B, T, vocab_size), weights (B, T, S)), the weights of step t in row t, each row your masked_softmax of the additive scores over the source positions; weights is None when attention=False.",
@@ -879,7 +1116,15 @@ NUMBERS = tagged(
     "Hint: use greedy_decode on the test pairs (steps = their length) and your exact_match / alignment_share on its tokens and weights, for the model and the pairs the question names.",
 )
 
+UNTRAINED = tagged(
+    "attn.untrained_model",
+    "Hint: measure the models the given training cell returns (plain_model = train_reversal(False, LONG, 90), attention_model likewise), trained as given: a fresh, untrained Seq2Seq fails by construction, which proves nothing about attention.",
+)
+
 ATTENTION_EXACT_MIN, ATTENTION_SHARE_MIN, PLAIN_EXACT_MAX = 0.4, 0.4, 0.1
+# Teacher-forced token accuracy of the model without attention: trained as given 0.41-0.44
+# over the verify seeds, untrained 0.04-0.10 (chance is 1/10).
+PLAIN_TOKENS_MIN = 0.25
 
 
 def _model_referees(Seq2Seq: Any):
@@ -954,6 +1199,24 @@ def check_seq2seq(
             logits_src, _ = _run_model(
                 model, other_src, tgt_in, attention, f"{desc} with another src"
             )
+            flip = torch.arange(B - 1, -1, -1)
+            logits_flip, _ = _run_model(
+                model,
+                src[flip],
+                tgt_in[flip],
+                attention,
+                f"{desc} with the rows of the batch in reverse order",
+            )
+            assert_close(
+                logits_flip,
+                logits[flip],
+                name=f"the logits of {desc} with the rows of src and tgt_in in reverse order (each row's logits must stay its own, in the new order)",
+                rtol=1e-4,
+                atol=1e-5,
+                hint=BATCH_ROWS,
+            )
+            with forbid(*FORBIDDEN, reason=REASON):
+                _check_decoder_inputs(model, src, tgt_in, weights, attention, desc)
         assert_close(
             logits_later[:, :k],
             logits[:, :k],
@@ -976,6 +1239,101 @@ def check_seq2seq(
             )
         assert (logits_src - logits).abs().max() > 1e-6, (
             f"the logits of {desc} did not change when src changed: the decoder must read the encoder. {SEQ2SEQ_CONTRACT}"
+        )
+
+
+def _probe_decoder(model: Any, src: torch.Tensor, tgt_in: torch.Tensor) -> tuple:
+    """Beside the student's model: run it once without gradients, recording what its
+    bidirectional ``nn.GRU`` returns (the encoder states h) and what its decoder's
+    ``nn.GRUCell(3H, H)`` is given at every step (input, state), and how many of its
+    ``nn.Embedding`` modules it calls. Raw tensors come back: lists that stay empty where the
+    model has no such module (an encoder written with cells)."""
+    grus = [m for m in model.modules() if isinstance(m, nn.GRU) and m.bidirectional]
+    cells = [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.GRUCell) and m.input_size == 3 * m.hidden_size
+    ]
+    states: list = []
+    steps: list = []
+    embeddings: set = set()
+
+    def on_embedding(module, args, kwargs, out):
+        embeddings.add(id(module))
+
+    def on_gru(module, args, kwargs, out):
+        h = out[0]
+        if isinstance(h, torch.Tensor):  # not a packed sequence
+            states.append((h if module.batch_first else h.transpose(0, 1)).detach().clone())
+
+    def on_cell(module, args, kwargs, out):
+        x = args[0] if args else kwargs.get("input")
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        steps.append((x.detach().clone(), None if hx is None else hx.detach().clone()))
+
+    handles = [m.register_forward_hook(on_gru, with_kwargs=True) for m in grus[:1]]
+    handles += [m.register_forward_hook(on_cell, with_kwargs=True) for m in cells[:1]]
+    handles += [
+        m.register_forward_hook(on_embedding, with_kwargs=True)
+        for m in model.modules()
+        if isinstance(m, nn.Embedding)
+    ]
+    try:
+        with torch.no_grad():
+            model(src, tgt_in)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return states, steps, len(embeddings)
+
+
+def _check_decoder_inputs(model, src, tgt_in, weights, attention: bool, desc: str) -> None:
+    """The decoder as the prose defines it: it starts from s_0 = 0, and its GRU cell reads
+    [embed(y_{t-1}), c_t] at step t (the context's 2H features first or last), c_t the single
+    summary [forward GRU's last state, backward GRU's last state (position 0)] without
+    attention, sum_i a_{t,i} h_i with it. Judged where the model has those modules."""
+    states, steps, embeddings = call(
+        functools.partial(run_beside, model, _probe_decoder),
+        model,
+        src,
+        tgt_in,
+        desc=f"{desc} (run again, recording what its nn.GRU returns and its nn.GRUCell reads)",
+    )
+    assert embeddings <= 1, (
+        f"{desc} calls {embeddings} nn.Embedding modules; the model has one, shared by the source and the target tokens. {SHARED_EMBEDDING}"
+    )
+    if not steps:
+        return
+    x0, s0 = steps[0]
+    assert s0 is None or (s0 == 0).all(), (
+        f"{desc}: the decoder's nn.GRUCell starts from a state with values up to {s0.abs().max().item():.3g}, not from s_0 = 0. {INITIAL_STATE}"
+    )
+    if not states or len(steps) != tgt_in.shape[1]:
+        return
+    h = states[0].double()
+    H = h.shape[-1] // 2
+    if tuple(h.shape[:2]) != tuple(src.shape):
+        return
+    if attention:
+        expected = [torch.einsum("bs,bsd->bd", weights[:, t], h) for t in range(len(steps))]
+        what, hint = (
+            "the attention context sum_i a_{t,i} h_i (a_t the weights it returned)",
+            CONTEXT_USED,
+        )
+    else:
+        summary = torch.cat([h[:, -1, :H], h[:, 0, H:]], dim=-1)
+        expected = [summary] * len(steps)
+        what, hint = (
+            "the encoder's single summary [h[:, -1, :H], h[:, 0, H:]] (the forward GRU's last state, the backward GRU's last state)",
+            SUMMARY,
+        )
+    for t, ((x, _), c) in enumerate(zip(steps, expected, strict=True)):
+        x = x.double()
+        if x.shape[-1] != 3 * H:
+            return
+        fits = [torch.allclose(part, c, rtol=1e-4, atol=1e-5) for part in (x[:, H:], x[:, : 2 * H])]
+        assert any(fits), (
+            f"{desc}: at step {t} the decoder's nn.GRUCell reads [embed(tgt_in[:, {t}]), c] with c (its last 2H = {2 * H} features) differing from {what} by up to {(x[:, H:] - c).abs().max().item():.3g}. {hint}"
         )
 
 
@@ -1072,6 +1430,7 @@ def check_exact_match(exact_match: Callable, *, n: int, T: int, seed: int) -> No
     assert abs(float(got) - expected) <= 1e-6, (
         f"{desc} should be {expected:.4f}, got {float(got):.4f}. {EXACT}"
     )
+    check_float(got, desc)
 
 
 def check_alignment_share(
@@ -1100,6 +1459,7 @@ def check_alignment_share(
     assert abs(float(got) - expected) <= 1e-6, (
         f"{desc} should be {expected:.4f} ({(hit & counted).sum().item()} of the {counted.sum().item()} counted steps have their largest weight on the aligned position), got {float(got):.4f}. {ALIGN_AXIS}"
     )
+    check_float(got, desc)
 
 
 def upstream_checks(env: dict, *, seed: int) -> dict[str, Callable[[], None]]:
@@ -1145,6 +1505,21 @@ def check_alignment_claim(
     )
     assert float(plain_exact) <= PLAIN_EXACT_MAX, (
         f"the model without attention reverses {float(plain_exact):.3f} of the longer sequences of {where} exactly, more than {PLAIN_EXACT_MAX}: one context vector of 2H numbers should not hold 10 digits after this little training. {ALIGN_CLAIM}"
+    )
+
+
+def check_trained(model: Any, pairs: Any, *, name: str, where: str) -> None:
+    """``model`` is a trained model: under teacher forcing it predicts far more of the target
+    tokens than chance, which the claim "without attention it fails" needs to mean anything."""
+    from shared.seq2seq import teacher_forcing
+
+    desc = f"{name}(src, teacher_forcing(tgt)) on {where}"
+    with torch.no_grad():
+        result = call(model, pairs.src, teacher_forcing(pairs.tgt), desc=desc)
+    logits = as_tensor(pair_or_triple(result, 2, desc)[0], f"the logits of {desc}")
+    accuracy = (logits.argmax(-1) == pairs.tgt).double().mean().item()
+    assert accuracy >= PLAIN_TOKENS_MIN, (
+        f"{desc} predicts only {accuracy:.3f} of the target tokens (the largest logit of each step); trained as given it predicts at least {PLAIN_TOKENS_MIN} (0.41-0.44 over the first seeds measured), an untrained model about 0.1 (chance). {UNTRAINED}"
     )
 
 

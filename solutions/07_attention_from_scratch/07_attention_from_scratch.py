@@ -48,7 +48,9 @@
 # `torch.nn.MultiheadAttention` and `torch.nn.functional.multi_head_attention_forward`. The tests
 # run your functions with those names disabled and compare your results, in float64, with
 # `F.scaled_dot_product_attention` and with `nn.MultiheadAttention` holding the same weights.
-# Hidden tests use other shapes, masks and seeds.
+# Hidden tests use other shapes, masks and seeds. Every mask in this assignment is a **bool**
+# tensor, and no function you write may change its arguments in place (no `masked_fill_`, `+=`
+# or `x[...] = ...` on an argument): the tests check that the tensors they pass are unchanged.
 #
 # **One mistake costs one question.** A function of a later question is checked with correct
 # stand-ins for the earlier functions it calls. The claims about the models trained in the
@@ -233,6 +235,7 @@ def test_decoder_public(dot_scores, additive_scores, attention_context, decoder_
     check_additive(additive_scores, B=2, L=3, d_s=4, d_h=5, d_a=6, seed=1)
     check_context(attention_context, B=3, L=4, d_h=2, seed=2)
     check_decoder_step(decoder_step, B=3, L=5, d=4, d_y=3, seed=3)
+    check_decoder_step(decoder_step, B=2, L=4, d=3, d_y=2, masked=True, seed=4)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -269,8 +272,10 @@ def test_decoder_hidden(dot_scores, additive_scores, attention_context, decoder_
 # attention over the keys. Two masks decide which keys a query may see: a **padding** mask (bool,
 # broadcastable to `(..., L_q, L_k)`, True = take part) and a **causal** mask, under which query
 # $i$ sees keys $j \le i$ only (itself included: PyTorch's `is_causal=True`, a lower-triangular
-# mask). Both apply **before** the softmax, through your `masked_softmax`; a query that sees no
-# key gets zero weights and a zero output.
+# mask). With $L_q \ne L_k$ the rule stays the same, query $i$ sees keys $0, \dots, i$: the
+# triangle starts at the top-left corner, as it does for `is_causal=True`. Both masks apply
+# **before** the softmax, through your `masked_softmax`; a query that sees no key gets zero
+# weights and a zero output.
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -280,10 +285,12 @@ def test_decoder_hidden(dot_scores, additive_scores, attention_context, decoder_
 # %% [markdown]
 # **Question 3 (4 points).** `scaled_dot_product_attention(q, k, v, mask=None, causal=False)`
 # returns `(out, weights)`, `out` `(..., L_q, d_v)` and `weights` `(..., L_q, L_k)`. The tests
-# compare with `F.scaled_dot_product_attention` in float64 over random shapes (2-D to 4-D) and
-# masks, and check the properties: weights non-negative with rows summing to one, permuting the
-# keys and values together changes nothing, and under the causal mask the gradient of output
-# $t$ with respect to every input after $t$ is exactly zero.
+# compare with `F.scaled_dot_product_attention` in float64 over random shapes (2-D to 4-D, with
+# $L_q \ne L_k$ also under the causal mask) and masks (key padding masks and masks with one
+# value per query and key, some leaving a query no key at all), and check the properties:
+# weights non-negative with rows summing to one (zero for a query that sees no key), permuting
+# the keys and values together changes nothing, and under the causal mask the gradient of
+# output $t$ with respect to every input after $t$ is exactly zero.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -318,6 +325,8 @@ def test_sdpa_public(scaled_dot_product_attention):
     check_sdpa(scaled_dot_product_attention, batch=(2,), L_q=3, L_k=4, d_k=5, d_v=2, seed=0)
     check_sdpa(scaled_dot_product_attention, batch=(2, 3), L_q=4, L_k=4, d_k=8, d_v=3, causal=True, seed=1)
     check_sdpa(scaled_dot_product_attention, batch=(3,), L_q=2, L_k=5, d_k=4, d_v=4, masked=True, seed=2)
+    check_sdpa(scaled_dot_product_attention, batch=(2,), L_q=3, L_k=6, d_k=4, d_v=3, causal=True, masked="pairs", seed=5)
+    check_sdpa(scaled_dot_product_attention, batch=(2,), L_q=4, L_k=3, d_k=2, d_v=2, masked="pairs_empty", seed=6)
     check_permutation(scaled_dot_product_attention, L=5, d=4, seed=3)
     check_causal_gradients(scaled_dot_product_attention, L=5, d=3, seed=4)
 
@@ -332,6 +341,8 @@ def test_sdpa_hidden(scaled_dot_product_attention):
     check_sdpa(scaled_dot_product_attention, batch=(2, 2), L_q=5, L_k=7, d_k=16, d_v=3, masked=True, seed=31)
     check_sdpa(scaled_dot_product_attention, batch=(4,), L_q=6, L_k=6, d_k=3, d_v=2, causal=True, masked=True, seed=32)
     check_sdpa(scaled_dot_product_attention, batch=(1, 3), L_q=1, L_k=9, d_k=64, d_v=4, masked=True, seed=33)
+    check_sdpa(scaled_dot_product_attention, batch=(3,), L_q=6, L_k=4, d_k=5, d_v=2, causal=True, seed=36)
+    check_sdpa(scaled_dot_product_attention, batch=(2, 1), L_q=4, L_k=5, d_k=3, d_v=3, masked="pairs_empty", seed=37)
     check_permutation(scaled_dot_product_attention, L=8, d=6, seed=34)
     check_causal_gradients(scaled_dot_product_attention, L=7, d=5, seed=35)
 
@@ -373,14 +384,25 @@ for scale in (True, False):
     axes[0].semilogx(dims, [s[1] for s in stats], "o-", label=label)
     axes[1].loglog(dims, [s[2] for s in stats], "o-", label=label)
 axes[0].axhline(math.log(32), color="k", ls="--", lw=0.8, label="uniform (ln 32)")
-axes[0].set(xlabel="d_k", ylabel="entropy of the weights")
-axes[1].set(xlabel="d_k", ylabel="mean gradient norm")
+axes[0].set(xlabel="d_k (query and key size)", ylabel="entropy of the weights (nats)",
+            title="softmax saturation over 32 keys")
+axes[1].set(xlabel="d_k (query and key size)", ylabel="mean norm of d(output)/d(query)",
+            title="gradient reaching the queries")
 axes[0].legend()
+axes[1].legend()
+fig.suptitle("Random unit-variance queries and keys, with and without the 1/sqrt(d_k) scaling")
+fig.tight_layout()
 plt.show()
 gen = torch.Generator().manual_seed(rng_seed)
 for d in dims:
     products = (torch.randn(10000, d, generator=gen) * torch.randn(10000, d, generator=gen)).sum(-1)
     print(f"d_k = {d:4d}: variance of q.k = {products.var().item():8.1f}")
+
+# %% [markdown]
+# Measured at `rng_seed = 0`: with the scaling, the entropy stays near 3.0 (uniform over 32
+# keys is $\ln 32 \approx 3.47$) and the gradient norm near 0.2 for every $d_k$ from 2 to 512;
+# without it, the entropy falls to about 0.14 and the gradient norm to about 0.04 at
+# $d_k = 512$: the saturation and the vanishing gradient the lecture describes.
 
 # %% [markdown]
 # ## 4. Multi-head attention
@@ -394,9 +416,10 @@ for d in dims:
 #
 # Its conventions differ from question 3's: a **key padding mask** `(B, L_k)` is **True where a
 # key is padding** (to ignore), and a boolean `attn_mask` `(L_q, L_k)` is **True where attention
-# is not allowed**. Inputs are `(L, B, E)` unless `batch_first=True` (`(B, L, E)`); the weights are
-# always batch first: averaged over the heads `(B, L_q, L_k)` when `average_attn_weights=True`,
-# per head `(B, H, L_q, L_k)` otherwise.
+# is not allowed**; it may be any such mask, not only the causal one. Inputs are `(L, B, E)`
+# unless `batch_first=True` (`(B, L, E)`); the weights are always batch first: averaged over
+# the heads `(B, L_q, L_k)` when `average_attn_weights=True`, per head `(B, H, L_q, L_k)`
+# otherwise.
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -411,7 +434,7 @@ for d in dims:
 # them from `mha(query, key, value, key_padding_mask=..., attn_mask=..., need_weights=True,
 # average_attn_weights=...)`. Use your `scaled_dot_product_attention`. The tests copy the weights
 # of random `nn.MultiheadAttention` modules and compare, in float64, both layouts, with and
-# without masks, averaged and per-head weights.
+# without masks (causal and arbitrary `attn_mask`s), averaged and per-head weights.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -459,6 +482,7 @@ def test_mha_public(multi_head_attention):
     check_mha(multi_head_attention, E=8, heads=2, B=3, L_q=4, L_k=4, batch_first=True, seed=0)
     check_mha(multi_head_attention, E=6, heads=3, B=2, L_q=3, L_k=5, batch_first=False, padding=True, average=False, seed=1)
     check_mha(multi_head_attention, E=4, heads=2, B=2, L_q=5, L_k=5, batch_first=True, causal=True, average=False, seed=2)
+    check_mha(multi_head_attention, E=8, heads=2, B=2, L_q=4, L_k=5, batch_first=True, attn=True, average=False, seed=3)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -471,6 +495,7 @@ def test_mha_hidden(multi_head_attention):
     check_mha(multi_head_attention, E=6, heads=1, B=4, L_q=2, L_k=7, batch_first=True, padding=True, average=False, seed=41)
     check_mha(multi_head_attention, E=16, heads=8, B=1, L_q=6, L_k=6, batch_first=False, causal=True, padding=True, average=False, seed=42)
     check_mha(multi_head_attention, E=10, heads=5, B=3, L_q=4, L_k=4, batch_first=True, causal=True, seed=43)
+    check_mha(multi_head_attention, E=6, heads=3, B=3, L_q=5, L_k=6, batch_first=False, attn=True, padding=True, seed=44)
 
 # %% [raw]
 # # END TESTS
@@ -547,8 +572,11 @@ plt.show()
 # Use your `masked_softmax` for the weights: `torch.softmax`, `F.softmax`, `Tensor.softmax` and
 # the library's attention are forbidden in these too (`nn.GRU`, `nn.GRUCell`, `nn.Linear` and
 # `nn.Embedding` are allowed). The tests check the contract on small untrained models (shapes,
-# weights that sum to one, step `t` reading `tgt_in[:, t]` and nothing later), and greedy
-# decoding on a test model whose greedy output is known.
+# weights that sum to one, step `t` reading `tgt_in[:, t]` and nothing later, each sequence of a
+# batch computed on its own), that the model is the one described above (one embedding for the
+# source and the target tokens; its `nn.GRUCell` starts from $s_0 = 0$ and reads
+# $[\text{embed}(y_{t-1}), c_t]$ with $c_t$ the attention context, or the encoder's single
+# summary without attention), and greedy decoding on a test model whose greedy output is known.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -638,6 +666,12 @@ def test_seq2seq_hidden(Seq2Seq, greedy_decode):
 # **Training** (given, not graded): Adam, 120 steps on batches of 64 fresh reversals of 7 digits,
 # cross-entropy of every target step under teacher forcing, hidden size 16, one thread; then the
 # same model without attention on reversals of **10** digits (90 steps). Together about one second.
+#
+# The two runs differ in more than attention: the model without attention gets longer sequences
+# (10 digits, not 7) and fewer steps (90, not 120). The comparison below is therefore not a
+# controlled experiment: it shows that one context vector of $2H = 32$ numbers, trained this
+# briefly, does not reverse 10 digits, and that attention reverses 7; it does not measure how
+# much of the gap attention alone explains.
 
 # %%
 from shared.seq2seq import digit_vocab, plot_alignment, reversal_pairs, teacher_forcing
@@ -675,11 +709,11 @@ test_long = reversal_pairs(500, LONG, seed=rng_seed + 2)
 # %% [markdown]
 # **Question 6 (3 points).**
 #
-# * `exact_match(pred, tgt)`: the fraction (a float) of rows of `pred` `(n, T)` equal to the
-#   row of `tgt` at every step.
-# * `alignment_share(weights, aligned)`: the fraction (a float) of decoder steps whose largest
-#   weight falls on the source position the task dictates: `weights` `(n, T, S)`, `aligned`
-#   `(n, T)` (as `reversal_pairs` gives it; steps where it is `-1` do not count).
+# * `exact_match(pred, tgt)`: the fraction (a Python float, not a tensor) of rows of `pred`
+#   `(n, T)` equal to the row of `tgt` at every step.
+# * `alignment_share(weights, aligned)`: the fraction (a Python float) of decoder steps whose
+#   largest weight falls on the source position the task dictates: `weights` `(n, T, S)`,
+#   `aligned` `(n, T)` (as `reversal_pairs` gives it; steps where it is `-1` do not count).
 # * With your `greedy_decode`: `attention_exact` and `attention_share`, the attention model's
 #   exact match and alignment share on `test_short`, and `plain_exact`, the exact match of the
 #   model without attention on `test_long`.
@@ -687,8 +721,11 @@ test_long = reversal_pairs(500, LONG, seed=rng_seed + 2)
 # The tests check both functions on cases whose answers are known, then the claims: that the
 # attention model reverses at least 40% of the sequences exactly with at least 40% of its steps
 # aligned, and that the model without attention, on the longer sequences, reverses at most 10%
-# of them: here and (hidden) on pairs this notebook never draws. As the introduction says, the
-# claims are judged only when questions 1, 2 and 5 pass; until then they show "not judged".
+# of them: here and (hidden) on pairs this notebook never draws. They also check that
+# `plain_model` is the model the training cell trains (under teacher forcing it predicts far
+# more target tokens than chance), and (hidden) that your three numbers are the ones these
+# models give. As the introduction says, the claims are judged only when questions 1, 2 and 5
+# pass; until then they show "not judged".
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -730,13 +767,14 @@ def test_alignment_functions_public(exact_match, alignment_share):
 def test_alignment_claim_public(env):
     from shared.testing import gate
     from shared.testing import left_as_stub
-    from shared.testing.attention_from_scratch import check_alignment_claim, trained, upstream_checks
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_trained, trained, upstream_checks
 
     left_as_stub(env, "attention_exact", "attention_share", "plain_exact")
     skipped = gate(upstream_checks(env, seed=0))
     if skipped is not None:
         return skipped
-    trained(env, "attention_model", "plain_model")
+    _, plain_model, test_long = trained(env, "attention_model", "plain_model", "test_long")
+    check_trained(plain_model, test_long, name="plain_model", where="test_long")
     check_alignment_claim(env.get("attention_exact"), env.get("attention_share"), env.get("plain_exact"), where="the test pairs")
 
 # %%
@@ -757,7 +795,7 @@ def test_alignment_claim_hidden(env):
     from grader_only.oracles import heldout_reversals, reversal_scores
     from shared.testing import gate
     from shared.testing import left_as_stub
-    from shared.testing.attention_from_scratch import check_alignment_claim, check_numbers, trained, upstream_checks
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_numbers, check_trained, trained, upstream_checks
 
     left_as_stub(env, "attention_exact", "attention_share", "plain_exact")
     skipped = gate(upstream_checks(env, seed=62))
@@ -768,6 +806,7 @@ def test_alignment_claim_hidden(env):
     check_numbers({"attention_exact": (env.get("attention_exact"), exact), "attention_share": (env.get("attention_share"), share),
                    "plain_exact": (env.get("plain_exact"), reversal_scores(plain_model, test_long)[0])})
     short, long = heldout_reversals(test_short.src.shape[1], test_long.src.shape[1])
+    check_trained(plain_model, long, name="plain_model", where="500 held-out pairs")
     check_alignment_claim(*reversal_scores(attention_model, short), reversal_scores(plain_model, long)[0], where="500 held-out pairs")
 
 # %% [raw]
@@ -777,17 +816,19 @@ def test_alignment_claim_hidden(env):
 # # END QUESTION
 
 # %% [markdown]
-# The learned alignment of one test pair beside the one the task dictates (the anti-diagonal),
-# as in the lecture's figure.
+# The learned alignment of one test pair that the model reverses correctly, beside the one the
+# task dictates (the anti-diagonal), as in the lecture's figure.
 
 # %% tags=["otter_ignore"]
 print(f"with attention ({SHORT} digits): exact match {attention_exact:.3f}, alignment share {attention_share:.3f}")
 print(f"without attention ({LONG} digits): exact match {plain_exact:.3f}")
-example_tokens, example_weights = greedy_decode(attention_model, test_short.src[:1], SHORT)
-plot_alignment(example_weights[0], test_short.aligned[0],
-               src_tokens=VOCAB.decode(test_short.src[0].tolist()),
-               tgt_tokens=VOCAB.decode(example_tokens[0].tolist()),
-               title="learned alignment (attention weights)")
+all_tokens, all_weights = greedy_decode(attention_model, test_short.src, SHORT)
+correct = (all_tokens == test_short.tgt).all(dim=1)
+i = int(correct.nonzero()[0]) if correct.any() else 0  # the first pair decoded correctly
+plot_alignment(all_weights[i], test_short.aligned[i],
+               src_tokens=VOCAB.decode(test_short.src[i].tolist()),
+               tgt_tokens=VOCAB.decode(all_tokens[i].tolist()),
+               title=f"learned alignment of test pair {i} ({'reversed correctly' if correct[i] else 'decoded wrongly'})")
 plt.show()
 
 # %% [markdown]
