@@ -80,8 +80,10 @@ def train_autoencoder(
     zero_grad=True,
     noisy_target=False,
     use_labels=False,
+    train_mode=True,
 ):
-    model.train()
+    if train_mode:
+        model.train()
     history = []
     for _ in range(epochs):
         total, seen = 0.0, 0
@@ -100,13 +102,31 @@ def train_autoencoder(
     return history
 
 
-def reconstruction_error(model, X, *, device="cpu", batch_size=256, eval_mode=True):
+def reconstruction_error(
+    model, X, *, device="cpu", batch_size=256, eval_mode=True, move=True, reduce="rows"
+):
     model.train(not eval_mode)
     with torch.no_grad():
-        return sum(
-            ((model(X[i : i + batch_size]) - X[i : i + batch_size]) ** 2).sum().item()
-            for i in range(0, len(X), batch_size)
-        ) / len(X)
+        batches = [X[i : i + batch_size] for i in range(0, len(X), batch_size)]
+        batches = [x.to(device) for x in batches] if move else batches
+        sums = [((model(x) - x) ** 2).sum() for x in batches]
+        if reduce == "batch_means":
+            return sum(s.item() / len(x) for s, x in zip(sums, batches, strict=True)) / len(sums)
+        total = sum(sums) / len(X)
+        return total if reduce == "tensor" else total.item()
+
+
+def loader_error(model, X, *, device="cpu", batch_size=256):
+    """Another valid style: X moved whole, then a DataLoader over it (batches of new storage)."""
+    from torch.utils.data import DataLoader
+
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for x in DataLoader(X, batch_size=batch_size):
+            x = x.to(device)
+            total += ((model(x) - x) ** 2).sum(dim=1).sum().item()
+    return total / len(X)
 
 
 def pca_fit(X, k, *, centre=True, use_u=False):
@@ -140,10 +160,11 @@ def roc_auc(scores, labels, *, inverted=False, ties=0.5):
     return (higher.double() + ties * (p[:, None] == n[None, :]).double()).mean().item()
 
 
-def anomaly_scores(model, X, *, device="cpu"):
+def anomaly_scores(model, X, *, device="cpu", move=True):
     model.eval()
     with torch.no_grad():
-        return ((model(X) - X) ** 2).sum(1)
+        X = X.to(device) if move else X
+        return ((model(X) - X) ** 2).sum(1).cpu()
 
 
 def reparameterize(mu, log_var, generator=None, *, mistake=None):
@@ -173,15 +194,23 @@ class VAE(nn.Module):
         return self.decoder(reparameterize(mu, log_var, generator)), mu, log_var
 
 
-def make_conv(output_padding=1):
+class _ChannelsLast(nn.Module):
+    """A mistake: (N, 784) read as (28, 28, N) images, so every image mixes all the rows."""
+
+    def forward(self, x):
+        return x.reshape(28, 28, -1).permute(2, 0, 1).unsqueeze(1)
+
+
+def make_conv(output_padding=1, *, relu_code=False, mixed=False):
     class ConvAutoencoder(nn.Module):
         def __init__(self, c1=16, c2=2):
             super().__init__()
             self.net = nn.Sequential(
-                nn.Unflatten(1, (1, 28, 28)),
+                _ChannelsLast() if mixed else nn.Unflatten(1, (1, 28, 28)),
                 nn.Conv2d(1, c1, 3, 2, 1),
                 nn.ReLU(),
                 nn.Conv2d(c1, c2, 3, 2, 1),
+                *([nn.ReLU()] if relu_code else []),
                 nn.ConvTranspose2d(c2, c1, 3, 2, 1, output_padding),
                 nn.ReLU(),
                 nn.ConvTranspose2d(c1, 1, 3, 2, 1, 1),
@@ -512,3 +541,190 @@ def test_conv_autoencoder_check():
 def test_an_empty_conv_autoencoder_is_not_answered_yet():
     with pytest.raises(AssertionError, match="0 parameters instead of 899.*not answered yet"):
         t.check_conv_autoencoder(lambda c1, c2: nn.Module(), 16, 2, seed=0)
+
+
+# --------------------------------------------------------------------------- issue 25: rules
+
+
+class _DetachedAutoencoder(nn.Module):
+    def __init__(self, in_dim=784, hidden=128, latent=32):
+        super().__init__()
+        self.encoder, self.decoder = (
+            Encoder(in_dim, hidden, latent),
+            Decoder(latent, hidden, in_dim),
+        )
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x).detach())
+
+
+class _BatchCentredEncoder(Encoder):
+    """Rows influence each other: the input is centred over the batch."""
+
+    def forward(self, x):
+        return super().forward(x - x.mean(dim=0))
+
+
+def test_autoencoder_rows_and_gradients():
+    sizes = {"in_dim": 20, "hidden": 7, "latent": 3, "seed": 0}
+    _raises(
+        "ae.detached", t.check_autoencoder_classes, Encoder, Decoder, _DetachedAutoencoder, **sizes
+    )
+    _raises(
+        "ae.rows_mixed",
+        t.check_autoencoder_classes,
+        _BatchCentredEncoder,
+        Decoder,
+        make_autoencoder(encoder=_BatchCentredEncoder),
+        **sizes,
+    )
+
+
+class _ReluBeforeSigmoid(Decoder):
+    def forward(self, z):
+        return torch.sigmoid(F.relu(self.net[:3](z)))
+
+
+def test_relu_before_the_sigmoid_is_named():
+    sizes = {"in_dim": 20, "hidden": 7, "latent": 3, "seed": 0}
+    _raises(
+        "ae.relu_before_sigmoid",
+        t.check_autoencoder_classes,
+        Encoder,
+        _ReluBeforeSigmoid,
+        make_autoencoder(decoder=_ReluBeforeSigmoid),
+        **sizes,
+    )
+
+
+def test_loop_is_handed_a_model_in_evaluation_mode():
+    case = {"seed": 1, "n": 9, "dim": 5, "batch_size": 3, "epochs": 1, "corrupt": None}
+    _raises(
+        "ae.train_mode",
+        t.check_train_autoencoder,
+        _with(train_autoencoder, train_mode=False),
+        **case,
+    )
+
+
+def test_reconstruction_error_rules():
+    case = {"n": 7, "dim": 4, "batch_size": 3, "seed": 0}
+    t.check_reconstruction_error(loader_error, **case)
+    t.check_anomaly_scores(anomaly_scores, n=6, dim=5, seed=0)
+    _raises(
+        "ae.eval_device",
+        t.check_reconstruction_error,
+        _with(reconstruction_error, move=False),
+        **case,
+    )
+    _raises(
+        "ae.error_batch_mean",
+        t.check_reconstruction_error,
+        _with(reconstruction_error, reduce="batch_means"),
+        **case,
+    )
+    _raises(
+        "ae.float_type",
+        t.check_reconstruction_error,
+        _with(reconstruction_error, reduce="tensor"),
+        **case,
+    )
+    _raises(
+        "ae.eval_device",
+        t.check_anomaly_scores,
+        _with(anomaly_scores, move=False),
+        n=6,
+        dim=5,
+        seed=0,
+    )
+    tensor_auc = lambda s, lab: torch.tensor(roc_auc(s, lab))  # noqa: E731
+    _raises("ae.float_type", t.check_roc_auc, tensor_auc, n=40, levels=5, seed=0)
+
+
+def test_conv_rows_and_layers():
+    for c1, c2 in ((16, 2), (7, 5)):
+        t.check_conv_matches(make_conv(), oracles.conv_autoencoder, c1, c2, seed=0)
+    _raises("ae.rows_mixed", t.check_conv_autoencoder, make_conv(mixed=True), 16, 2, seed=0)
+    _raises(
+        "ae.conv_bottleneck_relu",
+        t.check_conv_matches,
+        make_conv(relu_code=True),
+        oracles.conv_autoencoder,
+        16,
+        2,
+        seed=0,
+    )
+
+
+def test_reported_numbers_are_recomputed():
+    t.check_reported_error(12.0, 12.0000001, "conv_test_error")
+    _raises("ae.reported", t.check_reported_error, 5.0, 12.0, "conv_test_error")
+    scores = torch.tensor([1.0, 5.0, 2.0])
+    t.check_reported_scores(scores.float(), scores.double(), "test_scores")
+    _raises("ae.reported", t.check_reported_scores, scores + 1, scores.double(), "test_scores")
+    t.check_threshold_source(20.0, 20.0, {"the test digits": 19.0}, 0.05)
+    with pytest.raises(
+        AssertionError, match=r"picked on the test digits.*\[hint: ae.threshold_split\]"
+    ):
+        t.check_threshold_source(19.0, 20.0, {"the test digits": 19.0}, 0.05)
+
+
+class _ReluHeadVAE(VAE):
+    def forward(self, x, generator=None):
+        mu, log_var = self.heads(F.relu(self.fc(x))).chunk(2, dim=1)
+        mu = F.relu(mu)
+        return self.decoder(reparameterize(mu, log_var, generator)), mu, log_var
+
+
+class _LinearBodyVAE(VAE):
+    def forward(self, x, generator=None):
+        mu, log_var = self.heads(self.fc(x)).chunk(2, dim=1)
+        return self.decoder(reparameterize(mu, log_var, generator)), mu, log_var
+
+
+def test_vae_layers():
+    for sizes in (
+        {"in_dim": 15, "hidden": 7, "latent": 3},
+        {"in_dim": 784, "hidden": 128, "latent": 2},
+    ):
+        t.check_vae_layers(VAE, **sizes, seed=1)
+    for wrong in (_ReluHeadVAE, _LinearBodyVAE):
+        _raises("ae.vae_layers", t.check_vae_layers, wrong, in_dim=15, hidden=7, latent=3, seed=1)
+
+
+def test_encoder_relu_noise_and_pca_in_place():
+    class AffineEncoder(Encoder):
+        def forward(self, x):
+            return self.net[2](self.net[0](x))
+
+    sizes = {"in_dim": 20, "hidden": 7, "latent": 3, "seed": 0}
+    _raises(
+        "ae.encoder_relu",
+        t.check_autoencoder_classes,
+        AffineEncoder,
+        Decoder,
+        make_autoencoder(encoder=AffineEncoder),
+        **sizes,
+    )
+
+    def in_place_noise(x, kind, level, generator=None):
+        if kind == "gaussian":
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            return x.add_(level * noise).clamp_(0, 1)
+        return add_noise(x, kind, level, generator)
+
+    _raises(
+        "ae.noise_in_place", t.check_noise, in_place_noise, "gaussian", 0.1, shape=(50, 40), seed=0
+    )
+    data = t.low_rank_data(n=25, d=30, singular_values=(9.0, 5.0, 3.0, 2.0), seed=11)
+
+    def centred_in_place(X, k):
+        mean = X.mean(dim=0)
+        X -= mean
+        return mean, torch.linalg.svd(X, full_matrices=False).Vh[:k]
+
+    def in_float64(X, k):
+        return pca_fit(X.double(), k)
+
+    _raises("ae.pca_in_place", t.check_pca, centred_in_place, pca_reconstruct, data, 2)
+    _raises("ae.pca_dtype", t.check_pca, in_float64, pca_reconstruct, data, 2)

@@ -80,6 +80,17 @@ def _float(value: Any, name: str) -> float:
     return float(value)
 
 
+def _python_float(value: Any, name: str) -> float:
+    """A number the prompt asks for *as a float*: a tensor (0-d or not) fails with a hint."""
+    check_implemented(value, name)
+    assert not isinstance(value, torch.Tensor), tagged(
+        "ae.float_type",
+        f"{name} is a {value.dtype} tensor of shape {tuple(value.shape)}, but the prompt asks for "
+        "a Python float. Hint: .item() (or float(...)) turns a 0-d tensor into a float.",
+    )
+    return _float(value, name)
+
+
 # --------------------------------------------------------------------------- q1: the modules
 
 
@@ -119,6 +130,15 @@ def _zeroed_copy(module: nn.Module) -> nn.Module:
     return module
 
 
+def _biased_copy(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` with every weight zero and every bias (1-d parameter) -1."""
+    module = copy.deepcopy(module)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.fill_(-1.0 if p.ndim == 1 else 0.0)
+    return module
+
+
 def _instance_of_class(part: Any, cls: Any) -> bool:
     """Whether ``part`` is an instance of ``cls`` when ``cls`` is a class (where they live)."""
     return not isinstance(cls, type) or isinstance(part, cls)
@@ -147,6 +167,32 @@ def check_sigmoid_output(decoder: nn.Module, z: torch.Tensor, desc: str) -> None
     )
 
 
+def check_last_layer(decoder: nn.Module, z: torch.Tensor, desc: str) -> None:
+    """With every weight zero and every bias -1, each ReLU gives 0 and each layer its bias, so
+    the output must be sigmoid(-1) = 0.269: the Sigmoid comes right after the last layer."""
+    decoder = run_beside(decoder, _biased_copy, decoder)
+    expected = 1 / (1 + math.exp(1.0))
+    label = f"{desc} with every weight set to zero and every bias to -1"
+    with torch.no_grad():
+        out = call(decoder, z, desc=label, hint=SIGMOID_HINT)
+    out = out.detach().double()
+    if torch.allclose(out, torch.full_like(out, expected), atol=1e-6):
+        return
+    value = float(out.flatten()[0])
+    why = ""
+    if abs(value - 0.5) < 1e-7:
+        why = tagged(
+            "ae.relu_before_sigmoid",
+            " It outputs sigmoid(0) = 0.5: something between the last layer and the Sigmoid "
+            "(a ReLU?) turned the bias -1 into 0. Nothing comes between them, so outputs can "
+            "go below 0.5 (most pixels of a digit are 0).",
+        )
+    raise AssertionError(
+        f"{label} should output sigmoid(-1) = {expected:.4f} everywhere (each ReLU gives 0, the "
+        f"last layer its bias -1), got {value:.4f}.{why} {SIGMOID_HINT}"
+    )
+
+
 def check_linear_bottleneck(encoder: nn.Module, x: torch.Tensor, desc: str) -> None:
     with torch.no_grad():
         codes = call(encoder, x, desc=f"{desc} on x of shape {tuple(x.shape)}")
@@ -155,6 +201,28 @@ def check_linear_bottleneck(encoder: nn.Module, x: torch.Tensor, desc: str) -> N
         f"{desc} gives no negative code for {len(x)} random inputs: the bottleneck has an "
         "activation. Hint: the encoder ends with Linear(hidden, latent) and nothing after it "
         "(a linear bottleneck), so codes can take any real value.",
+    )
+
+
+def check_encoder_not_affine(encoder: nn.Module, in_dim: int, desc: str, seed: int) -> None:
+    """A ReLU sits between the encoder's two layers, so it is not an affine map:
+    f(a) + f(b) - f(0) - f(a + b) is not zero for random a, b of mixed signs."""
+    gen = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(16, in_dim, generator=gen), torch.randn(16, in_dim, generator=gen)
+    hint = tagged(
+        "ae.encoder_relu",
+        "Hint: the encoder is Linear(in_dim, hidden) -> ReLU -> Linear(hidden, latent); without "
+        "the ReLU between them it is one affine map, a linear encoder (PCA's, at best).",
+    )
+    with torch.no_grad():
+        fa, fb, f0, fab = (
+            call(encoder, v, desc=f"{desc} on x of shape (16, {in_dim})", hint=hint).double()
+            for v in (a, b, torch.zeros_like(a), a + b)
+        )
+    gap = (fa + fb - f0 - fab).abs().max().item()
+    assert gap > 1e-4, (
+        f"{desc} is an affine map: f(a) + f(b) - f(0) equals f(a + b) (up to {gap:.2g}) for "
+        f"random a, b. {hint}"
     )
 
 
@@ -231,7 +299,9 @@ def check_autoencoder_classes(
         )
     x = torch.rand(64, in_dim)
     check_linear_bottleneck(encoder, x, desc_e)
+    check_encoder_not_affine(encoder, in_dim, desc_e, seed)
     check_sigmoid_output(decoder, torch.randn(5, latent), desc_d)
+    check_last_layer(decoder, torch.randn(5, latent), desc_d)
     shape_hint = tagged("ae.shapes", f"Hint: (N, {in_dim}) -> (N, {latent}) -> (N, {in_dim}).")
     with torch.no_grad():
         codes = call(encoder, x, desc=f"{desc_e} on x of shape (64, {in_dim})", hint=shape_hint)
@@ -258,7 +328,98 @@ def check_autoencoder_classes(
             f"{desc_a}(x) has values outside (0, 1) (min {float(rebuilt.min()):.3f}, max "
             f"{float(rebuilt.max()):.3f}). {SIGMOID_HINT}"
         )
+    check_rows_independent(model, x[:8], desc_a, ROWS_HINT)
+    check_gradients_reach(model, x[:8], desc_a)
     return model
+
+
+ROWS_HINT = tagged(
+    "ae.rows_mixed",
+    "Hint: every image is reconstructed from itself alone: no operation across the batch "
+    "dimension (no mean, sum or normalisation over dim 0).",
+)
+CONV_ROWS_HINT = tagged(
+    "ae.rows_mixed",
+    "Hint: every image is reconstructed from itself alone. Reshape (N, 784) to images with "
+    "x.reshape(-1, 1, 28, 28) (or x.view(len(x), 1, 28, 28)): row i becomes image i, its "
+    "pixels row by row; back with .reshape(len(x), -1). No operation across the batch dimension.",
+)
+# float32 outputs of one row computed alone or inside a batch (other matmul blockings)
+ROW_ATOL, ROW_RTOL = 1e-5, 1e-4
+
+
+def check_rows_independent(model: Any, x: torch.Tensor, desc: str, hint: str) -> None:
+    """Row i of ``model``'s output depends on row i of the input alone: the batch reversed gives
+    the outputs reversed, and the first row alone gives the first output."""
+    with torch.no_grad():
+        out = call(model, x, desc=f"{desc} on x of shape {tuple(x.shape)}", hint=hint)
+        flipped = call(model, x.flip(0), desc=f"{desc} on the same rows reversed", hint=hint)
+        single = call(model, x[:1], desc=f"{desc} on the first row alone", hint=hint)
+    for name, got, want in (
+        (f"{desc} on the rows of x reversed", flipped, out.flip(0)),
+        (f"{desc} on x[:1], the first row alone", single, out[:1]),
+    ):
+        got, want = got.detach().double(), want.detach().double()
+        assert tuple(got.shape) == tuple(want.shape), tagged(
+            "ae.shapes",
+            f"{name} returned shape {tuple(got.shape)}, expected {tuple(want.shape)}. Hint: "
+            "keep the batch dimension for every batch size, one row included (reshape with "
+            "len(x) or -1 for the batch, not squeeze()).",
+        )
+        if torch.allclose(got, want, rtol=ROW_RTOL, atol=ROW_ATOL):
+            continue
+        gap = (got - want).abs().max().item()
+        raise AssertionError(
+            f"{name} should give the same rows as {desc}(x) (in the same order), but they "
+            f"differ by up to {gap:.3g} (atol {ROW_ATOL}): the rows of a batch influence each "
+            f"other's output. {hint}"
+        )
+
+
+def _gradients_reached(model: nn.Module, x: torch.Tensor) -> list[tuple[str, bool]] | None:
+    """For each named parameter of ``model``, whether ``model(x).sum().backward()`` leaves a
+    nonzero gradient on it; None when the output is not connected to any parameter. Runs
+    where ``model`` lives (a copy: the student's model keeps no gradient)."""
+    model = copy.deepcopy(model)
+    model.zero_grad(set_to_none=True)
+    out = model(x)
+    if not (isinstance(out, torch.Tensor) and out.requires_grad):
+        return None
+    out.sum().backward()
+    return [
+        (name, p.grad is not None and bool(p.grad.abs().sum() > 0))
+        for name, p in model.named_parameters()
+    ]
+
+
+DETACHED_HINT = tagged(
+    "ae.detached",
+    "Hint: forward must keep the graph from the input to the output: no .detach(), .data, "
+    ".item() or torch.no_grad() inside a module, or the layers before it never train.",
+)
+
+
+def check_gradients_reach(model: Any, x: torch.Tensor, desc: str) -> None:
+    """After ``model(x).sum().backward()`` every parameter has a nonzero gradient."""
+    reached = call(
+        run_beside,
+        model,
+        _gradients_reached,
+        model,
+        x,
+        desc=f"{desc}(x).sum().backward()",
+        hint=DETACHED_HINT,
+    )
+    assert reached is not None, (
+        f"{desc}(x) is not connected to the model's parameters (it does not require grad), so "
+        f"backward() cannot train it. {DETACHED_HINT}"
+    )
+    missing = [name for name, ok in reached if not ok]
+    assert not missing, (
+        f"After {desc}(x).sum().backward() for x of shape {tuple(x.shape)}, no gradient reached "
+        f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}: those parameters would "
+        f"never train. {DETACHED_HINT}"
+    )
 
 
 def check_lecture_numbers(lecture_params: Any, compression_ratio: Any) -> None:
@@ -544,6 +705,7 @@ def check_train_autoencoder(
     garbage = torch.full((n,), float("nan"))  # any use of the labels shows
     torch.manual_seed(seed)
     model = nn.Sequential(Probe(), nn.Linear(dim, 3), nn.Tanh(), nn.Linear(3, dim), nn.Sigmoid())
+    model.eval()  # as reconstruction_error leaves a model: the loop must switch it back
     shadow = copy.deepcopy(model)
     loss_fn = _weighted_loss(dim)
     corrupt_fn = _corruption(corrupt, dim)
@@ -555,7 +717,7 @@ def check_train_autoencoder(
     desc = (
         f"train_autoencoder(model, loader of {n} examples with NaN labels (batch {batch_size}), "
         f"SGD(lr=0.5), a weighted squared-error loss_fn, epochs={epochs}, "
-        f"device='cpu'{with_corrupt})"
+        f"device='cpu'{with_corrupt}) for a model handed over in evaluation mode"
     )
     check_defined(train_autoencoder, desc)
     run = call(
@@ -603,7 +765,10 @@ def check_train_autoencoder(
         )
     probe_calls = run["probe_calls"]
     assert probe_calls and all(mode for _, mode, _ in probe_calls), tagged(
-        "ae.train_mode", f"{desc} ran the model in evaluation mode. Hint: call model.train() first."
+        "ae.train_mode",
+        f"{desc} ran the model in evaluation mode. Hint: call model.train() first: a model may "
+        "come in evaluation mode (reconstruction_error leaves it there), and dropout or batch "
+        "norm layers would then not train as they should.",
     )
     for k, x_id in enumerate(run["yielded_ids"]):
         assert x_id in moved, tagged(
@@ -658,6 +823,8 @@ def check_train_autoencoder(
         chunk = losses[e * per_epoch : (e + 1) * per_epoch]
         mean = sum(loss * size for loss, size in chunk) / sum(size for _, size in chunk)
         check_implemented(history[e], f"the loss of epoch {e}")
+        if isinstance(history[e], torch.Tensor) and history[e].isfinite().all():
+            _python_float(history[e], f"the loss of epoch {e} returned by {desc}")
         assert math.isfinite(float(history[e])), tagged(
             "ae.labels_used",
             f"{desc} returned a loss of {history[e]} for epoch {e}, and this loader's labels are "
@@ -730,59 +897,126 @@ def check_train_on_device(train_autoencoder: Callable, *, seed: int) -> None:
 
 
 class _Shift(nn.Module):
-    """x -> dropout(x) + c: its squared error on any x is c^2 D per row, in evaluation mode."""
+    """x -> dropout(x) * scale + shift: in evaluation mode its squared error on row x_i is
+    sum_j ((scale - 1) x_ij + shift)^2, which differs from row to row unless scale is 1."""
 
-    def __init__(self, c: float) -> None:
+    def __init__(self, shift: float, scale: float = 1.0) -> None:
         super().__init__()
         self.probe = Probe()
         self.dropout = nn.Dropout(0.5)
-        self.c = nn.Parameter(torch.tensor(c))
+        self.c = nn.Parameter(torch.tensor(shift))
+        self.scale = scale
+        self.storages: list[int] = []  # where each input's data lives, to match with moves
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.probe(x)) + self.c
+        self.storages.append(x.untyped_storage().data_ptr())
+        return self.dropout(self.probe(x)) * self.scale + self.c
+
+    def row_errors(self, X: torch.Tensor) -> torch.Tensor:
+        """What each row's error is in evaluation mode, in float64."""
+        return (((self.scale - 1) * X.double() + float(self.c.detach())) ** 2).sum(dim=1)
+
+
+class _StorageMoves(torch.overrides.TorchFunctionMode):
+    """The storages (data pointers) of the tensors sent with ``.to(...)`` to ``device``."""
+
+    def __init__(self, device: torch.device) -> None:
+        super().__init__()
+        self.device = device
+        self.storages: set[int] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.Tensor.to and args and isinstance(args[0], torch.Tensor):
+            for target in (*args[1:], kwargs.get("device")):
+                if isinstance(target, (str, torch.device)):
+                    with contextlib.suppress(RuntimeError):
+                        if torch.device(target) == self.device:
+                            self.storages.add(args[0].untyped_storage().data_ptr())
+        return func(*args, **kwargs)
+
+
+def _evaluated(fn: Callable, model: nn.Module, X: torch.Tensor, **kwargs: Any) -> dict[str, Any]:
+    """``fn(model, X, device='cpu', **kwargs)`` run where ``fn`` lives (the student's kernel
+    under the referee), with what it did recorded, raw: its result, the probe's calls (batch
+    size, training mode, gradients enabled) and whether every input the model saw had been
+    sent to the device with ``.to``. The test judges these."""
+    with _StorageMoves(torch.device("cpu")) as moves:
+        result = fn(model, X, device="cpu", **kwargs)
+    return {
+        "result": result,
+        "calls": list(model.probe.calls),
+        # every input the model saw holds data that went through .to(device): X itself, a
+        # slice of it, or a batch a loader made (on the CPU, .to('cpu') returns its input)
+        "moved": bool(model.storages) and all(p in moves.storages for p in model.storages),
+    }
+
+
+def _call_evaluated(
+    fn: Callable, model: nn.Module, X: torch.Tensor, *, desc: str, hint: str, **kwargs: Any
+) -> dict[str, Any]:
+    check_defined(fn, desc)
+    run = call(run_beside, fn, _evaluated, fn, model, X, desc=desc, hint=hint, **kwargs)
+    check_implemented(run["result"], desc)
+    return run
+
+
+def _check_evaluation_run(run: dict[str, Any], desc: str, what: str) -> None:
+    """Evaluation mode, no graph, and the data moved to ``device``, from a recorded run."""
+    calls = run["calls"]
+    assert calls and not any(mode for _, mode, _ in calls), tagged(
+        "ae.eval_mode", f"{desc} ran the model in training mode. Hint: call model.eval() first."
+    )
+    assert not any(grad for _, _, grad in calls), tagged(
+        "ae.no_grad", f"{desc} built a graph. Hint: evaluate under `with torch.no_grad():`."
+    )
+    assert run["moved"], tagged(
+        "ae.eval_device",
+        f"{desc} never sent {what} to `device` ('cpu' here) with .to(device). Hint: the model is "
+        "on `device` already; move the data there (x = x.to(device)) before calling it, or on a "
+        "GPU the model and the data sit on different devices.",
+    )
 
 
 def check_reconstruction_error(
     reconstruction_error: Callable, *, n: int, dim: int, batch_size: int, seed: int
 ) -> None:
     X = torch.rand(n, dim, generator=torch.Generator().manual_seed(seed))
-    for c in (0.5, -0.25):
-        # kept where the student's function runs, so the modes it records can be read back
-        model = beside(reconstruction_error, _Shift(c).train())
+    hint = tagged(
+        "ae.error_formula",
+        "Hint: model.eval(); under torch.no_grad(), add ((model(x) - x) ** 2).sum() over the "
+        "batches and divide by len(X).",
+    )
+    for shift, scale in ((0.5, 1.0), (-0.25, 1.5)):
+        model = _Shift(shift, scale).train()
+        what = f"x -> x + {shift}" if scale == 1 else f"x -> {scale} * x + {shift}"
         desc = (
             f"reconstruction_error(model, X of shape ({n}, {dim}), device='cpu', "
-            f"batch_size={batch_size}) "
-            f"for a model x -> x + {c}"
+            f"batch_size={batch_size}) for a model {what} (in training mode)"
         )
-        hint = tagged(
-            "ae.error_formula",
-            "Hint: model.eval(); under torch.no_grad(), add ((model(x) - x) ** 2).sum() over the "
-            "batches and divide by len(X).",
+        run = _call_evaluated(
+            reconstruction_error, model, X, desc=desc, hint=hint, batch_size=batch_size
         )
-        got = _float(
-            call(
-                reconstruction_error,
-                model,
-                X,
-                device="cpu",
-                batch_size=batch_size,
-                desc=desc,
-                hint=hint,
-            ),
-            desc,
+        got = _python_float(run["result"], desc)
+        _check_evaluation_run(run, desc, "the batches of X")
+        rows = model.row_errors(X)
+        expected = float(rows.mean())
+        if abs(got - expected) <= 1e-5 * expected:
+            continue
+        why = ""
+        batch_means = [rows[i : i + batch_size].mean() for i in range(0, n, batch_size)]
+        if n % batch_size and abs(got - float(torch.stack(batch_means).mean())) <= 1e-5 * got:
+            why = tagged(
+                "ae.error_batch_mean",
+                f" That is the mean of the {len(batch_means)} batch means, but the last batch "
+                f"holds only {n % batch_size} of the {n} rows: add each batch's summed error "
+                "and divide by len(X) once (the mean over rows).",
+            )
+        raise AssertionError(
+            f"{desc} should be {expected:.6g} (the mean over the {n} rows of each row's "
+            f"squared error summed over its {dim} pixels; the rows' errors differ), got "
+            f"{got:.6g}.{why} {hint}"
         )
-        expected = c * c * dim
-        calls = model.probe.calls
-        assert calls and not any(mode for _, mode, _ in calls), tagged(
-            "ae.eval_mode", f"{desc} ran the model in training mode. Hint: call model.eval() first."
-        )
-        assert not any(grad for _, _, grad in calls), tagged(
-            "ae.no_grad", f"{desc} built a graph. Hint: evaluate under `with torch.no_grad():`."
-        )
-        assert abs(got - expected) <= 1e-5 * expected, (
-            f"{desc} should be {expected:.6g} (each of the {dim} pixels is off by "
-            f"{c}), got {got:.6g}."
-        ) + f" {hint}"
 
 
 # --------------------------------------------------------------------------- upstream
@@ -869,14 +1103,76 @@ def check_given(**values: Any) -> None:
         _float(value, name)
 
 
-def check_reported_error(value: Any, expected: float, name: str) -> None:
+REPORTED_HINT = (
+    "Hint: compute it from the trained model named in the question, on the split it names, with "
+    "the per-image error (summed over pixels, averaged over images); do not type a number in."
+)
+
+
+def check_reported_error(value: Any, expected: float, name: str, hint: str = "") -> None:
+    """A number the notebook reports is what the model and split it describes give."""
     got = _float(value, name)
-    assert abs(got - expected) <= REPORTED_RTOL * max(1.0, abs(expected)), (
-        f"`{name}` is {got:.4f}, but the model it describes gives {expected:.4f} "
-        "(relative tolerance "
-        f"{REPORTED_RTOL}). Hint: compute it from the trained model with the per-image error, "
-        "summed over pixels and averaged over images."
+    assert abs(got - expected) <= REPORTED_RTOL * max(1.0, abs(expected)), tagged(
+        "ae.reported",
+        f"`{name}` is {got:.4f}, but the model and data it describes give {expected:.4f} "
+        f"(relative tolerance {REPORTED_RTOL}). {hint or REPORTED_HINT}",
     )
+
+
+def check_reported_scores(value: Any, expected: torch.Tensor, name: str) -> None:
+    """Per-image scores the notebook reports are what the model it describes gives."""
+    check_implemented(value, name)
+    got = torch.as_tensor(value).detach().cpu().double()
+    assert_shape(got, tuple(expected.shape), name)
+    gap = (got - expected).abs().max().item()
+    assert gap <= REPORTED_RTOL * max(1.0, expected.abs().max().item()), tagged(
+        "ae.reported",
+        f"`{name}` differs from the scores the trained model it describes gives by up to "
+        f"{gap:.4g} (relative tolerance {REPORTED_RTOL}). Hint: score every test digit with "
+        "the trained detector `anomaly_ae` itself.",
+    )
+
+
+def check_threshold_source(
+    threshold: Any, expected: float, elsewhere: dict[str, float], target_fpr: float
+) -> None:
+    """``threshold`` is the one picked on the split the prompt names; ``elsewhere`` maps other
+    choices (test digits, the anomalies) to what they give, to name the mistake."""
+    got = _float(threshold, "threshold")
+    if abs(got - expected) <= REPORTED_RTOL * max(1.0, abs(expected)):
+        return
+    where = [
+        name
+        for name, value in elsewhere.items()
+        if abs(got - value) <= REPORTED_RTOL * max(1.0, abs(value))
+    ]
+    why = f" It is the threshold picked on {where[0]}." if len(where) == 1 else ""
+    raise AssertionError(
+        tagged(
+            "ae.threshold_split",
+            f"`threshold` is {got:.4f}, but picked for an FPR of {target_fpr} on the scores of "
+            f"the normal validation digits it is {expected:.4f}.{why} Hint: the threshold is "
+            "chosen on validation data only (X_val without the anomaly digit): test digits are "
+            "for reporting, and the anomalies are what the detector must find, not what it is "
+            "tuned on.",
+        )
+    )
+
+
+def strengthened(
+    checks: dict[str, Callable[[], None]], question: str, extra: Callable[[], None]
+) -> dict[str, Callable[[], None]]:
+    """``checks`` (for :func:`~shared.testing.gate`) with ``extra`` run after ``question``'s
+    own: a hidden test's gate also checks what only the hidden tests of ``question`` check (a
+    layer too many that keeps every shape), so a claim's failure never blames the training cell
+    for a fault in the student's model."""
+    first = checks[question]
+
+    def both() -> None:
+        first()
+        extra()
+
+    return {**checks, question: both}
 
 
 def check_mean_image_error(value: Any, X_train: torch.Tensor, X_test: torch.Tensor) -> None:
@@ -901,10 +1197,25 @@ def check_lecture_errors(
     assert test <= 0.55 * base, tagged(
         "ae.lecture_claim",
         f"On {where} the trained autoencoder's error is {test:.2f}, more than 0.55 times the "
-        f"error {base:.2f} of always answering the mean training image. Your functions "
-        "of questions "
-        "1 to 3 pass their checks, so look at the training cell (epochs, learning rate, the "
-        "loader).",
+        f"error {base:.2f} of always answering the mean training image. "
+        + _where_to_look("the training cell (10 epochs, lr 2e-3, batches of 64)", "Autoencoder"),
+    )
+
+
+def _where_to_look(cell: str, model: str, *, first: bool = True) -> str:
+    """Where a claim's failure sends the student once the functions it used pass their public
+    checks: the training cell, then the model's own forward, which public checks see only in
+    part (a layer too many or a .detach() keeps every shape)."""
+    lead = (
+        f"Your functions pass their public checks, so first compare {cell} with the one given; "
+        "if it is as given, "
+        if first
+        else "If that is as given, "
+    )
+    return (
+        f"{lead}read your {model}'s forward against the prompt's table, layer by layer: an "
+        "activation too many or too few, or a .detach(), keeps every shape but trains a worse "
+        "model (the hidden tests check the layers one by one)."
     )
 
 
@@ -1023,6 +1334,27 @@ def check_pca(
         f"{rdesc} leaves an error of {error:.6g} per row; PCA's is the dropped squared singular "
         f"values over n, {expected:.6g}. {PCA_HINT}"
     )
+    check_pca_keeps_x(pca_fit, X, k)
+
+
+def check_pca_keeps_x(pca_fit: Callable, X: torch.Tensor, k: int) -> None:
+    """``pca_fit`` leaves X unchanged and returns tensors of X's dtype (float32 here)."""
+    # kept where pca_fit runs, so that a change it makes in place shows when X is read back
+    kept = beside(pca_fit, X.clone())
+    desc = f"pca_fit(X of shape {tuple(X.shape)}, k={k})"
+    call(pca_fit, kept, k, desc=desc, hint=PCA_HINT)
+    assert torch.equal(kept.clone(), X), tagged(
+        "ae.pca_in_place",
+        f"{desc} changed X in place. Hint: centre a new tensor (X - mean), not X itself "
+        "(X -= mean would centre the caller's data, X_train, too).",
+    )
+    mean, components = _pca_call(pca_fit, X.float(), k, PCA_HINT)
+    assert mean.dtype == torch.float32 and components.dtype == torch.float32, tagged(
+        "ae.pca_dtype",
+        f"pca_fit(X of dtype float32, k={k}) returned a mean of dtype {mean.dtype} and "
+        f"components of dtype {components.dtype}; the prompt asks for X's dtype. Hint: "
+        "compute in any precision you like, then convert back with .to(X.dtype).",
+    )
 
 
 def check_pca_against(
@@ -1118,14 +1450,15 @@ def check_pca_claims(
         "ae.linear_claim",
         f"The linear autoencoder's training error {l_tr:.2f} is more than 1.3 times "
         f"PCA's {p_tr:.2f}. "
-        "Your functions pass their checks, so look at the training cell (60 epochs, batches "
-        "of 32, lr 5e-3).",
+        + _where_to_look(
+            "the training cell (60 epochs, batches of 32, lr 5e-3)", "linear autoencoder"
+        ),
     )
     assert n_te < p_te, tagged(
         "ae.nonlinear_claim",
         f"On {where} the non-linear autoencoder's error {n_te:.2f} does not beat PCA's {p_te:.2f} "
         "at the "
-        "same k. Your functions pass their checks, so look at the training cell.",
+        "same k. " + _where_to_look("the training cell (20 epochs, lr 3e-3)", "Autoencoder"),
     )
 
 
@@ -1178,7 +1511,12 @@ def check_noise(
         f"{desc} drew from torch's global generator although a generator was given. Hint: pass "
         "generator=generator to torch.randn / torch.rand (torch.randn_like takes none).",
     )
-    assert torch.equal(x.clone(), base), f"{desc} changed x in place: return a new tensor."
+    assert torch.equal(x.clone(), base), tagged(
+        "ae.noise_in_place",
+        f"{desc} changed x in place. Hint: return a new tensor (x + level * noise, x * keep) and "
+        "leave x as it was: in-place methods (add_, clamp_, mul_, masked_fill_) change the "
+        "caller's images too.",
+    )
     assert (
         isinstance(out, torch.Tensor)
         and tuple(out.shape) == tuple(shape)
@@ -1321,7 +1659,8 @@ def check_denoising(noisy_error: Any, denoised_error: Any, where: str) -> None:
         "0.6 times "
         f"the noisy inputs' {noisy:.2f}. Your functions pass their checks, so look at the training "
         "cell "
-        "and at how the two errors are computed (both against the clean digits).",
+        "and at how the two errors are computed (both against the clean digits). "
+        + _where_to_look("the training cell", "Autoencoder", first=False),
     )
 
 
@@ -1358,7 +1697,7 @@ def check_roc_auc(
         "sklearn.metrics.roc_curve",
         reason="Write the AUC from its formula.",
     ):
-        got = _float(call(roc_auc, *args, desc=desc, hint=AUC_HINT), desc)
+        got = _python_float(call(roc_auc, *args, desc=desc, hint=AUC_HINT), desc)
     if abs(got - expected) <= 1e-9:
         return
     positive, negative = scores[labels == 1], scores[labels == 0]
@@ -1396,7 +1735,7 @@ def check_threshold(
         "Hint: go through the normal scores from the smallest up and return the first t with "
         "(normal_scores > t).mean() <= fpr.",
     )
-    got = _float(
+    got = _python_float(
         call(
             threshold_for_fpr, torch.tensor(normal, dtype=torch.float64), fpr, desc=desc, hint=hint
         ),
@@ -1407,23 +1746,25 @@ def check_threshold(
 
 def check_anomaly_scores(anomaly_scores: Callable, *, n: int, dim: int, seed: int) -> None:
     X = torch.rand(n, dim, generator=torch.Generator().manual_seed(seed))
-    model = beside(anomaly_scores, _Shift(0.5).train())  # its recorded modes are read back
-    desc = f"anomaly_scores(model, X of shape ({n}, {dim}), device='cpu') for a model x -> x + 0.5"
+    model = _Shift(0.5, 1.5).train()  # each row's error differs: ((x / 2) + 0.5)^2 summed
+    desc = (
+        f"anomaly_scores(model, X of shape ({n}, {dim}), device='cpu') for a model "
+        "x -> 1.5 * x + 0.5 (in training mode)"
+    )
     hint = tagged(
         "ae.scores",
-        "Hint: model.eval(); under torch.no_grad(): ((model(X) - X) ** 2).sum(dim=1), on the CPU.",
+        "Hint: model.eval(); under torch.no_grad(): X = X.to(device); "
+        "((model(X) - X) ** 2).sum(dim=1).cpu(): one score per row.",
     )
-    out = call(anomaly_scores, model, X, device="cpu", desc=desc, hint=hint)
+    run = _call_evaluated(anomaly_scores, model, X, desc=desc, hint=hint)
+    out = run["result"]
     assert isinstance(out, torch.Tensor), (
         f"{desc} should return a tensor, got {type(out).__name__}."
     )
     assert_shape(out, (n,), desc, hint=hint)
     assert out.device.type == "cpu", f"{desc} should return a CPU tensor. {hint}"
-    calls = model.probe.calls
-    assert calls and not any(mode for _, mode, _ in calls), tagged(
-        "ae.eval_mode", f"{desc} ran the model in training mode. Hint: model.eval() first."
-    )
-    assert_close(out, torch.full((n,), 0.25 * dim), name=desc, rtol=1e-6, atol=1e-6, hint=hint)
+    _check_evaluation_run(run, desc, "X")
+    assert_close(out.double(), model.row_errors(X), name=desc, rtol=1e-5, atol=1e-6, hint=hint)
 
 
 # --------------------------------------------------------------------------- q10: anomaly numbers
@@ -1451,9 +1792,10 @@ def check_anomaly_numbers(
     )
     for name, value, group in (("test_fpr", test_fpr, ~flags), ("test_tpr", test_tpr, flags)):
         rate = float((scores[group] > t).double().mean())
-        assert abs(_float(value, name) - rate) <= 1e-6, (
-            f"{name} is {_float(value, name):.4f}, but a fraction {rate:.4f} of those test scores "
-            "is above threshold."
+        got = _python_float(value, name)
+        assert abs(got - rate) <= 1e-6, (
+            f"{name} is {got:.4f}, but a fraction {rate:.4f} of those test scores is above "
+            "threshold."
         )
 
 
@@ -1463,7 +1805,8 @@ def check_anomaly_claims(auc: Any, fpr: Any, where: str) -> None:
         "ae.anomaly_claim",
         f"On {where} the detector's AUC is {auc:.3f}, below 0.9. Your functions pass their checks, "
         "so "
-        "look at the training cell: train on the normal digits only.",
+        "look at the training cell: train on the normal digits only. "
+        + _where_to_look("the training cell", "Autoencoder", first=False),
     )
     assert fpr <= 0.12, tagged(
         "ae.anomaly_fpr",
@@ -1852,6 +2195,67 @@ def check_vae_module(VAE: Any, *, in_dim: int, hidden: int, latent: int, seed: i
         )
 
 
+def _vae_body(model: nn.Module, in_dim: int, hidden: int) -> list[tuple[Any, Any]]:
+    """Weight and bias of every ``nn.Linear(in_dim, hidden)`` of ``model`` outside its decoder
+    (run where ``model`` lives; raw tensors)."""
+    decoder = getattr(model, "decoder", None)
+    inside = {id(m) for m in decoder.modules()} if isinstance(decoder, nn.Module) else set()
+    return [
+        (m.weight.detach().clone(), None if m.bias is None else m.bias.detach().clone())
+        for m in model.modules()
+        if isinstance(m, nn.Linear)
+        and id(m) not in inside
+        and (m.in_features, m.out_features) == (in_dim, hidden)
+    ]
+
+
+VAE_LAYERS_HINT = tagged(
+    "ae.vae_layers",
+    "Hint: h = ReLU(Linear(in_dim, hidden)(x)); mu = Linear(hidden, latent)(h) and log_var = "
+    "Linear(hidden, latent)(h), with nothing after either head (log_var may be negative, and mu "
+    "any real number).",
+)
+
+
+def check_vae_layers(VAE: Any, *, in_dim: int, hidden: int, latent: int, seed: int) -> None:
+    """mu and log_var are affine functions of h = ReLU(body(x)), the body being the model's
+    Linear(in_dim, hidden) with its weights: fitted by least squares over more rows than h has
+    columns, the residual is zero (float32 rounding aside). Any head layout passes (two heads,
+    or one of 2 * latent outputs split); an activation on a head or none on the body fails."""
+    _seed(VAE, seed)
+    desc = f"VAE(in_dim={in_dim}, hidden={hidden}, latent={latent})"
+    model = _module(call(VAE, in_dim=in_dim, hidden=hidden, latent=latent, desc=desc), desc)
+    bodies = run_beside(model, _vae_body, model, in_dim, hidden)
+    assert len(bodies) == 1, (
+        f"{desc} should hold one Linear({in_dim}, {hidden}) outside its decoder (the encoder "
+        f"body), found {len(bodies)}. {VAE_LAYERS_HINT}"
+    )
+    weight, bias = bodies[0]
+    n = 3 * (hidden + 1)
+    x = torch.rand(n, in_dim, generator=torch.Generator().manual_seed(seed)) * 2 - 0.5
+    with torch.no_grad():
+        out = call(
+            model,
+            x,
+            torch.Generator().manual_seed(seed),
+            desc=f"{desc}(x, generator) for x of shape {(n, in_dim)}",
+            hint=VAE_LAYERS_HINT,
+        )
+    h = x.double() @ weight.double().T + (0 if bias is None else bias.double())
+    design = torch.cat([torch.relu(h), torch.ones(n, 1, dtype=torch.float64)], dim=1)
+    for name, value in (("mu", out[1]), ("log_var", out[2])):
+        value = value.detach().double()
+        coef = torch.linalg.lstsq(design, value, driver="gelsd").solution
+        gap = (design @ coef - value).abs().max().item()
+        scale = 1.0 + value.abs().max().item()
+        assert gap <= 1e-4 * scale, (
+            f"{name} from {desc}(x) is not an affine function of h = ReLU(body(x)), the body "
+            f"being your Linear({in_dim}, {hidden}) (least-squares residual {gap:.3g} over {n} "
+            f"rows, tolerance {1e-4 * scale:.2g}): an activation on the {name} head, or none "
+            f"after the body. {VAE_LAYERS_HINT}"
+        )
+
+
 # --------------------------------------------------------------------------- q12-13: conv AE
 
 
@@ -1879,8 +2283,84 @@ def check_conv_autoencoder(ConvAutoencoder: Any, c1: int, c2: int, *, seed: int)
     assert_shape(out, (3, 784), f"{desc}(x) for x of shape (3, 784)", hint=hint)
     assert ((out > 0) & (out < 1)).all(), f"{desc}(x) has values outside (0, 1). {SIGMOID_HINT}"
     check_sigmoid_output(model, x, desc)
+    check_last_layer(model, x, desc)
+    check_rows_independent(model, x, desc, CONV_ROWS_HINT)
     assert _n_params(model) < LECTURE_PARAMS, (
         f"{desc} should have fewer parameters than the dense autoencoder's {LECTURE_PARAMS:,}."
+    )
+
+
+def _conv_layers(model: nn.Module) -> list[dict[str, Any]]:
+    """The Conv2d and ConvTranspose2d layers of ``model`` in the order ``modules()`` lists them:
+    kind, channels, stride, padding, output padding, weight and bias (raw; run where ``model``
+    lives)."""
+    layers = []
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            layers.append(
+                {
+                    "kind": "ConvTranspose2d"
+                    if isinstance(module, nn.ConvTranspose2d)
+                    else "Conv2d",
+                    "in": module.in_channels,
+                    "out": module.out_channels,
+                    "weight": module.weight.detach().clone(),
+                    "bias": None if module.bias is None else module.bias.detach().clone(),
+                }
+            )
+    return layers
+
+
+CONV_LAYERS_HINT = tagged(
+    "ae.conv_layers",
+    "Hint: encoder Conv2d(1, c1) -> ReLU -> Conv2d(c1, c2) with nothing after it (a linear "
+    "bottleneck); decoder ConvTranspose2d(c2, c1) -> ReLU -> ConvTranspose2d(c1, 1) -> Sigmoid; "
+    "all with kernel 3, stride 2, padding 1 (output_padding=1 for the transposed ones).",
+)
+
+
+def check_conv_matches(
+    ConvAutoencoder: Any, reference: Callable, c1: int, c2: int, *, seed: int
+) -> None:
+    """The model computes the table's layers with its own weights: ``reference(layers, x,
+    bottleneck_relu=False)`` (grader-only) applies them; ``c1``, ``c2`` distinct and not 1, so
+    each layer is found by its kind and channels."""
+    _seed(ConvAutoencoder, seed)
+    desc = f"ConvAutoencoder(c1={c1}, c2={c2})"
+    model = _module(call(ConvAutoencoder, c1=c1, c2=c2, desc=desc), desc)
+    found = run_beside(model, _conv_layers, model)
+    wanted = [
+        ("Conv2d", 1, c1),
+        ("Conv2d", c1, c2),
+        ("ConvTranspose2d", c2, c1),
+        ("ConvTranspose2d", c1, 1),
+    ]
+    by_key = {(layer["kind"], layer["in"], layer["out"]): layer for layer in found}
+    missing = [key for key in wanted if key not in by_key]
+    names = ", ".join("{kind}({in}, {out})".format(**layer) for layer in found) or "none"
+    assert not missing and len(found) == 4, (
+        f"{desc} should hold exactly four layers, Conv2d(1, {c1}), Conv2d({c1}, {c2}), "
+        f"ConvTranspose2d({c2}, {c1}) and ConvTranspose2d({c1}, 1); found {names}. "
+        f"{CONV_LAYERS_HINT}"
+    )
+    layers = [by_key[key] for key in wanted]
+    x = torch.rand(4, 784, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        out = call(model, x, desc=f"{desc}(x) for x of shape (4, 784)", hint=CONV_LAYERS_HINT)
+    out = out.detach().double()
+    expected = reference(layers, x)
+    if torch.allclose(out, expected, rtol=1e-4, atol=1e-5):
+        return
+    why = ""
+    if torch.allclose(out, reference(layers, x, bottleneck_relu=True), rtol=1e-4, atol=1e-5):
+        why = tagged(
+            "ae.conv_bottleneck_relu",
+            " It matches the layers with a ReLU after the second convolution: the bottleneck "
+            "is linear (no activation after Conv2d(c1, c2)), like the dense autoencoder's.",
+        )
+    raise AssertionError(
+        f"{desc}(x) differs from the table's layers holding your weights by up to "
+        f"{(out - expected).abs().max().item():.3g} (atol 1e-5).{why} {CONV_LAYERS_HINT}"
     )
 
 
@@ -1909,5 +2389,5 @@ def check_conv_claim(
         "ae.conv_claim",
         f"On {where} the convolutional autoencoder's error {conv:.2f} is worse than the dense "
         f"one's {dense:.2f}. "
-        "Your functions pass their checks, so look at the training cell.",
+        + _where_to_look("the training cell (15 epochs, lr 3e-3)", "ConvAutoencoder"),
     )

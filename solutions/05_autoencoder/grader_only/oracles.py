@@ -92,3 +92,26 @@ def auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
 def threshold_for_fpr(normal: np.ndarray, fpr: float) -> float:
     values = np.sort(np.asarray(normal, dtype=float))
     return float(next(t for t in values if np.mean(values > t) <= fpr))
+
+
+def conv_autoencoder(
+    layers: list[dict], x: torch.Tensor, *, bottleneck_relu: bool = False
+) -> torch.Tensor:
+    """The convolutional autoencoder's table applied with the given layers' weights (float64):
+    Conv2d -> ReLU -> Conv2d (-> ReLU, the catalogued mistake) -> ConvTranspose2d -> ReLU ->
+    ConvTranspose2d -> Sigmoid, all kernel 3, stride 2, padding 1, output_padding 1."""
+    import torch.nn.functional as F
+
+    def weights(layer: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
+        bias = layer["bias"]
+        return layer["weight"].double(), None if bias is None else bias.double()
+
+    conv1, conv2, up1, up2 = layers
+    h = x.double().reshape(-1, 1, 28, 28)
+    h = F.relu(F.conv2d(h, *weights(conv1), stride=2, padding=1))
+    h = F.conv2d(h, *weights(conv2), stride=2, padding=1)
+    if bottleneck_relu:
+        h = F.relu(h)
+    h = F.relu(F.conv_transpose2d(h, *weights(up1), stride=2, padding=1, output_padding=1))
+    h = torch.sigmoid(F.conv_transpose2d(h, *weights(up2), stride=2, padding=1, output_padding=1))
+    return h.reshape(len(x), -1)
