@@ -1023,8 +1023,9 @@ def layer_stacks(model: nn.Module) -> dict[str, tuple[str, bool, int, int, int] 
 
 
 def _count(module: nn.Module) -> int:
-    """Trainable scalars of ``module`` (run beside it); a tensor shared by several layers counts once."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    """Scalars of ``module``'s parameters (run beside it); a tensor shared by several layers counts
+    once. (Not 01's count_parameters, which filters on requires_grad: the kit ships in 01's zip.)"""
+    return int(sum(p.numel() for p in module.parameters()))
 
 
 def _check_registered_layers(model: nn.Module, desc: str) -> None:
