@@ -11,4 +11,5 @@ def test_mha_public(multi_head_attention):
     check_mha(multi_head_attention, E=8, heads=2, B=3, L_q=4, L_k=4, batch_first=True, seed=0)
     check_mha(multi_head_attention, E=6, heads=3, B=2, L_q=3, L_k=5, batch_first=False, padding=True, average=False, seed=1)
     check_mha(multi_head_attention, E=4, heads=2, B=2, L_q=5, L_k=5, batch_first=True, causal=True, average=False, seed=2)
+    check_mha(multi_head_attention, E=8, heads=2, B=2, L_q=4, L_k=5, batch_first=True, attn=True, average=False, seed=3)
 

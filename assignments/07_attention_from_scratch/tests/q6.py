@@ -15,11 +15,12 @@ def test_alignment_functions_public(exact_match, alignment_share):
 def test_alignment_claim_public(env):
     from shared.testing import gate
     from shared.testing import left_as_stub
-    from shared.testing.attention_from_scratch import check_alignment_claim, trained, upstream_checks
+    from shared.testing.attention_from_scratch import check_alignment_claim, check_trained, trained, upstream_checks
     left_as_stub(env, 'attention_exact', 'attention_share', 'plain_exact')
     skipped = gate(upstream_checks(env, seed=0))
     if skipped is not None:
         return skipped
-    trained(env, 'attention_model', 'plain_model')
+    _, plain_model, test_long = trained(env, 'attention_model', 'plain_model', 'test_long')
+    check_trained(plain_model, test_long, name='plain_model', where='test_long')
     check_alignment_claim(env.get('attention_exact'), env.get('attention_share'), env.get('plain_exact'), where='the test pairs')
 

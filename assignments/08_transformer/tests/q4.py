@@ -11,4 +11,5 @@ def test_encoder_layer_public(EncoderLayer):
     check_encoder_layer(EncoderLayer, d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, seed=0)
     check_encoder_layer(EncoderLayer, d_model=8, nhead=2, dim_feedforward=16, batch=3, seq=5, batch_first=True, padding=True, seed=1)
     check_encoder_layer(EncoderLayer, d_model=6, nhead=3, dim_feedforward=10, batch=2, seq=4, norm_first=True, padding=True, seed=2)
+    check_encoder_layer(EncoderLayer, d_model=8, nhead=4, dim_feedforward=12, batch=2, seq=5, padding=True, dropout_modes=True, seed=3)
 

@@ -9,12 +9,13 @@ points = 2
 def test_accuracy_public(env):
     from shared.testing import gate
     from shared.testing import left_as_stub
-    from shared.testing.transformer import check_accuracy_claim, check_fraction, parts_checks, trained
+    from shared.testing.transformer import check_accuracy_claim, check_fraction, check_trained, parts_checks, trained
     left_as_stub(env, 'test_accuracy')
     skipped = gate(parts_checks(env))
     if skipped is not None:
         return skipped
-    trained(env, 'translator')
+    translator, = trained(env, 'translator')
     check_fraction(env.get('test_accuracy'), 'test_accuracy')
+    check_trained(translator, env.get('src_test'), env.get('tgt_test'), name='translator', causal=True, where='the test numbers')
     check_accuracy_claim(env.get('test_accuracy'), 'the test numbers')
 

@@ -9,12 +9,13 @@ points = 2
 def test_nomask_public(env):
     from shared.testing import gate
     from shared.testing import left_as_stub
-    from shared.testing.transformer import check_fraction, check_nomask_claim, parts_checks, trained
+    from shared.testing.transformer import check_fraction, check_nomask_claim, check_trained, parts_checks, trained
     left_as_stub(env, 'nomask_accuracy')
     skipped = gate(parts_checks(env))
     if skipped is not None:
         return skipped
-    trained(env, 'nomask_translator')
+    nomask_translator, = trained(env, 'nomask_translator')
     check_fraction(env.get('nomask_accuracy'), 'nomask_accuracy')
+    check_trained(nomask_translator, env.get('src_test'), env.get('tgt_test'), name='nomask_translator', causal=False, where='the test numbers')
     check_nomask_claim(env.get('nomask_accuracy'), 'the test numbers')
 
