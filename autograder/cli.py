@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -439,6 +440,19 @@ def grade(
     help="Instead, grade each reference as Gradescope does, under half a CPU and 768 MB, and "
     "print its score, time, CPU time and peak memory.",
 )
+@click.option(
+    "--figures",
+    is_flag=True,
+    help="Instead, run each reference under every verify seed and print its experiment's "
+    "figures (solutions/NAME/figures.yml) and how long its graded cells take.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --figures: how many seeds [default: verify_seeds in grading.yml].",
+)
+@_jobs_option
 @_timeout_option
 def bench(
     assignments: tuple[str, ...],
@@ -447,12 +461,16 @@ def bench(
     kit: bool,
     test_files: bool,
     gradescope: bool,
+    figures: bool,
+    seeds: int | None,
+    jobs: int | None,
     timeout: float | None,
 ) -> None:
     """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check.
 
     With --kit: the wall time of `make dist` per assignment when its record matches, of a
-    forced `verify`, and (with --tests) of each test file.
+    forced `verify`, and (with --tests) of each test file. With --figures: the experiments'
+    numbers under every verify seed, and the time of the graded training.
     """
     from .bench import bench as bench_one
     from .bench import table
@@ -460,6 +478,9 @@ def bench(
 
     if gradescope:
         _bench_gradescope(resolve(assignments))
+        return
+    if figures:
+        _bench_figures(resolve(assignments), seeds=seeds, jobs=jobs, timeout=timeout)
         return
     if kit:
         from .kitbench import bench_kit, kit_table, test_file_seconds
@@ -484,6 +505,30 @@ def bench(
             shutil.rmtree(staging, ignore_errors=True)
     click.echo(f"on {_machine()}")
     click.echo(table(figures))
+
+
+def _bench_figures(
+    assignments: list[Assignment], *, seeds: int | None, jobs: int | None, timeout: float | None
+) -> None:
+    from .build import build as build_one
+    from .figures import run_seeds
+    from .figures import table as figures_table
+    from .verify import verify_seeds
+
+    click.echo(f"on {_machine()}")
+    for assignment in assignments:
+        staging = _staging(assignment)
+        try:
+            built = build_one(assignment, staging)
+            runs = run_seeds(
+                built,
+                verify_seeds(built, seeds or assignment.settings.verify_seeds),
+                jobs=jobs or os.cpu_count() or 1,
+                timeout=timeout or assignment.settings.submission_timeout,
+            )
+            click.echo(figures_table(assignment.name, runs))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 @main.command()

@@ -9,6 +9,7 @@ The master's prose (its markdown cells) is not such an input: no test reads it a
 depends on it, so an edit of a word rebuilds the notebook and zips and keeps the proof. What the
 checks that grade nothing run on every build all the same, record or not
 (``verify.static_checks``: no answer or hidden test in the student zip, the stub compiles).
+Nor is ``figures.yml``, which only names what ``bench --figures`` prints.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .catalog import (
     STUDENT_ENVIRONMENT,
     Assignment,
 )
+from .figures import FIGURES_NAME
 
 # Kit files whose change can change a grade (the build, the grading path, the guard) or what
 # verification proves (the checks, the fast path, the catalogue formats).
@@ -83,6 +85,8 @@ def inputs_digest(assignment: Assignment) -> str:
         digest.update(data)
 
     for name, data in sorted(zips.tree_entries(assignment.source_dir).items()):
+        if name == FIGURES_NAME:
+            continue
         if name == assignment.master.name:
             data = without_prose(data.decode("utf-8")).encode("utf-8")
         add(f"solutions/{assignment.name}/{name}", data)
