@@ -619,3 +619,149 @@ def test_stub_values_fail_and_missing_ones_wait():
     left_as_stub({}, "attention_exact")  # missing: its cell may have stopped earlier
     with pytest.raises(AssertionError, match="not answered yet"):
         left_as_stub({"attention_exact": ...}, "attention_exact")
+
+
+# --------------------------------------------------------------------------- q7
+
+
+def variance(d_k, n=20000, scale=False, generator=None, *, mistake=None):
+    q = torch.randn(n, d_k, generator=generator, dtype=torch.float64)
+    k = (
+        q
+        if mistake == "pairs"
+        else torch.randn(n, d_k, dtype=torch.float64)
+        if mistake == "global"
+        else torch.randn(n, d_k, generator=generator, dtype=torch.float64)
+    )
+    products = q * k if mistake == "no_sum" else (q * k).sum(-1)
+    if scale and mistake != "unscaled":
+        products = products / (d_k if mistake == "dk" else math.sqrt(d_k))
+    spread = products.std() if mistake == "std" else products.var()
+    return spread if mistake == "tensor" else spread.item()
+
+
+def variance_in_one_draw(d_k, n=20000, scale=False, generator=None):
+    pairs = torch.randn(n, 2, d_k, generator=generator)  # float32, uncentred, divided by n
+    dots = torch.einsum("nd,nd->n", pairs[:, 0], pairs[:, 1]) / (d_k**0.5 if scale else 1)
+    return float((dots.double() ** 2).mean())
+
+
+def test_dot_product_variance_accepts_and_catches():
+    for fn in (variance, variance_in_one_draw):
+        for d_k, n, scale, seed in ((1, None, False, 0), (4, None, True, 2), (512, 1000, True, 72)):
+            t.check_dot_product_variance(fn, d_k=d_k, n=n, scale=scale, seed=seed)
+        t.check_same_generator(fn, d_k=8, n=500, seed=3)
+    wrong = {
+        "unscaled": ("attn.variance_scale", dict(d_k=4, scale=True)),
+        "dk": ("attn.variance_scale_dk", dict(d_k=4, scale=True)),
+        "std": ("attn.variance_std", dict(d_k=64, n=4000, scale=False)),
+        "pairs": ("attn.variance_pairs", dict(d_k=1, scale=False)),
+        "no_sum": ("attn.variance_sum", dict(d_k=64, n=4000, scale=False)),
+        "tensor": ("attn.float_return", dict(d_k=1, scale=False)),
+    }
+    for mistake, (tag, case) in wrong.items():
+        fails_with(
+            tag,
+            lambda mistake=mistake, case=case: t.check_dot_product_variance(
+                lambda *a, **k: variance(*a, **k, mistake=mistake), seed=1, **case
+            ),
+        )
+    fails_with(
+        "attn.variance_generator",
+        lambda: t.check_same_generator(
+            lambda *a, **k: variance(*a, **k, mistake="global"), d_k=8, n=500, seed=3
+        ),
+    )
+    own = lambda d_k, n=20000, scale=False, generator=None: variance(  # noqa: E731
+        d_k, n, scale, torch.Generator().manual_seed(0)
+    )
+    fails_with("attn.variance_generator", lambda: t.check_same_generator(own, d_k=8, n=500, seed=3))
+    fresh = lambda d_k, n=20000, scale=False, generator=None: variance(  # noqa: E731
+        d_k, n, scale, generator if generator is not None else torch.Generator()
+    )
+    fails_with(
+        "attn.variance_generator", lambda: t.check_same_generator(fresh, d_k=8, n=500, seed=3)
+    )
+
+
+def test_variance_tolerance_comes_from_the_fourth_moment():
+    expected, se = t.variance_tolerance(4, 1000, scale=False)
+    assert expected == 4.0 and math.isclose(se, math.sqrt((2 * 16 + 24) / 1000))
+    expected, se = t.variance_tolerance(4, 1000, scale=True)
+    assert expected == 1.0 and math.isclose(se, math.sqrt((2 + 6 / 4) / 1000))
+    # The spread of the sample variance over many seeds is what the formula says.
+    gen = torch.Generator().manual_seed(0)
+    draws = torch.stack(
+        [variance(4, 1000, generator=gen, mistake=None) * torch.ones(()) for _ in range(400)]
+    )
+    assert abs(draws.std().item() / t.variance_tolerance(4, 1000, False)[1] - 1) < 0.15
+
+
+def entropy(scores, mask=None, *, mistake=None):
+    a = masked_softmax(scores, None if mistake == "mask" else mask)
+    if mistake == "nan":
+        h = -a * a.log()
+    elif mistake == "log2":
+        h = -torch.where(a > 0, a * a.log2(), 0.0)
+    else:
+        h = torch.special.entr(a)
+    if mistake == "keys":
+        return h.mean().item()
+    return h.sum(-1).mean().item()
+
+
+def entropy_xlogy(scores, mask=None):
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    top = scores.amax(-1, keepdim=True).nan_to_num(neginf=0.0)
+    e = (scores - top).exp()
+    a = e / e.sum(-1, keepdim=True).clamp_min(1e-300)
+    h = -torch.xlogy(a, a).reshape(-1, a.shape[-1]).sum(1)
+    return h.sum().item() / h.numel()
+
+
+def test_weight_entropy_accepts_and_catches():
+    for fn in (entropy, entropy_xlogy):
+        t.check_weight_entropy_by_hand(fn, shape=(2, 3, 5), seed=4)
+        t.check_weight_entropy_by_hand(fn, shape=(4, 6), masked=False, seed=5)
+        t.check_weight_entropy(fn, shape=(5, 8), seed=76, oracle=oracles.weight_entropy_oracle)
+        t.check_weight_entropy(
+            fn, shape=(2, 3, 6), seed=77, masked=False, oracle=oracles.weight_entropy_oracle
+        )
+    for mistake, tag in (
+        ("nan", "attn.entropy_zero_log"),
+        ("log2", "attn.entropy_nats"),
+        ("keys", "attn.entropy_sum_keys"),
+        ("mask", "attn.entropy_mask"),
+    ):
+        wrong = lambda s, m=None, mistake=mistake: entropy(s, m, mistake=mistake)  # noqa: E731
+        fails_with(
+            tag, lambda wrong=wrong: t.check_weight_entropy_by_hand(wrong, shape=(2, 3, 5), seed=4)
+        )
+        if mistake != "nan":  # a random mask: the fully masked row gives NaN too
+            fails_with(
+                tag,
+                lambda wrong=wrong: t.check_weight_entropy(
+                    wrong, shape=(5, 8), seed=76, oracle=oracles.weight_entropy_oracle
+                ),
+            )
+    fails_with(
+        "attn.float_return",
+        lambda: t.check_weight_entropy_by_hand(
+            lambda s, m=None: torch.tensor(entropy(s, m)), shape=(4, 6), seed=5
+        ),
+    )
+    with pytest.raises(AssertionError, match="ForbiddenCallError"):
+        t.check_weight_entropy_by_hand(
+            lambda s, m=None: torch.special.entr(torch.softmax(s, -1)).sum(-1).mean().item(),
+            shape=(4, 6),
+            masked=False,
+            seed=5,
+        )
+
+
+def test_weight_entropy_oracle_by_hand():
+    scores = torch.zeros(2, 4, dtype=torch.float64)
+    mask = torch.tensor([[True, True, False, False], [False] * 4])
+    assert math.isclose(oracles.weight_entropy_oracle(scores, mask), math.log(2) / 2)
+    assert math.isclose(oracles.weight_entropy_oracle(scores), math.log(4))

@@ -1533,3 +1533,236 @@ def check_numbers(numbers: dict[str, tuple[Any, float]]) -> None:
         assert abs(float(got) - expected) <= 1e-6, (
             f"{name} should be {expected:.4f}, got {float(got):.4f}. {NUMBERS}"
         )
+
+
+# --------------------------------------------------------------------------- q7: why sqrt(d_k), measured
+
+VARIANCE = tagged(
+    "attn.variance",
+    "Hint: the n numbers are the dot products q_i . k_i of n independent pairs (a query and a key of d_k standard-normal entries each), each a sum over the d_k features; their sample variance is about d_k, or about 1 when every product is divided by sqrt(d_k).",
+)
+VARIANCE_SCALE = tagged(
+    "attn.variance_scale",
+    "Hint: with scale=True divide every dot product by sqrt(d_k) before taking the variance, which brings it from d_k down to 1; yours still has the variance of the unscaled products.",
+)
+VARIANCE_SCALE_DK = tagged(
+    "attn.variance_scale_dk",
+    "Hint: scale the dot products by 1/sqrt(d_k), not 1/d_k: dividing by d_k leaves a variance of d_k / d_k^2 = 1/d_k instead of 1.",
+)
+VARIANCE_STD = tagged(
+    "attn.variance_std",
+    "Hint: return the variance (the mean squared deviation from the mean, .var()), not the standard deviation (.std(), its square root): yours is about sqrt(d_k).",
+)
+VARIANCE_PAIRS = tagged(
+    "attn.variance_pairs",
+    "Hint: each product pairs a query with a key drawn independently of it, q_i . k_i; q_i . q_i = |q_i|^2 has variance 2 d_k, twice the right one.",
+)
+VARIANCE_SUM = tagged(
+    "attn.variance_sum",
+    "Hint: a dot product sums the d_k products q_i[j] k_i[j] over the features, which gives n numbers; the variance of the n * d_k separate products is 1, not d_k.",
+)
+VARIANCE_GENERATOR = tagged(
+    "attn.variance_generator",
+    "Hint: draw the queries and the keys with the generator you are given (torch.randn(..., generator=generator)), no other: then the same seeded generator gives the same number whatever torch's global generator holds, and another seed another number; with generator=None, torch.randn's default, the draws come from torch's global generator.",
+)
+ENTROPY = tagged(
+    "attn.entropy",
+    "Hint: a = masked_softmax(scores, mask, dim=-1); each row's entropy is H = -sum_j a_j ln a_j over the last axis (0 ln 0 = 0), and the answer is the mean of H over every row, as a Python float.",
+)
+ENTROPY_ZERO_LOG = tagged(
+    "attn.entropy_zero_log",
+    "Hint: a masked key has weight 0, and in torch 0 * log(0) = 0 * (-inf) = NaN: the convention 0 ln 0 = 0 has to be written (torch.special.entr(a) and torch.xlogy(a, a) follow it, or take the log only where a > 0).",
+)
+ENTROPY_NATS = tagged(
+    "attn.entropy_nats",
+    "Hint: the entropy is in nats, with the natural logarithm (torch.log), not log2 (bits) or log10.",
+)
+ENTROPY_SUM_KEYS = tagged(
+    "attn.entropy_sum_keys",
+    "Hint: a row's entropy is the sum of -a_j ln a_j over its L keys, and the mean comes after, over the rows (.sum(-1), then .mean()): one .mean() over every weight divides by L once more.",
+)
+ENTROPY_MASK = tagged(
+    "attn.entropy_mask",
+    "Hint: pass the mask on, a = masked_softmax(scores, mask, dim=-1): masked keys get weight 0 and add nothing to the entropy; yours is the entropy of the unmasked scores.",
+)
+
+DEFAULT_N = 20_000  # the prompt's default n
+SIGMAS = 6.0  # a correct answer lies outside 6 standard errors with probability ~1e-8
+ENTROPY_TOL = 1e-6  # float64 weights from the referee: any way of summing agrees to ~1e-12
+
+
+def variance_tolerance(d_k: int, n: int, scale: bool) -> tuple[float, float]:
+    """The variance of q . k (/ sqrt(d_k) when ``scale``) for standard-normal q, k of size d_k,
+    and the standard error of the sample variance of n such products.
+
+    q . k is a sum of d_k independent products of variance 1 and fourth moment 9, so
+    E[(q . k)^2] = d_k and E[(q . k)^4] = 3 d_k^2 + 6 d_k; the sample variance of n of them has
+    variance (E[x^4] - E[x^2]^2) / n = (2 d_k^2 + 6 d_k) / n (dividing by n or n - 1, centred or
+    not, changes it by O(1/n) only). Scaling by 1/sqrt(d_k) divides both by d_k."""
+    expected = 1.0 if scale else float(d_k)
+    se = math.sqrt((2 * d_k**2 + 6 * d_k) / n) / (d_k if scale else 1)
+    return expected, se
+
+
+def _diagnose_variance(got: float, d_k: int, scale: bool, expected: float, se: float) -> str:
+    """The hint of the known mistake whose value ``got`` is, where it differs from the right one."""
+    d = float(d_k)
+    if scale:
+        candidates = ((d, VARIANCE_SCALE), (1 / d, VARIANCE_SCALE_DK), (2.0, VARIANCE_PAIRS))
+    else:
+        candidates = ((math.sqrt(d), VARIANCE_STD), (1.0, VARIANCE_SUM), (2 * d, VARIANCE_PAIRS))
+    relative = se / expected
+    for value, hint in candidates:
+        distinct = abs(value - expected) > 2 * SIGMAS * se
+        if distinct and abs(got - value) <= 2 * SIGMAS * relative * value:
+            return hint
+    return VARIANCE
+
+
+def _seeded(fn: Callable, seed: int) -> Any:
+    """A generator seeded ``seed``, where ``fn`` runs (a copy in the student's kernel)."""
+    return beside(fn, torch.Generator().manual_seed(seed))
+
+
+def check_dot_product_variance(
+    dot_product_variance: Callable, *, d_k: int, scale: bool, seed: int, n: int | None = None
+) -> None:
+    """The sample variance of n products lies within SIGMAS standard errors of d_k (1 scaled);
+    ``n`` None: the prompt's default."""
+    size = {} if n is None else {"n": n}
+    n_used = DEFAULT_N if n is None else n
+    desc = f"dot_product_variance({d_k}{f', n={n}' if n is not None else ''}, scale={scale}, generator=torch.Generator().manual_seed({seed}))"
+    got = from_scratch(
+        dot_product_variance,
+        d_k,
+        **size,
+        scale=scale,
+        generator=_seeded(dot_product_variance, seed),
+        desc=desc,
+        hint=VARIANCE,
+    )
+    check_float(got, desc)
+    expected, se = variance_tolerance(d_k, n_used, scale)
+    ok = math.isfinite(got) and abs(got - expected) <= SIGMAS * se
+    hint = "" if ok or not math.isfinite(got) else _diagnose_variance(got, d_k, scale, expected, se)
+    assert ok, (
+        f"{desc} returned {got:.6g}, but the variance of q . k{' / sqrt(d_k)' if scale else ''} is {expected:g}: "
+        f"the sample variance of {n_used} such products lies within {SIGMAS:g} standard errors of it, {expected:g} +- {SIGMAS * se:.3g} "
+        f"(one standard error, sqrt((2 d_k^2 + 6 d_k) / n){' / d_k' if scale else ''}, is {se:.3g}). {hint or VARIANCE}"
+    )
+
+
+def check_same_generator(dot_product_variance: Callable, *, d_k: int, n: int, seed: int) -> None:
+    """The draws come from ``generator``: two generators seeded alike give the same number
+    whatever torch's global generator holds, a generator seeded otherwise another number; with
+    ``generator=None`` they come from torch's global generator (its seed decides the number)."""
+    results = []
+    cases = ((seed, 1), (seed, 2), (seed + 1, 1), (None, seed), (None, seed), (None, seed + 1))
+    for gen_seed, global_seed in cases:
+        given = "" if gen_seed is None else f", generator=torch.Generator().manual_seed({gen_seed})"
+        desc = f"dot_product_variance({d_k}, n={n}{given}) after torch.manual_seed({global_seed})"
+        run_beside(dot_product_variance, torch.manual_seed, global_seed)
+        generator = (
+            {} if gen_seed is None else {"generator": _seeded(dot_product_variance, gen_seed)}
+        )
+        got = from_scratch(
+            dot_product_variance, d_k, n=n, **generator, desc=desc, hint=VARIANCE_GENERATOR
+        )
+        check_float(got, desc)
+        results.append(got)
+    same, again, other, by_global, by_global_again, other_global = results
+    call = f"dot_product_variance({d_k}, n={n}"
+    assert same == again, (
+        f"{call}) returned {same!r} and then {again!r} for two generators both seeded {seed} (torch's global generator seeded 1, then 2): "
+        f"the same seeded generator must give the same number. {VARIANCE_GENERATOR}"
+    )
+    assert same != other, (
+        f"{call}) returned {same!r} for a generator seeded {seed} and for one seeded {seed + 1}: "
+        f"the draws must come from the generator it is given. {VARIANCE_GENERATOR}"
+    )
+    assert by_global == by_global_again and by_global != other_global, (
+        f"{call}) without a generator returned {by_global!r} and {by_global_again!r} after torch.manual_seed({seed}) twice, and {other_global!r} after torch.manual_seed({seed + 1}): "
+        f"with generator=None the draws come from torch's global generator, so its seed alone decides the number. {VARIANCE_GENERATOR}"
+    )
+
+
+def _run_entropy(weight_entropy: Callable, scores: torch.Tensor, mask: Any, desc: str) -> float:
+    with referees(weight_entropy, masked_softmax=_referee_softmax):
+        got = from_scratch_unchanged(
+            weight_entropy, scores, mask, names=("scores", "mask"), desc=desc, hint=ENTROPY
+        )
+    check_float(got, desc)
+    return got
+
+
+def _diagnose_entropy(got: float, expected: float, L: int, ignored_mask: float | None) -> str:
+    if math.isnan(got):
+        return ENTROPY_ZERO_LOG
+    close = lambda value: abs(got - value) <= ENTROPY_TOL * (1 + abs(value))  # noqa: E731
+    if ignored_mask is not None and close(ignored_mask) and not close(expected):
+        return ENTROPY_MASK
+    if close(expected / math.log(2)) or close(expected / math.log(10)):
+        return ENTROPY_NATS
+    if close(expected / L):
+        return ENTROPY_SUM_KEYS
+    return ENTROPY
+
+
+def _assert_entropy(got: float, expected: float, desc: str, why: str, hint: str) -> None:
+    assert abs(got - expected) <= ENTROPY_TOL * (1 + abs(expected)), (
+        f"{desc} returned {got:.8g}; {why} {expected:.8g} (to {ENTROPY_TOL:g}). {hint}"
+    )
+
+
+def check_weight_entropy_by_hand(
+    weight_entropy: Callable, *, shape: tuple, seed: int, masked: bool = True
+) -> None:
+    """Rows whose allowed keys share one score: uniform weights over the k allowed keys, entropy
+    ln k (0 for a fully masked row); the masked keys share it too, so ignoring the mask gives ln L."""
+    gen = torch.Generator().manual_seed(seed)
+    *lead, L = shape
+    rows = math.prod(lead)
+    scores = (3 * torch.randn(*lead, 1, generator=gen, dtype=torch.float64)).expand(shape).clone()
+    if masked:
+        kept = torch.randint(0, L + 1, (rows,), generator=gen)
+        kept[0], kept[-1] = 0, 1  # a fully masked row and a row with one key
+        if rows > 2:
+            kept[1] = L
+        order = torch.rand(rows, L, generator=gen).argsort(dim=-1)
+        mask = (order < kept[:, None]).reshape(shape)
+    else:
+        kept, mask = torch.full((rows,), L), None
+    expected = sum(math.log(k) for k in kept.tolist() if k > 0) / rows
+    desc = f"weight_entropy(scores {tuple(shape)} equal within each row, {'a mask leaving ' + str(kept.tolist()) + ' keys in the rows' if masked else 'mask=None'})"
+    got = _run_entropy(weight_entropy, scores, mask, desc)
+    hint = _diagnose_entropy(got, expected, L, math.log(L) if masked else None)
+    _assert_entropy(
+        got,
+        expected,
+        desc,
+        f"a row whose k allowed keys share one score has weights 1/k on them and entropy ln k (0 for a fully masked row), so the mean over its {rows} rows is",
+        hint,
+    )
+
+
+def check_weight_entropy(
+    weight_entropy: Callable, *, shape: tuple, seed: int, oracle: Callable, masked: bool = True
+) -> None:
+    """Random scores (and a mask with a fully masked row), against ``oracle(scores, mask)``."""
+    gen = torch.Generator().manual_seed(seed)
+    scores = 2 * torch.randn(*shape, generator=gen, dtype=torch.float64)
+    mask = None
+    if masked:
+        mask = torch.rand(*shape, generator=gen) < 0.6
+        mask.reshape(-1, shape[-1])[0] = False  # one fully masked row
+    desc = f"weight_entropy(scores {tuple(shape)}, {'a mask ' + str(tuple(shape)) + ' with a fully masked row' if masked else 'mask=None'})"
+    got = _run_entropy(weight_entropy, scores, mask, desc)
+    expected = oracle(scores, mask)
+    hint = _diagnose_entropy(got, expected, shape[-1], oracle(scores, None) if masked else None)
+    _assert_entropy(
+        got,
+        expected,
+        desc,
+        "the mean over the rows of -sum_j a_j ln a_j, computed row by row in float64, is",
+        hint,
+    )

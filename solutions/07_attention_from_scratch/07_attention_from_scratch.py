@@ -41,6 +41,7 @@
 # | q4 | multi-head attention: `multi_head_attention` | 4 |
 # | q5 | a GRU encoder–decoder with additive attention and greedy decoding: `Seq2Seq`, `greedy_decode` | 4 |
 # | q6 | what it learns, with and without attention: `exact_match`, `alignment_share`, three numbers | 3 |
+# | q7 | why the scores are divided by $\sqrt{d_k}$, measured: `dot_product_variance`, `weight_entropy` | 2 |
 #
 # **What is forbidden, where.** Inside every function you write, these are **forbidden**:
 # `torch.softmax`, `torch.nn.functional.softmax` and `Tensor.softmax` (you write the softmax in
@@ -351,58 +352,6 @@ def test_sdpa_hidden(scaled_dot_product_attention):
 
 # %% [raw]
 # # END QUESTION
-
-# %% [markdown]
-# ### Why $\sqrt{d_k}$, measured
-#
-# For random queries and keys with independent unit-variance entries, $q \cdot k$ is a sum of
-# $d_k$ products of variance 1: its variance is $d_k$. Unscaled, the scores spread further apart
-# as $d_k$ grows, the softmax saturates (one weight near 1, the rest near 0: the entropy of the
-# weights falls towards 0) and its Jacobian $\operatorname{diag}(a) - a a^\top$ vanishes, so no
-# gradient flows back through the scores. Dividing by $\sqrt{d_k}$ keeps the variance at 1. The
-# demonstration below (not graded) uses your attention; relate the curves to that argument.
-
-# %% tags=["otter_ignore"]
-def saturation(d_k, scale, L=32, n=256, seed=0):
-    """Mean entropy of the weights and mean norm of the score gradient, for random q, k."""
-    gen = torch.Generator().manual_seed(seed)
-    q = torch.randn(n, 1, d_k, generator=gen, dtype=torch.float64)
-    k = torch.randn(n, L, d_k, generator=gen, dtype=torch.float64)
-    v = torch.randn(n, L, 1, generator=gen, dtype=torch.float64)
-    q = (q * math.sqrt(d_k) if not scale else q).requires_grad_()  # cancel the 1/sqrt(d_k) when unscaled
-    out, w = scaled_dot_product_attention(q, k, v)
-    out.sum().backward()
-    entropy = -(w * torch.log(w.clamp_min(1e-300))).sum(-1).mean().item()
-    return (q.var().item(), entropy, q.grad.norm(dim=-1).mean().item())
-
-
-dims = [2, 8, 32, 128, 512]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-for scale in (True, False):
-    stats = [saturation(d, scale, seed=rng_seed) for d in dims]
-    label = "q k^T / sqrt(d_k)" if scale else "q k^T (no scaling)"
-    axes[0].semilogx(dims, [s[1] for s in stats], "o-", label=label)
-    axes[1].loglog(dims, [s[2] for s in stats], "o-", label=label)
-axes[0].axhline(math.log(32), color="k", ls="--", lw=0.8, label="uniform (ln 32)")
-axes[0].set(xlabel="d_k (query and key size)", ylabel="entropy of the weights (nats)",
-            title="softmax saturation over 32 keys")
-axes[1].set(xlabel="d_k (query and key size)", ylabel="mean norm of d(output)/d(query)",
-            title="gradient reaching the queries")
-axes[0].legend()
-axes[1].legend()
-fig.suptitle("Random unit-variance queries and keys, with and without the 1/sqrt(d_k) scaling")
-fig.tight_layout()
-plt.show()
-gen = torch.Generator().manual_seed(rng_seed)
-for d in dims:
-    products = (torch.randn(10000, d, generator=gen) * torch.randn(10000, d, generator=gen)).sum(-1)
-    print(f"d_k = {d:4d}: variance of q.k = {products.var().item():8.1f}")
-
-# %% [markdown]
-# Measured at `rng_seed = 0`: with the scaling, the entropy stays near 3.0 (uniform over 32
-# keys is $\ln 32 \approx 3.47$) and the gradient norm near 0.2 for every $d_k$ from 2 to 512;
-# without it, the entropy falls to about 0.14 and the gradient norm to about 0.04 at
-# $d_k = 512$: the saturation and the vanishing gradient the lecture describes.
 
 # %% [markdown]
 # ## 4. Multi-head attention
@@ -832,11 +781,168 @@ plot_alignment(all_weights[i], test_short.aligned[i],
 plt.show()
 
 # %% [markdown]
+# ## 6. Why $\sqrt{d_k}$, measured
+#
+# For random queries and keys with independent unit-variance entries, $q \cdot k$ is a sum of
+# $d_k$ products of variance 1: its variance is $d_k$. Unscaled, the scores spread further apart
+# as $d_k$ grows and the softmax saturates: one weight near 1, the rest near 0, so the
+# **entropy** of the weights, $H(a) = -\sum_j a_j \ln a_j$, falls from $\ln L$ (uniform weights
+# over $L$ keys) towards 0, and the softmax's Jacobian $\operatorname{diag}(a) - a a^\top$
+# vanishes, so no gradient flows back through the scores. Dividing by $\sqrt{d_k}$ keeps the
+# variance at 1. You measure both halves of that argument: the variance of the scores, and the
+# entropy of the weights they give.
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q7
+# points: 2
+
+# %% [markdown]
+# **Question 7 (2 points).**
+#
+# * `dot_product_variance(d_k, n=20000, scale=False, generator=None)`: draw `n` queries and `n`
+#   keys of size `d_k`, every entry independent and standard normal, with `torch.randn(...,
+#   generator=generator)` (`generator=None`: torch's global generator); take the `n` dot
+#   products $q_i \cdot k_i$ of the pairs, each divided by $\sqrt{d_k}$ when `scale=True`, and
+#   return their sample variance as a Python float (dividing by $n$ or $n - 1$ both pass).
+# * `weight_entropy(scores, mask=None)`: for `scores` `(..., L)` and a `mask` as in question 1,
+#   the weights $a$ = your `masked_softmax(scores, mask, dim=-1)`; each row's entropy
+#   $H = -\sum_j a_j \ln a_j$ in nats, with $0 \ln 0 = 0$ (a masked key adds nothing, a fully
+#   masked row has entropy 0); return the mean of $H$ over every row (all leading dimensions)
+#   as a Python float.
+#
+# The tests check the variance against its known value, $d_k$ (1 when scaled), for $d_k$ from 1
+# to 512 and several seeds, within six standard errors of a sample variance of `n` products
+# (the failure message states the range); that two generators seeded alike give the same
+# number whatever torch's global generator holds, a generator seeded otherwise another, and
+# without a generator the number torch's global seed decides; and the entropy of rows whose
+# allowed keys share one score (uniform weights: $\ln k$ for $k$ allowed keys) and, hidden, of
+# random scores and masks, to $10^{-6}$. The entropy is computed with a correct
+# `masked_softmax` in place of yours.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def dot_product_variance(d_k, n=20000, scale=False, generator=None):
+    """Sample variance of q_i . k_i (/ sqrt(d_k) when scale) over n pairs of standard-normal vectors of size d_k."""
+    # BEGIN SOLUTION
+    q = torch.randn(n, d_k, generator=generator, dtype=torch.float64)
+    k = torch.randn(n, d_k, generator=generator, dtype=torch.float64)
+    products = (q * k).sum(dim=-1)
+    if scale:
+        products = products / math.sqrt(d_k)
+    return products.var().item()
+    # END SOLUTION
+
+
+def weight_entropy(scores, mask=None):
+    """Mean over the rows of scores (..., L) of H = -sum_j a_j ln a_j, a = masked_softmax(scores, mask) (0 ln 0 = 0)."""
+    # BEGIN SOLUTION
+    probs = masked_softmax(scores, mask, dim=-1)
+    logs = torch.where(probs > 0, probs.log(), torch.zeros_like(probs))
+    return -(probs * logs).sum(dim=-1).mean().item()
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_sqrt_dk_public(dot_product_variance, weight_entropy):
+    from shared.testing.attention_from_scratch import check_dot_product_variance, check_same_generator, check_weight_entropy_by_hand
+
+    check_dot_product_variance(dot_product_variance, d_k=1, scale=False, seed=0)
+    check_dot_product_variance(dot_product_variance, d_k=64, n=4000, scale=False, seed=1)
+    check_dot_product_variance(dot_product_variance, d_k=4, scale=True, seed=2)
+    check_same_generator(dot_product_variance, d_k=8, n=500, seed=3)
+    check_weight_entropy_by_hand(weight_entropy, shape=(2, 3, 5), seed=4)
+    check_weight_entropy_by_hand(weight_entropy, shape=(4, 6), masked=False, seed=5)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_sqrt_dk_hidden(dot_product_variance, weight_entropy):
+    from grader_only.oracles import weight_entropy_oracle
+    from shared.testing.attention_from_scratch import check_dot_product_variance, check_same_generator, check_weight_entropy, check_weight_entropy_by_hand
+
+    check_dot_product_variance(dot_product_variance, d_k=512, n=1000, scale=False, seed=70)
+    check_dot_product_variance(dot_product_variance, d_k=16, n=5000, scale=False, seed=71)
+    check_dot_product_variance(dot_product_variance, d_k=512, n=1000, scale=True, seed=72)
+    check_dot_product_variance(dot_product_variance, d_k=2, scale=True, seed=73)
+    check_same_generator(dot_product_variance, d_k=3, n=200, seed=74)
+    check_weight_entropy_by_hand(weight_entropy, shape=(3, 2, 7), seed=75)
+    check_weight_entropy(weight_entropy, shape=(5, 8), seed=76, oracle=weight_entropy_oracle)
+    check_weight_entropy(weight_entropy, shape=(2, 3, 6), seed=77, masked=False, oracle=weight_entropy_oracle)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# Your two measurements beside a third, through your attention: the gradient that reaches the
+# queries (for $q$ scaled up by $\sqrt{d_k}$ where the scores are left unscaled, so that one
+# function gives both curves). Relate the three panels to the argument above.
+
+# %% tags=["otter_ignore"]
+def saturation(d_k, scale, L=32, n=256, seed=0):
+    """Mean entropy of the weights and mean norm of the gradient reaching the queries, for random q, k."""
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(n, 1, d_k, generator=gen, dtype=torch.float64)
+    k = torch.randn(n, L, d_k, generator=gen, dtype=torch.float64)
+    v = torch.randn(n, L, 1, generator=gen, dtype=torch.float64)
+    q = (q * math.sqrt(d_k) if not scale else q).requires_grad_()  # cancel the 1/sqrt(d_k) when unscaled
+    out, _ = scaled_dot_product_attention(q, k, v)
+    out.sum().backward()
+    scores = q.detach() @ k.transpose(-2, -1) / math.sqrt(d_k)  # the scores the softmax saw
+    return weight_entropy(scores), q.grad.norm(dim=-1).mean().item()
+
+
+dims = [2, 8, 32, 128, 512]
+draws = torch.Generator().manual_seed(rng_seed)
+variances = {scale: [dot_product_variance(d, n=4000, scale=scale, generator=draws) for d in dims] for scale in (False, True)}
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+for scale in (True, False):
+    stats = [saturation(d, scale, seed=rng_seed) for d in dims]
+    label = "q k^T / sqrt(d_k)" if scale else "q k^T (no scaling)"
+    axes[0].loglog(dims, variances[scale], "o-", label=label)
+    axes[1].semilogx(dims, [s[0] for s in stats], "o-", label=label)
+    axes[2].loglog(dims, [s[1] for s in stats], "o-", label=label)
+axes[1].axhline(math.log(32), color="k", ls="--", lw=0.8, label="uniform (ln 32)")
+axes[0].set(xlabel="d_k (query and key size)", ylabel="variance of the scores",
+            title="dot_product_variance (4000 pairs)")
+axes[1].set(xlabel="d_k (query and key size)", ylabel="weight_entropy (nats)",
+            title="softmax saturation over 32 keys")
+axes[2].set(xlabel="d_k (query and key size)", ylabel="mean norm of d(output)/d(query)",
+            title="gradient reaching the queries")
+for ax in axes:
+    ax.legend()
+fig.suptitle("Random unit-variance queries and keys, with and without the 1/sqrt(d_k) scaling")
+fig.tight_layout()
+plt.show()
+for d, unscaled, scaled in zip(dims, variances[False], variances[True], strict=True):
+    print(f"d_k = {d:4d}: variance of q.k = {unscaled:8.1f}, of q.k / sqrt(d_k) = {scaled:.3f}")
+
+# %% [markdown]
+# Measured at `rng_seed = 0`: the variance of $q \cdot k$ follows $d_k$ (about 504 at
+# $d_k = 512$) and stays near 1 once scaled. With the scaling, the entropy stays near 3.0
+# (uniform over 32 keys is $\ln 32 \approx 3.47$) and the gradient norm near 0.2 for every $d_k$
+# from 2 to 512; without it, the entropy falls to about 0.14 and the gradient norm to about 0.04
+# at $d_k = 512$: the saturation and the vanishing gradient the lecture describes.
+
+# %% [markdown]
 # ## Wrapping up
 #
 # You wrote the softmax, the four steps of an attention decoder, scaled dot-product attention
-# with its masks and multi-head attention, and proved each equal to PyTorch's; then trained an
+# with its masks and multi-head attention, and proved each equal to PyTorch's; trained an
 # encoder–decoder whose attention learned the alignment a reversal dictates, where one context
-# vector could not. Before you
-# submit, run the whole notebook from the top (*Kernel → Restart & Run All*) and make sure every
-# `grader.check` passes.
+# vector could not; and measured why the scores are divided by $\sqrt{d_k}$: the variance of
+# $q \cdot k$ grows as $d_k$, and without the scaling the weights saturate (their entropy falls
+# towards 0) while the gradient reaching the queries fades. Before you submit, run the whole
+# notebook from the top (*Kernel → Restart & Run All*) and make sure every `grader.check` passes.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -36,3 +38,23 @@ def heldout_reversals(short, long):
     from shared.seq2seq import reversal_pairs
 
     return reversal_pairs(500, short, seed=731_909), reversal_pairs(500, long, seed=731_910)
+
+
+def weight_entropy_oracle(scores, mask=None):
+    """The mean over the rows of ``scores`` (..., L) of -sum_j a_j ln a_j (0 ln 0 = 0), a the
+    softmax over the allowed keys (none allowed: all 0), row by row in float64 with ``math``."""
+    L = scores.shape[-1]
+    rows = scores.double().reshape(-1, L).tolist()
+    if mask is None:
+        mask = torch.ones(scores.shape, dtype=torch.bool)
+    keeps = mask.expand(scores.shape).reshape(-1, L).tolist()
+    total = 0.0
+    for row, keep in zip(rows, keeps, strict=True):
+        kept = [x for x, k in zip(row, keep, strict=True) if k]
+        if not kept:
+            continue
+        top = max(kept)
+        e = [math.exp(x - top) for x in kept]
+        z = sum(e)
+        total -= sum(w / z * math.log(w / z) for w in e if w > 0)
+    return total / len(rows)
