@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from shared.sequences import first_token_recall
 from shared.testing import lstm as t
 from tests.support import load_grader_only
 
@@ -590,4 +591,79 @@ def test_clip_returns_copies():
     t.check_clip(same_tensors, [(3, 2)], 1.0, scale=5.0, seed=0)  # scaled: new tensors anyway
     assert "[hint: rnn.clip_copies]" in hint_of(
         t.check_clip, same_tensors, [(3, 2), (2,)], 10.0, scale=0.1, seed=0
+    )
+
+
+# --------------------------------------------------------------------------- q10: the ablation
+
+
+def test_ablation_claim_is_near_chance():
+    t.check_ablation_claim(0.26, n_symbols=4, where="test")
+    t.check_ablation_claim(t.ABLATION_MAX_ACCURACY, n_symbols=4, where="test")
+    message = hint_of(t.check_ablation_claim, 0.97, n_symbols=4, where="the test sequences")
+    assert "forget bias 1 reaches 0.970" in message and "at most 0.4" in message
+    assert "[hint: rnn.ablation_model]" in message
+    assert "larger budget" in hint_of(
+        t.check_memory_claim, {"rnn": 0.5, "lstm": 0.99}, n_symbols=4, where="test"
+    )
+
+
+def _recall_models():
+    """Two untrained memory networks and sequences on which their accuracies differ."""
+    x, y = oracles.heldout_recall(6, 4, n=400)
+    models = {}
+    for name, seed in (("ablation", 0), ("experiment", 1)):
+        torch.manual_seed(seed)
+        models[name] = MemoryNet("lstm", 5, 4, 8)
+    return models, lambda model: oracles.accuracy(model, x, y)
+
+
+def test_accuracy_is_the_models_and_names_another_model():
+    models, measure = _recall_models()
+    ablation, experiment = (measure(models[k]) for k in ("ablation", "experiment"))
+    assert abs(ablation - experiment) > 1e-3  # the case below needs them apart
+    check = dict(
+        what="the ablation", measure=measure, others={"the experiment": models["experiment"]}
+    )
+    t.check_accuracy_of(ablation, models["ablation"], "ablation_acc", **check)
+    t.check_accuracy_of(ablation + 5e-7, models["ablation"], "ablation_acc", **check)
+    off = hint_of(t.check_accuracy_of, ablation + 2e-3, models["ablation"], "ablation_acc", **check)
+    assert "[hint: rnn.accuracy_over_examples]" in off and "tolerance 1e-6" in off
+    other = hint_of(
+        t.check_accuracy_of,
+        experiment,
+        models["ablation"],
+        "ablation_acc",
+        **check,
+        other_hint=t.ABLATION_MODEL,
+    )
+    assert "the accuracy of the experiment" in other and "[hint: rnn.ablation_model]" in other
+    assert "[hint: rnn.accuracy_over_examples]" in hint_of(
+        t.check_accuracy_of, math.nan, models["ablation"], "ablation_acc", **check
+    )
+
+
+def _forget_bias_for(T, keep=0.5):
+    p = keep ** (1 / T)
+    return math.log(p / (1 - p))
+
+
+def test_the_ablation_recipe_trains_with_the_forget_bias_it_is_given(monkeypatch):
+    monkeypatch.setitem(t.MEMORY_RECIPE, "steps", 3)  # the check's logic at a fiftieth of the cost
+    r = t.MEMORY_RECIPE
+    torch.manual_seed(5)
+    ablation = MemoryNet("lstm", r["n_symbols"] + 1, r["n_symbols"], r["hidden"], forget_bias=1.0)
+    optimizer = torch.optim.Adam(ablation.parameters(), lr=r["lr"])
+    batches = torch.Generator().manual_seed(5)
+    for _ in range(r["steps"]):  # the notebook's cell after question 7, written out
+        x, y = first_token_recall(r["batch"], r["T"], n_symbols=r["n_symbols"], seed=batches)
+        loss = F.cross_entropy(ablation(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    rerun = t.memory_recipe(MemoryNet, _forget_bias_for, "lstm", 5, forget_bias=1.0)
+    t.check_trained_as_recipe(ablation, rerun, "lstm_bias_one", "the recipe")
+    experiment = t.memory_recipe(MemoryNet, _forget_bias_for, "lstm", 5)  # keep 0.8: about 4.9
+    assert "[hint: rnn.recipe_model]" in hint_of(
+        t.check_trained_as_recipe, ablation, experiment, "lstm_bias_one", "the recipe"
     )

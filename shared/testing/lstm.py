@@ -1282,6 +1282,27 @@ def answered(env: Mapping[str, Any], name: str, skipped: str | None) -> Any:
 
 LSTM_MIN_ACCURACY = 0.9
 RNN_MAX_ACCURACY = 0.4
+ABLATION_MAX_ACCURACY = 0.4  # the LSTM with forget bias 1 (question 10): near chance, like the RNN
+
+ACCURACY_OVER_EXAMPLES = tagged(
+    "rnn.accuracy_over_examples",
+    "Hint: the fraction of all 2,000 test sequences, each counted once (not a mean of per-batch accuracies, which weights "
+    "a short last batch wrongly): model.eval(), then the mean of (model(X).argmax(dim=1) == y) under torch.no_grad().",
+)
+ABLATION_MODEL = tagged(
+    "rnn.ablation_model",
+    "Hint: question 10 is about `lstm_bias_one`, the LSTM that the given cell after question 7 builds with forget_bias=1.0 "
+    "and trains on the same batches with the same budget: measure that model as the cell leaves it, not memory_models['lstm'] "
+    "(forget bias forget_bias_for(30, keep=0.8), about 4.9), and keep forget_bias=1.0 in that cell.",
+)
+
+
+def _check_near_chance(
+    accuracy: float, *, what: str, limit: float, n_symbols: int, where: str, advice: str
+) -> None:
+    assert accuracy <= limit, (
+        f"On {where} {what} reaches {accuracy:.3f}, expected near chance ({1 / n_symbols:.2f}, at most {limit}): {advice}"
+    )
 
 
 def check_memory_claim(accuracy: Mapping[str, float], *, n_symbols: int, where: str) -> None:
@@ -1290,9 +1311,54 @@ def check_memory_claim(accuracy: Mapping[str, float], *, n_symbols: int, where: 
         f"On {where} the trained LSTM recalls the first token with accuracy {lstm:.3f}; it should reach {LSTM_MIN_ACCURACY} "
         f"(chance is {1 / n_symbols:.2f}). Your functions pass their checks, so look at the training cell (the forget bias, T, the budget)."
     )
-    assert rnn <= RNN_MAX_ACCURACY, (
-        f"On {where} the trained RNN reaches {rnn:.3f}, expected near chance ({1 / n_symbols:.2f}, at most {RNN_MAX_ACCURACY}): "
-        "did the RNN get a larger budget than the LSTM?"
+    _check_near_chance(
+        rnn,
+        what="the trained RNN",
+        limit=RNN_MAX_ACCURACY,
+        n_symbols=n_symbols,
+        where=where,
+        advice="did the RNN get a larger budget than the LSTM?",
+    )
+
+
+def check_ablation_claim(accuracy: float, *, n_symbols: int, where: str) -> None:
+    """Question 10's claim: the LSTM with the common forget bias of 1, trained like the experiment's, stays near chance."""
+    _check_near_chance(
+        float(accuracy),
+        what="the LSTM with forget bias 1",
+        limit=ABLATION_MAX_ACCURACY,
+        n_symbols=n_symbols,
+        where=where,
+        advice=ABLATION_MODEL,
+    )
+
+
+def check_accuracy_of(
+    value: float,
+    model: Any,
+    name: str,
+    *,
+    what: str,
+    measure: Callable[[Any], float],
+    others: Mapping[str, Any] | None = None,
+    other_hint: str = "",
+) -> None:
+    """``value`` (the notebook's ``name``, a float) is ``measure(model)``, the accuracy of ``model``
+    (``what``) on the test sequences, to 1e-6. When it is not but is the accuracy of one of
+    ``others`` (other trained models, by description), the message names that model and shows
+    ``other_hint``; else it shows :data:`ACCURACY_OVER_EXAMPLES`. ``others`` are measured only
+    when ``value`` is wrong."""
+    expected = float(measure(model))
+    if abs(value - expected) <= 1e-6:
+        return
+    for other, other_model in (others or {}).items():
+        assert not abs(value - float(measure(other_model))) <= 1e-6, (  # NaN matches none
+            f"{name} is {value:.6f}, the accuracy of {other} on the test sequences, but {what} classifies "
+            f"{expected:.6f} of them correctly. {other_hint}"
+        )
+    raise AssertionError(
+        f"{name} is {value:.6f}, but {what} classifies {expected:.6f} of the test sequences correctly (tolerance 1e-6). "
+        + ACCURACY_OVER_EXAMPLES
     )
 
 
@@ -1332,17 +1398,26 @@ def model_parameters(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def memory_recipe(
-    make_memory_model: Callable, forget_bias_for: Callable, kind: str, seed: int
+    make_memory_model: Callable,
+    forget_bias_for: Callable,
+    kind: str,
+    seed: int,
+    forget_bias: float | None = None,
 ) -> dict[str, torch.Tensor]:
     """Beside the student's code: the parameters the notebook's memory training cell gives the
     ``kind`` network with ``rng_seed = seed``, built and trained again with the student's own
-    classes and functions (the recipe's batches come from a generator, so no global state)."""
+    classes and functions (the recipe's batches come from a generator, so no global state).
+
+    ``forget_bias``: the LSTM's forget bias; None for the experiment's,
+    ``forget_bias_for(T, keep=0.8)``, or a value: 1.0 for the ablation of question 10, the same
+    network, seed, batches and budget with the common forget bias."""
     import torch.nn.functional as F
 
     from shared.sequences import first_token_recall
 
     r = MEMORY_RECIPE
-    forget_bias = forget_bias_for(r["T"], keep=r["keep"])
+    if forget_bias is None:
+        forget_bias = forget_bias_for(r["T"], keep=r["keep"])
     torch.manual_seed(seed)
     model = make_memory_model(
         kind, r["n_symbols"] + 1, r["n_symbols"], r["hidden"], forget_bias=forget_bias
@@ -1401,7 +1476,7 @@ def check_trained_as_recipe(
     )
 
 
-# --------------------------------------------------------------------------- q7: forecasting
+# --------------------------------------------------------------------------- q8 and q9: forecasting
 
 
 PADDING = tagged(

@@ -43,6 +43,7 @@
 # | q5 | the GRU cell: `gru_cell` | 3 |
 # | q6 | a memory task's models: `init_forget_bias`, `forget_bias_for`, `MemoryNet` | 3 |
 # | q7 | memory that lasts: the trained RNN and LSTM, `memory_acc` | 2 |
+# | q10 | the same LSTM with the common forget bias of 1: `ablation_acc` | 1 |
 # | q8 | forecasting: `Forecaster`, `last_hidden_packed` | 3 |
 # | q9 | the forecast against a naive baseline: `forecast_mse`, `baseline_mse` | 2 |
 #
@@ -832,12 +833,13 @@ def test_memory_parts_hidden(init_forget_bias, forget_bias_for, MemoryNet):
 # $T = 30$ distractors and the same budget: 150 Adam steps of 128 fresh sequences each, the same
 # batches in the same order, the LSTM's forget bias chosen so that 80% of its cell state survives
 # the 30 steps (`forget_bias_for(30, keep=0.8)`, about 4.9). This takes a few seconds. It is seeded with `rng_seed`; the autograder sets
-# `rng_seed` to values of its own, and the thresholds of question 7 were checked under several.
+# `rng_seed` to values of its own, and the thresholds of questions 7 and 10 were checked under several.
 #
 # At this budget the LSTM wins **only with that forget bias**. With the common recommendation of
 # 1, or with PyTorch's default biases, the same LSTM stays at chance like the RNN: we measured
-# accuracies between 0.23 and 0.26 for both, under five seeds (the figure after question 7 shows
-# its training loss). With $b_f = 1$ only $\sigma(1)^{30} \approx 10^{-4}$ of the cell state, and
+# accuracies between 0.22 and 0.26 for both, under five seeds. Question 10, after question 7,
+# has you measure the first of them (a given cell trains it), and the figure after it shows its
+# training loss. With $b_f = 1$ only $\sigma(1)^{30} \approx 10^{-4}$ of the cell state, and
 # of the gradient along the cell path, survives the 30 steps at the start, which is likely why
 # 150 steps are not enough to learn to keep the first symbol.
 
@@ -928,9 +930,9 @@ hidden: true
 """ # END TEST CONFIG
 def test_memory_hidden(env):
     from grader_only.oracles import accuracy, heldout_recall
-    from shared.testing import gate, run_beside, tagged
-    from shared.testing.lstm import (answered, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model,
-                                     check_trained_as_recipe, memory_recipe)
+    from shared.testing import gate, run_beside
+    from shared.testing.lstm import (answered, check_accuracy_of, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim,
+                                     check_memory_model, check_trained_as_recipe, memory_recipe)
 
     checks = {
         "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
@@ -943,14 +945,8 @@ def test_memory_hidden(env):
         return skipped
     memory_models, X_memory_test, y_memory_test = env["memory_models"], env["X_memory_test"], env["y_memory_test"]
     for kind in ("rnn", "lstm"):
-        got = check_float(memory_acc[kind], f"memory_acc[{kind!r}]")
-        expected = accuracy(memory_models[kind], X_memory_test, y_memory_test)
-        assert abs(got - expected) <= 1e-6, (
-            f"memory_acc[{kind!r}] is {got:.6f}, but the {kind.upper()} classifies {expected:.6f} of the test sequences correctly (tolerance 1e-6). "
-            + tagged("rnn.accuracy_over_examples", "Hint: the fraction of all 2,000 test sequences, each counted once (not a mean of per-batch "
-                     "accuracies, which weights a short last batch wrongly): model.eval(), then the mean of (model(X).argmax(dim=1) == y) "
-                     "under torch.no_grad().")
-        )
+        check_accuracy_of(check_float(memory_acc[kind], f"memory_acc[{kind!r}]"), memory_models[kind], f"memory_acc[{kind!r}]",
+                          what=f"the {kind.upper()}", measure=lambda model: accuracy(model, X_memory_test, y_memory_test))
     make, seed = env.get("MemoryNet"), env["rng_seed"]
     for kind in ("rnn", "lstm"):
         rerun = run_beside(make, memory_recipe, make, env.get("forget_bias_for"), kind, seed)
@@ -965,12 +961,111 @@ def test_memory_hidden(env):
 # # END QUESTION
 
 # %% [markdown]
+# **The ablation.** Is it the forget bias that makes the difference? The cell below trains the
+# same LSTM with the common forget bias of 1 instead of about 4.9: the same width, the same
+# seed, the same batches in the same order and the same budget as the LSTM above, only
+# `forget_bias=1.0`. This takes a second or two.
+
+# %%
+torch.manual_seed(rng_seed)
+lstm_bias_one = MemoryNet("lstm", N_SYMBOLS + 1, N_SYMBOLS, HIDDEN, forget_bias=1.0)
+same_batches = torch.Generator().manual_seed(rng_seed)
+memory_losses_bias_one = fit(lstm_bias_one, lambda: first_token_recall(BATCH, T_MEMORY, n_symbols=N_SYMBOLS, seed=same_batches),
+                             steps=STEPS, lr=LR, loss_fn=F.cross_entropy)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q10
+# points: 1
+
+# %% [markdown]
+# **Question 10 (1 point).** Store in `ablation_acc` the accuracy of `lstm_bias_one`, the LSTM
+# with forget bias 1 trained above, on the test sequences `X_memory_test`, `y_memory_test`: the
+# fraction whose largest logit is the label, a float, computed in eval mode without gradients
+# (as in question 7). The tests check that it stays near chance (at most 0.4), here and (hidden)
+# on 2,000 sequences this notebook never draws; the hidden test also trains the network again
+# as the cell above does (at your `rng_seed`, with your `MemoryNet`) and expects the model you
+# measured to be that one. They judge the experiment only when your functions of question 6
+# pass their checks.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# BEGIN SOLUTION NO PROMPT
+lstm_bias_one.eval()
+with torch.no_grad():
+    correct = lstm_bias_one(X_memory_test).argmax(dim=1) == y_memory_test
+# END SOLUTION
+ablation_acc = correct.float().mean().item()  # SOLUTION
+print(ablation_acc)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_ablation_public(env):
+    from shared.testing import gate
+    from shared.testing.lstm import answered, check_ablation_claim, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_model
+
+    checks = {
+        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
+                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
+                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=1) for k in ("rnn", "lstm")]),
+    }
+    skipped = gate(checks)
+    ablation_acc = answered(env, "ablation_acc", skipped)
+    if skipped is not None:
+        return skipped
+    ablation_acc = check_float(ablation_acc, "ablation_acc")
+    assert 0.0 <= ablation_acc <= 1.0, f"an accuracy is a fraction in [0, 1], got {ablation_acc!r}"
+    check_ablation_claim(ablation_acc, n_symbols=4, where="the test sequences")
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_ablation_hidden(env):
+    from grader_only.oracles import accuracy, heldout_recall
+    from shared.testing import gate, run_beside
+    from shared.testing.lstm import (ABLATION_MODEL, answered, check_ablation_claim, check_accuracy_of, check_float, check_forget_bias_for,
+                                     check_init_forget_bias, check_memory_model, check_trained_as_recipe, memory_recipe)
+
+    checks = {
+        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
+                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
+                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=85) for k in ("rnn", "lstm")]),
+    }
+    skipped = gate(checks)
+    ablation_acc = answered(env, "ablation_acc", skipped)
+    if skipped is not None:
+        return skipped
+    lstm_bias_one, X_memory_test, y_memory_test = env["lstm_bias_one"], env["X_memory_test"], env["y_memory_test"]
+    others = {f"memory_models[{kind!r}]": model for kind, model in env["memory_models"].items()}
+    check_accuracy_of(check_float(ablation_acc, "ablation_acc"), lstm_bias_one, "ablation_acc", what="lstm_bias_one (forget bias 1)",
+                      measure=lambda model: accuracy(model, X_memory_test, y_memory_test), others=others, other_hint=ABLATION_MODEL)
+    make = env.get("MemoryNet")
+    rerun = run_beside(make, memory_recipe, make, env.get("forget_bias_for"), "lstm", env["rng_seed"], forget_bias=1.0)
+    check_trained_as_recipe(lstm_bias_one, rerun, "lstm_bias_one", "the given cell after question 7")
+    check_ablation_claim(accuracy(lstm_bias_one, *heldout_recall(30, 4)), n_symbols=4, where="2,000 held-out sequences")
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
 # Why: the gradient that reaches the first step. For each trained network,
 # $\lVert \partial h_T/\partial h_0 \rVert$ (the Frobenius norm of the Jacobian, estimated with random
 # probes and averaged over a few sequences) for growing $T$, by autograd, and the training losses. The RNN's shrinks by
 # orders of magnitude within a few steps; the LSTM's, carried by its cell, barely decays. The loss
-# panel adds the same LSTM with the common forget bias of 1, trained on the same batches with the
-# same budget: its loss stays at chance, $\ln 4$, like the RNN's.
+# panel adds the ablation of question 10, `lstm_bias_one`: the same LSTM with the common forget
+# bias of 1, trained on the same batches with the same budget. Its loss stays at chance,
+# $\ln 4$, like the RNN's.
 
 # %% tags=["otter_ignore"]
 def state_sensitivity(model, x, steps, probes=4):
@@ -990,11 +1085,6 @@ def state_sensitivity(model, x, steps, probes=4):
     return norms
 
 
-torch.manual_seed(rng_seed)
-lstm_bias_one = MemoryNet("lstm", N_SYMBOLS + 1, N_SYMBOLS, HIDDEN, forget_bias=1.0)
-same_batches = torch.Generator().manual_seed(rng_seed)
-memory_losses_bias_one = fit(lstm_bias_one, lambda: first_token_recall(BATCH, T_MEMORY, n_symbols=N_SYMBOLS, seed=same_batches),
-                             steps=STEPS, lr=LR, loss_fn=F.cross_entropy)
 x_probe, _ = first_token_recall(16, 60, n_symbols=N_SYMBOLS, seed=rng_seed + 3)
 probe_steps = list(range(1, 61, 3))
 sensitivity = {kind: state_sensitivity(model, x_probe, probe_steps) for kind, model in memory_models.items()}
@@ -1278,9 +1368,9 @@ print("last hidden states of three padded sequences:", tuple(last_hidden_packed(
 # while the LSTM's cell path, scaled only by its forget gate, carries it across dozens of steps;
 # trained with the same budget on a task that needs that memory, the LSTM solves it and the RNN
 # stays at chance, but only once its forget bias lets the cell keep its content from the start
-# (with the usual bias of 1 it stays at chance too). On the forecasting task, the network beats
-# the last value two-fold, as does a seven-number linear AR(6) fit: a bar that shows the
-# training worked, not that the task needs a recurrent network.
+# (with the usual bias of 1 it stays at chance too, as you measured in question 10). On the
+# forecasting task, the network beats the last value two-fold, as does a seven-number linear
+# AR(6) fit: a bar that shows the training worked, not that the task needs a recurrent network.
 #
 # Before you submit, run the whole notebook from the top (*Kernel → Restart & Run All*) and make
 # sure every `grader.check` passes.
