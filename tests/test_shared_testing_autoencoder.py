@@ -81,6 +81,8 @@ def train_autoencoder(
     noisy_target=False,
     use_labels=False,
     train_mode=True,
+    move=True,
+    view_first=False,
 ):
     if train_mode:
         model.train()
@@ -88,7 +90,10 @@ def train_autoencoder(
     for _ in range(epochs):
         total, seen = 0.0, 0
         for x, y in loader:
-            x = x.to(device)
+            if view_first:  # a view of the batch (its data), moved: as good as moving x itself
+                x = x.view(len(x), -1)
+            if move:
+                x = x.to(device)
             inputs = corrupt(x) if corrupt is not None else x
             if zero_grad:
                 optimizer.zero_grad()
@@ -597,6 +602,15 @@ def test_relu_before_the_sigmoid_is_named():
     )
 
 
+def test_loop_moves_each_batch_as_itself_or_a_view():
+    case = {"seed": 1, "n": 9, "dim": 5, "batch_size": 3, "epochs": 2, "corrupt": "scale"}
+    t.check_train_autoencoder(_with(train_autoencoder, view_first=True), **case)
+    never_moved = _with(train_autoencoder, move=False)
+    _raises("ae.batch_device", t.check_train_autoencoder, never_moved, **case)
+    viewed_not_moved = _with(train_autoencoder, view_first=True, move=False)
+    _raises("ae.batch_device", t.check_train_autoencoder, viewed_not_moved, **case)
+
+
 def test_loop_is_handed_a_model_in_evaluation_mode():
     case = {"seed": 1, "n": 9, "dim": 5, "batch_size": 3, "epochs": 1, "corrupt": None}
     _raises(
@@ -639,6 +653,48 @@ def test_reconstruction_error_rules():
     )
     tensor_auc = lambda s, lab: torch.tensor(roc_auc(s, lab))  # noqa: E731
     _raises("ae.float_type", t.check_roc_auc, tensor_auc, n=40, levels=5, seed=0)
+
+
+def as_tensor_scores(model, X, *, device="cpu"):
+    """Another valid style: the data moved with torch.as_tensor(X, device=device)."""
+    model.eval()
+    with torch.inference_mode():
+        X = torch.as_tensor(X, device=device)
+        return torch.linalg.vector_norm(model(X) - X, dim=1).square().double().cpu()
+
+
+def moved_whole_then_loader_error(model, X, *, device="cpu", batch_size=256, move=True):
+    """Another valid style: X moved whole, then batches a DataLoader stacks from it."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    model.eval()
+    X = X.to(device) if move else X
+    total = 0.0
+    with torch.no_grad():
+        for (x,) in DataLoader(TensorDataset(X), batch_size=batch_size):
+            total += ((model(x) - x) ** 2).sum().item()
+    return total / len(X)
+
+
+def test_data_moved_whole_as_a_view_or_by_as_tensor_counts_as_moved():
+    t.check_anomaly_scores(as_tensor_scores, n=6, dim=5, seed=0)
+    case = {"n": 7, "dim": 4, "batch_size": 3, "seed": 0}
+    t.check_reconstruction_error(moved_whole_then_loader_error, **case)
+    never_moved = _with(moved_whole_then_loader_error, move=False)
+    _raises("ae.eval_device", t.check_reconstruction_error, never_moved, **case)
+    case = {"seed": 0, "n": 10, "dim": 6, "batch_size": 4, "epochs": 2, "corrupt": None}
+
+    def as_tensor_loop(model, loader, optimizer, loss_fn, **kwargs):
+        class Moved:  # yields each batch through torch.as_tensor(x, device=...)
+            dataset = loader.dataset
+
+            def __iter__(self):
+                for x, y in loader:
+                    yield torch.as_tensor(x.view(len(x), -1), device=kwargs["device"]), y
+
+        return train_autoencoder(model, Moved(), optimizer, loss_fn, **kwargs, move=False)
+
+    t.check_train_autoencoder(as_tensor_loop, **case)
 
 
 def test_conv_rows_and_layers():

@@ -45,7 +45,6 @@ from shared.testing.cnn_vs_mlp import (
     StepRecorder,
     call,
     recording_bars,
-    recording_moves,
 )
 from shared.testing.lstm import answered as answered  # re-exported: the master imports it here
 
@@ -660,12 +659,17 @@ def _recorded_training(
     """Run ``train_autoencoder`` on ``model`` (a Probe first) with recording stand-ins, where it
     lives (the student's kernel under the referee), and return what was recorded, raw: the
     batches, each step's parameters and gradients, the calls, the moves to the CPU and the bars.
-    The test judges these; nothing here decides a verdict."""
+    The test judges these; nothing here decides a verdict.
+
+    A batch counts as moved when its data went through ``.to(device)``: the batch itself or a
+    view of it (``x.view(len(x), -1).to(device)`` moves the same data), so moves are recorded
+    by storage, not by Python object. The loader keeps every batch it yielded, so no two
+    batches share a storage address."""
     loss = _Counting(loss_fn)
     corrupt = _Counting(corrupt_fn) if corrupt_fn is not None else None
     optimizer = StepRecorder(torch.optim.SGD(model.parameters(), lr=0.5), list(model.parameters()))
     loader = RecordingLoader(X, y, batch_size)
-    with recording_moves("cpu") as recorder, _bars_shown() as bars:
+    with _StorageMoves(torch.device("cpu")) as moves, _bars_shown() as bars:
         history = train_autoencoder(
             model,
             loader,
@@ -680,8 +684,8 @@ def _recorded_training(
         "history": history,
         "bars": list(bars),
         "yielded": list(loader.yielded),
-        "yielded_ids": [id(x) for x, _ in loader.yielded],
-        "moved": sorted(recorder.moved),
+        "yielded_storages": [x.untyped_storage().data_ptr() for x, _ in loader.yielded],
+        "moved": sorted(moves.storages),
         "steps": list(optimizer.steps),
         "loss_calls": loss.calls,
         "corrupt_calls": None if corrupt is None else corrupt.calls,
@@ -770,8 +774,8 @@ def check_train_autoencoder(
         "come in evaluation mode (reconstruction_error leaves it there), and dropout or batch "
         "norm layers would then not train as they should.",
     )
-    for k, x_id in enumerate(run["yielded_ids"]):
-        assert x_id in moved, tagged(
+    for k, storage in enumerate(run["yielded_storages"]):
+        assert storage in moved, tagged(
             "ae.batch_device",
             f"{desc} did not move batch {k}'s x to `device` (cpu). Hint: the loader yields CPU "
             "tensors; start each step with x = x.to(device), so the loop works on a GPU too.",
@@ -917,23 +921,54 @@ class _Shift(nn.Module):
         return (((self.scale - 1) * X.double() + float(self.c.detach())) ** 2).sum(dim=1)
 
 
+def _storages(value: Any, depth: int = 0) -> set[int]:
+    """The storage addresses of the tensors in ``value`` (a tensor, or lists, tuples and dicts
+    of them)."""
+    if isinstance(value, torch.Tensor):
+        with contextlib.suppress(RuntimeError, NotImplementedError):
+            return {value.untyped_storage().data_ptr()}
+        return set()
+    if depth < 3 and isinstance(value, (list, tuple)):
+        return set().union(*(_storages(v, depth + 1) for v in value))
+    if depth < 3 and isinstance(value, dict):
+        return set().union(*(_storages(v, depth + 1) for v in value.values()))
+    return set()
+
+
 class _StorageMoves(torch.overrides.TorchFunctionMode):
-    """The storages (data pointers) of the tensors sent with ``.to(...)`` to ``device``."""
+    """The storages (data pointers) of the tensors sent to ``device`` with ``x.to(device)`` or
+    ``torch.as_tensor(x, device=device)`` (either moves the data, as the prompts ask), and of
+    the tensors computed from them: a batch that a DataLoader stacks from X moved whole holds
+    moved data too."""
 
     def __init__(self, device: torch.device) -> None:
         super().__init__()
         self.device = device
         self.storages: set[int] = set()
 
+    def _to_here(self, targets: tuple) -> bool:
+        for target in targets:
+            if isinstance(target, (str, torch.device)):
+                with contextlib.suppress(RuntimeError):
+                    if torch.device(target) == self.device:
+                        return True
+        return False
+
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is torch.Tensor.to and args and isinstance(args[0], torch.Tensor):
-            for target in (*args[1:], kwargs.get("device")):
-                if isinstance(target, (str, torch.device)):
-                    with contextlib.suppress(RuntimeError):
-                        if torch.device(target) == self.device:
-                            self.storages.add(args[0].untyped_storage().data_ptr())
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        if (
+            func is torch.Tensor.to
+            and args
+            and isinstance(args[0], torch.Tensor)
+            and self._to_here((*args[1:], kwargs.get("device")))
+        ):
+            self.storages |= _storages(args[0]) | _storages(result)
+        elif func is torch.as_tensor and self._to_here((*args[2:3], kwargs.get("device"))):
+            self.storages |= _storages(result)  # as_tensor(data, dtype, device)
+        elif self.storages and _storages((args, kwargs)) & self.storages:
+            self.storages |= _storages(result)  # computed from moved data: there as well
+        return result
 
 
 def _evaluated(fn: Callable, model: nn.Module, X: torch.Tensor, **kwargs: Any) -> dict[str, Any]:
