@@ -614,20 +614,22 @@ def test_seq2seq_hidden(Seq2Seq, greedy_decode):
 # %% [markdown]
 # **Training** (given, not graded): Adam, 120 steps on batches of 64 fresh reversals of 7 digits,
 # cross-entropy of every target step under teacher forcing, hidden size 16, one thread; then the
-# same model without attention on reversals of **10** digits (90 steps). Together about one second.
+# same model without attention, trained the same way: the same sequences, the same 120 steps,
+# the same seed, so the same batches in the same order. Together about three seconds on one core.
 #
-# The two runs differ in more than attention: the model without attention gets longer sequences
-# (10 digits, not 7) and fewer steps (90, not 120). The comparison below is therefore not a
-# controlled experiment: it shows that one context vector of $2H = 32$ numbers, trained this
-# briefly, does not reverse 10 digits, and that attention reverses 7; it does not measure how
-# much of the gap attention alone explains.
+# The two runs differ only in attention, so the comparison below is a controlled one: whatever
+# separates the two models' scores on the same test pairs is what attention buys at this size
+# and budget. (Measured under five seeds: with attention 65-93% of the test sequences come back
+# exactly reversed, without it 1-2%, although the model without attention predicts about 62% of
+# the target tokens under teacher forcing, against 10% by chance: one context vector of
+# $2H = 32$ numbers holds part of a sequence, rarely all of it.)
 
 # %%
 from shared.seq2seq import digit_vocab, plot_alignment, reversal_pairs, teacher_forcing
 
 VOCAB = digit_vocab()
 HIDDEN_S2S, BATCH_S2S, LR_S2S = 16, 64, 1e-2
-SHORT, LONG = 7, 10
+SHORT, STEPS = 7, 120  # digits per sequence, training steps: the same for both models
 
 
 def train_reversal(attention, length, steps):
@@ -645,10 +647,9 @@ def train_reversal(attention, length, steps):
     return model.eval()
 
 
-attention_model = train_reversal(True, SHORT, 120)
-plain_model = train_reversal(False, LONG, 90)
+attention_model = train_reversal(True, SHORT, STEPS)
+plain_model = train_reversal(False, SHORT, STEPS)
 test_short = reversal_pairs(500, SHORT, seed=rng_seed + 1)
-test_long = reversal_pairs(500, LONG, seed=rng_seed + 2)
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -665,11 +666,11 @@ test_long = reversal_pairs(500, LONG, seed=rng_seed + 2)
 #   `aligned` `(n, T)` (as `reversal_pairs` gives it; steps where it is `-1` do not count).
 # * With your `greedy_decode`: `attention_exact` and `attention_share`, the attention model's
 #   exact match and alignment share on `test_short`, and `plain_exact`, the exact match of the
-#   model without attention on `test_long`.
+#   model without attention on the same `test_short`.
 #
 # The tests check both functions on cases whose answers are known, then the claims: that the
 # attention model reverses at least 40% of the sequences exactly with at least 40% of its steps
-# aligned, and that the model without attention, on the longer sequences, reverses at most 10%
+# aligned, and that the model without attention, on the same sequences, reverses at most 10%
 # of them: here and (hidden) on pairs this notebook never draws. They also check that
 # `plain_model` is the model the training cell trains (under teacher forcing it predicts far
 # more target tokens than chance), and (hidden) that your three numbers are the ones these
@@ -697,7 +698,7 @@ def alignment_share(weights, aligned):
 
 attention_exact = exact_match(greedy_decode(attention_model, test_short.src, SHORT)[0], test_short.tgt)  # SOLUTION
 attention_share = alignment_share(greedy_decode(attention_model, test_short.src, SHORT)[1], test_short.aligned)  # SOLUTION
-plain_exact = exact_match(greedy_decode(plain_model, test_long.src, LONG)[0], test_long.tgt)  # SOLUTION
+plain_exact = exact_match(greedy_decode(plain_model, test_short.src, SHORT)[0], test_short.tgt)  # SOLUTION
 
 # %% [raw]
 # # END SOLUTION
@@ -722,8 +723,8 @@ def test_alignment_claim_public(env):
     skipped = gate(upstream_checks(env, seed=0))
     if skipped is not None:
         return skipped
-    _, plain_model, test_long = trained(env, "attention_model", "plain_model", "test_long")
-    check_trained(plain_model, test_long, name="plain_model", where="test_long")
+    _, plain_model, test_short = trained(env, "attention_model", "plain_model", "test_short")
+    check_trained(plain_model, test_short, name="plain_model", where="test_short")
     check_alignment_claim(env.get("attention_exact"), env.get("attention_share"), env.get("plain_exact"), where="the test pairs")
 
 # %%
@@ -750,13 +751,13 @@ def test_alignment_claim_hidden(env):
     skipped = gate(upstream_checks(env, seed=62))
     if skipped is not None:
         return skipped
-    attention_model, plain_model, test_short, test_long = trained(env, "attention_model", "plain_model", "test_short", "test_long")
+    attention_model, plain_model, test_short = trained(env, "attention_model", "plain_model", "test_short")
     exact, share = reversal_scores(attention_model, test_short)
     check_numbers({"attention_exact": (env.get("attention_exact"), exact), "attention_share": (env.get("attention_share"), share),
-                   "plain_exact": (env.get("plain_exact"), reversal_scores(plain_model, test_long)[0])})
-    short, long = heldout_reversals(test_short.src.shape[1], test_long.src.shape[1])
-    check_trained(plain_model, long, name="plain_model", where="500 held-out pairs")
-    check_alignment_claim(*reversal_scores(attention_model, short), reversal_scores(plain_model, long)[0], where="500 held-out pairs")
+                   "plain_exact": (env.get("plain_exact"), reversal_scores(plain_model, test_short)[0])})
+    heldout = heldout_reversals(test_short.src.shape[1])
+    check_trained(plain_model, heldout, name="plain_model", where="500 held-out pairs")
+    check_alignment_claim(*reversal_scores(attention_model, heldout), reversal_scores(plain_model, heldout)[0], where="500 held-out pairs")
 
 # %% [raw]
 # # END TESTS
@@ -770,7 +771,7 @@ def test_alignment_claim_hidden(env):
 
 # %% tags=["otter_ignore"]
 print(f"with attention ({SHORT} digits): exact match {attention_exact:.3f}, alignment share {attention_share:.3f}")
-print(f"without attention ({LONG} digits): exact match {plain_exact:.3f}")
+print(f"without attention ({SHORT} digits): exact match {plain_exact:.3f}")
 all_tokens, all_weights = greedy_decode(attention_model, test_short.src, SHORT)
 correct = (all_tokens == test_short.tgt).all(dim=1)
 i = int(correct.nonzero()[0]) if correct.any() else 0  # the first pair decoded correctly

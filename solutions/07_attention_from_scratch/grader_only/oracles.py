@@ -33,11 +33,11 @@ def reversal_scores(model, pairs):
     return exact, share
 
 
-def heldout_reversals(short, long):
-    """500 reversal pairs of each length from seeds the notebook never uses."""
+def heldout_reversals(length):
+    """500 reversal pairs of ``length`` digits from a seed the notebook never uses."""
     from shared.seq2seq import reversal_pairs
 
-    return reversal_pairs(500, short, seed=731_909), reversal_pairs(500, long, seed=731_910)
+    return reversal_pairs(500, length, seed=731_909)
 
 
 def weight_entropy_oracle(scores, mask=None):
