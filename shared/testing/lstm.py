@@ -1305,6 +1305,34 @@ def _check_near_chance(
     )
 
 
+def memory_gate(env: Mapping[str, Any], *, hidden: bool = False) -> dict[str, Callable]:
+    """Question 6's checks that questions 7 and 10 are judged behind (``shared.testing.gate``):
+    the public cases, or with ``hidden`` the hidden ones."""
+    init, model_seed = (
+        (dict(input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84), 85)
+        if hidden
+        else (dict(input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0), 1)
+    )
+    return {
+        "q6": lambda: (
+            check_init_forget_bias(env.get("init_forget_bias"), **init),
+            check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
+            [
+                check_memory_model(
+                    env.get("MemoryNet"),
+                    kind,
+                    n_inputs=5,
+                    n_symbols=4,
+                    hidden_size=8,
+                    forget_bias=2.5,
+                    seed=model_seed,
+                )
+                for kind in ("rnn", "lstm")
+            ],
+        )
+    }
+
+
 def check_memory_claim(accuracy: Mapping[str, float], *, n_symbols: int, where: str) -> None:
     lstm, rnn = float(accuracy["lstm"]), float(accuracy["rnn"])
     assert lstm >= LSTM_MIN_ACCURACY, (

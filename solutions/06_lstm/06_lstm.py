@@ -908,14 +908,9 @@ print(memory_acc)
 # %%
 def test_memory_public(env):
     from shared.testing import gate
-    from shared.testing.lstm import answered, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim, check_memory_model
+    from shared.testing.lstm import answered, check_float, check_memory_claim, memory_gate
 
-    checks = {
-        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
-                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
-                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=1) for k in ("rnn", "lstm")]),
-    }
-    skipped = gate(checks)
+    skipped = gate(memory_gate(env))
     memory_acc = answered(env, "memory_acc", skipped)
     if skipped is not None:
         return skipped
@@ -931,15 +926,9 @@ hidden: true
 def test_memory_hidden(env):
     from grader_only.oracles import accuracy, heldout_recall
     from shared.testing import gate, run_beside
-    from shared.testing.lstm import (answered, check_accuracy_of, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_claim,
-                                     check_memory_model, check_trained_as_recipe, memory_recipe)
+    from shared.testing.lstm import answered, check_accuracy_of, check_float, check_memory_claim, check_trained_as_recipe, memory_gate, memory_recipe
 
-    checks = {
-        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
-                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
-                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=85) for k in ("rnn", "lstm")]),
-    }
-    skipped = gate(checks)
+    skipped = gate(memory_gate(env, hidden=True))
     memory_acc = answered(env, "memory_acc", skipped)
     if skipped is not None:
         return skipped
@@ -1009,14 +998,9 @@ print(ablation_acc)
 # %%
 def test_ablation_public(env):
     from shared.testing import gate
-    from shared.testing.lstm import answered, check_ablation_claim, check_float, check_forget_bias_for, check_init_forget_bias, check_memory_model
+    from shared.testing.lstm import answered, check_ablation_claim, check_float, memory_gate
 
-    checks = {
-        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=3, hidden_size=4, num_layers=1, value=1.0, seed=0),
-                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
-                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=1) for k in ("rnn", "lstm")]),
-    }
-    skipped = gate(checks)
+    skipped = gate(memory_gate(env))
     ablation_acc = answered(env, "ablation_acc", skipped)
     if skipped is not None:
         return skipped
@@ -1031,15 +1015,10 @@ hidden: true
 def test_ablation_hidden(env):
     from grader_only.oracles import accuracy, heldout_recall
     from shared.testing import gate, run_beside
-    from shared.testing.lstm import (ABLATION_MODEL, answered, check_ablation_claim, check_accuracy_of, check_float, check_forget_bias_for,
-                                     check_init_forget_bias, check_memory_model, check_trained_as_recipe, memory_recipe)
+    from shared.testing.lstm import (ABLATION_MODEL, answered, check_ablation_claim, check_accuracy_of, check_float, check_trained_as_recipe,
+                                     memory_gate, memory_recipe)
 
-    checks = {
-        "q6": lambda: (check_init_forget_bias(env.get("init_forget_bias"), input_size=2, hidden_size=6, num_layers=2, value=0.5, seed=84),
-                       check_forget_bias_for(env.get("forget_bias_for"), 30, 0.5),
-                       [check_memory_model(env.get("MemoryNet"), k, n_inputs=5, n_symbols=4, hidden_size=8, forget_bias=2.5, seed=85) for k in ("rnn", "lstm")]),
-    }
-    skipped = gate(checks)
+    skipped = gate(memory_gate(env, hidden=True))
     ablation_acc = answered(env, "ablation_acc", skipped)
     if skipped is not None:
         return skipped
