@@ -33,6 +33,8 @@ class Settings:
 
     verify_seeds: int = 3
     """seeds under which ``verify`` requires the reference to score 100%"""
+    variant_seeds: int = 0
+    """of those, how many (the first ones) also grade every variant; 0: all of them"""
     submission_timeout: float = 600.0
     """seconds one whole submission may take to grade locally"""
     cell_timeout: float = 120.0

@@ -4,8 +4,9 @@ Figures are printed, never asserted (speed targets are read, not tested):
 
 - ``dist``: building an assignment whose committed record matches (what ``make dist`` does on
   a fresh clone): Otter Assign, the digest, publishing;
-- ``verify``: a forced proof (reference under every seed and the stub in full, mutants and
-  variants through the fast path), with the number of notebooks graded each way;
+- ``verify``: a forced proof (the reference under the first seed and the stub in full; mutants,
+  variants and the reference under the other seeds through the fast path), with the number
+  of notebooks graded each way;
 - with ``tests``: the wall time of each test file of the suite, one pytest run each.
 """
 

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from .grading.runner import GradeResult, grade_notebook
 from .leaks import structural_leaks
 from .master import public_lines, solution_lines
 from .mutants import Mutant, apply_edits, hint_ids, hint_tag, load_mutants, load_variants
-from .prose import run_every_cell, unasked_reads, uncompilable_cells
+from .prose import CellError, run_every_cell, unasked_reads, uncompilable_cells
 
 TRIVIAL = {"", "...", "pass", "return", ")", "]", "}", "else:", "try:", "continue", "break"}
 
@@ -79,9 +79,12 @@ def verify(
     """Run every check on a build; the report says what passed and what did not.
 
     ``seeds`` and ``timeout`` default to the assignment's ``grading.yml`` settings. The
-    reference (every seed) and the stub are always graded in full, through the guard; with
-    ``fast``, mutants and variants go through ``fastgrade`` (one process, forked where each
-    edit begins), and whatever it cannot finish is graded in full.
+    reference under the first seed and the stub are always graded in full, through the guard;
+    with ``fast``, mutants and variants go through ``fastgrade`` (one process per seed, forked
+    where each edit begins), the reference under every other seed is the root of its seed's
+    tree, and whatever that path cannot finish or the reference does not score in full is
+    graded in full. Mutants are graded under the first seed, variants under the first
+    ``variant_seeds`` (``grading.yml``; all of them by default).
     """
     settings = built.assignment.settings
     seeds = seeds or settings.verify_seeds
@@ -101,10 +104,15 @@ def verify(
     full: dict[str, tuple[Path, Path]] = {}  # label -> (autograder zip, notebook), graded in full
     edited: dict[int, tuple[Path, dict]] = {}  # seed -> (zip, {label: edited notebook})
     labels: list[str] = []  # the table's order
+    with_variants = min(seeds, settings.variant_seeds or seeds)
     for i, seed in enumerate(verify_seeds(built, seeds)):
         zip_path = built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
-        full[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
-        notebooks = {f"{v.label} (seed {seed})": apply_edits(reference, v) for v in variants}
+        if i == 0 or not fast:  # the other seeds' references: the roots of their fast trees
+            full[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
+        notebooks = {
+            f"{v.label} (seed {seed})": apply_edits(reference, v)
+            for v in (variants if i < with_variants else [])
+        }
         labels += [f"reference (seed {seed})", *notebooks]
         if i == 0:
             notebooks.update({m.label: apply_edits(reference, m) for m in mutants})
@@ -113,6 +121,7 @@ def verify(
         full["stub"] = (built.autograder_zip, built.student_notebook)
         labels.append("stub")
     labels += [m.label for m in mutants]
+    run_through: dict[str, Future] = {}  # prose-only variant -> the cells that raised
 
     def grade_in_full(jobs_to_run: dict[str, tuple[Path, Path]], name: str):
         return _grade_all(
@@ -120,12 +129,19 @@ def verify(
         )
 
     try:
-        # What proves the grading path (references, stub) runs beside the fast path.
-        with ThreadPoolExecutor(max_workers=1) as background:
+        # What proves the grading path (references, stub) and the prose-only runs through
+        # every cell go beside the fast path: they keep a core busy while its trees wait.
+        with ThreadPoolExecutor(max_workers=2) as background:
             proofs = background.submit(grade_in_full, full, report.assignment)
+            for variant in (v for v in variants if v.prose_only):
+                run_through[variant.name] = background.submit(
+                    _run_through, built, reference, variant, timeout
+                )
             rest: dict[str, tuple[Path, Path]] = {}
 
             def fast_tree(seed: int) -> dict[str, GradeResult]:
+                """The edits under ``seed``, and the reference as their root: a reference that
+                falls short here is graded in full (below), and so is every edit of its tree."""
                 zip_path, notebooks = edited[seed]
                 found = fast_grade(
                     zip_path,
@@ -135,13 +151,24 @@ def verify(
                     jobs=jobs or os.cpu_count() or 1,
                     timeout=settings.submission_timeout,
                 )
-                faithful = _full_marks(found.pop("reference"), built.master.question_names)
-                return {k: r for k, r in found.items() if faithful and r.status == "graded"}
+                root = found.pop("reference")
+                if not _full_marks(root, built.master.question_names):
+                    return {}
+                label = f"reference (seed {seed})"
+                found = {k: r for k, r in found.items() if r.status == "graded"}
+                return found if label in full else {label: root, **found}
 
             if fast:  # seed after seed: side by side they only fought over the cores (+10-20%)
-                for seed in edited:
+                for seed in (seed for seed, (_, notebooks) in edited.items() if notebooks):
                     report.results.update(fast_tree(seed))
-            for zip_path, notebooks in edited.values():
+                alone = [seed for seed, (_, notebooks) in edited.items() if not notebooks]
+                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+                    for found in pool.map(fast_tree, alone):  # one process each: side by side
+                        report.results.update(found)
+            for seed, (zip_path, notebooks) in edited.items():
+                label = f"reference (seed {seed})"
+                if label not in full and label not in report.results:
+                    rest[label] = (zip_path, built.solution_notebook)
                 for label, notebook in notebooks.items():
                     if label not in report.results:  # not fast, or the fast path failed it
                         folder = work / "edited" / _slug(label)
@@ -165,7 +192,7 @@ def verify(
     if only is not None:
         for variant in variants:
             if variant.prose_only:
-                _check_runs_through(report, built, reference, variant, timeout)
+                _check_runs_through(report, variant, run_through[variant.name].result())
         return report
     if not mutants:
         report.add(
@@ -177,7 +204,7 @@ def verify(
             False,
             f"no catalogue at {built.assignment.variants.name}; add valid alternative solutions",
         )
-    _check_prose(report, built, reference, variants, timeout)
+    _check_prose(report, built, reference, variants, run_through)
     _check_leaks(report, built)
     _check_helper_package(report, built)
     if check_fresh:
@@ -337,7 +364,7 @@ def _check_prose(
     built: Built,
     reference: nbformat.NotebookNode,
     variants: list,
-    timeout: float,
+    run_through: dict[str, Future],
 ) -> None:
     """What a student who writes only what the prose asks meets (``autograder.prose``)."""
     student = _check_stub_compiles(report, built)
@@ -363,7 +390,7 @@ def _check_prose(
             "prose asks for, run through every cell)",
         )
     for variant in prose_only:
-        _check_runs_through(report, built, reference, variant, timeout)
+        _check_runs_through(report, variant, run_through[variant.name].result())
 
 
 def _check_stub_compiles(report: Report, built: Built) -> nbformat.NotebookNode:
@@ -391,18 +418,17 @@ def static_checks(built: Built) -> Report:
     return report
 
 
-def _check_runs_through(
-    report: Report,
-    built: Built,
-    reference: nbformat.NotebookNode,
-    variant,
-    timeout: float,
-) -> None:
-    """The prose-only ``variant`` runs through every cell (otter_ignore ones too)."""
+def _run_through(
+    built: Built, reference: nbformat.NotebookNode, variant, timeout: float
+) -> list[CellError]:
+    """Run the prose-only ``variant`` through every cell (otter_ignore ones too)."""
     notebook = apply_edits(reference, variant)
-    errors = run_every_cell(
+    return run_every_cell(
         notebook, built.assignment.notebook_name, built.student_dir / "tests", timeout=timeout
     )
+
+
+def _check_runs_through(report: Report, variant, errors: list[CellError]) -> None:
     report.add(
         f"{variant.label} runs every cell",
         not errors,

@@ -64,6 +64,37 @@ def test_tiny_assignment_verifies_and_reports_each_check(tiny, tmp_path):
     assert "is 0 a step up" in report.results["mutant strict_inequality"].questions["q1"].failures
 
 
+def test_variants_under_the_first_variant_seeds_and_references_as_fast_roots(tiny, tmp_path):
+    """``variant_seeds: 1`` grades the variants under the first seed only; the reference under
+    every later seed is the root of that seed's fast tree, and still a row of the table."""
+    (tiny.source_dir / "grading.yml").write_text("verify_seeds: 3\nvariant_seeds: 1\n")
+    report = verify(build(tiny, tmp_path / "build"), check_fresh=False, progress=False)
+    assert report.ok, report.table()
+    graded = [label for label in report.results if label != "stub"]
+    assert graded == [
+        "reference (seed 42)",
+        "variant where_not_astype (seed 42)",
+        "variant two_edits_sum (seed 42)",
+        "reference (seed 1042)",
+        "reference (seed 2042)",
+        "mutant strict_inequality",
+    ]
+    assert not report.results["reference (seed 42)"].fast
+    assert report.results["reference (seed 1042)"].fast
+    assert report.results["reference (seed 2042)"].fast
+
+
+def test_a_reference_the_fast_path_fails_is_graded_in_full(tiny, tmp_path, monkeypatch):
+    """A later seed's reference that falls short on the fast path is not reported from it: it
+    and its seed's edits are graded in full, through the guard."""
+    _fast_path_loses(monkeypatch, "reference", under="seed-1042")
+    report = verify(build(tiny, tmp_path / "build"), seeds=2, check_fresh=False, progress=False)
+    assert report.ok, report.table()
+    assert not report.results["reference (seed 1042)"].fast
+    assert not report.results["variant where_not_astype (seed 1042)"].fast
+    assert report.results["variant where_not_astype (seed 42)"].fast
+
+
 def test_a_mutant_the_tests_miss_fails_verification(tiny, tmp_path):
     (tiny.mutants).write_text(
         "- name: harmless\n  mistake: a change no test can see\n"
@@ -113,18 +144,25 @@ def test_a_leaked_solution_or_hidden_test_fails_verification(tiny, tmp_path):
 
 
 def test_what_the_fast_path_cannot_finish_is_graded_in_full(tiny, tmp_path, monkeypatch):
+    _fast_path_loses(monkeypatch, "mutant strict_inequality")
+    report = verify(build(tiny, tmp_path / "build"), seeds=1, check_fresh=False, progress=False)
+    assert report.ok, report.table()
+    assert not report.results["mutant strict_inequality"].fast
+    assert report.results["variant where_not_astype (seed 42)"].fast
+
+
+def _fast_path_loses(monkeypatch, label: str, *, under: str = "") -> None:
+    """The fast path does not finish ``label`` in the trees whose autograder zip's path holds
+    ``under`` (every tree by default), as a child that timed out."""
     from autograder import verify as verify_module
     from autograder.grading.runner import GradeResult
 
     real_fast_grade = verify_module.fast_grade
 
-    def losing_one(*args, **kwargs):
+    def losing(*args, **kwargs):
         results = real_fast_grade(*args, **kwargs)
-        results["mutant strict_inequality"] = GradeResult(None, "timeout", 1.0, error="lost")
+        if under in str(args[0]):
+            results[label] = GradeResult(None, "timeout", 1.0, error="lost")
         return results
 
-    monkeypatch.setattr(verify_module, "fast_grade", losing_one)
-    report = verify(build(tiny, tmp_path / "build"), seeds=1, check_fresh=False, progress=False)
-    assert report.ok, report.table()
-    assert not report.results["mutant strict_inequality"].fast
-    assert report.results["variant where_not_astype (seed 42)"].fast
+    monkeypatch.setattr(verify_module, "fast_grade", losing)
