@@ -20,7 +20,7 @@ def test_alignment_claim_public(env):
     skipped = gate(upstream_checks(env, seed=0))
     if skipped is not None:
         return skipped
-    _, plain_model, test_long = trained(env, 'attention_model', 'plain_model', 'test_long')
-    check_trained(plain_model, test_long, name='plain_model', where='test_long')
+    _, plain_model, test_short = trained(env, 'attention_model', 'plain_model', 'test_short')
+    check_trained(plain_model, test_short, name='plain_model', where='test_short')
     check_alignment_claim(env.get('attention_exact'), env.get('attention_share'), env.get('plain_exact'), where='the test pairs')
 
