@@ -56,6 +56,36 @@ def test_plugin_refuses_unknown_settings():
     assert guard.config["cell_timeout"] == 3 and guard.config["test_timeout"] == 60
 
 
+def test_the_deadline_counts_from_when_the_runner_started(monkeypatch):
+    """The runner's limit began before the worker's imports: a guard made 20 s into a 100 s
+    limit has 20 s fewer (the reserve for the tests is 15 s of a 100 s limit)."""
+    import time
+
+    monkeypatch.setenv("GRADING_SUBMISSION_TIMEOUT", "100")
+    monkeypatch.delenv("GRADING_SUBMISSION_STARTED", raising=False)
+    assert GradingGuard(None, {}, {}).time_left() == pytest.approx(85, abs=1)
+    monkeypatch.setenv("GRADING_SUBMISSION_STARTED", f"{time.time() - 20:.3f}")
+    assert GradingGuard(None, {}, {}).time_left() == pytest.approx(65, abs=1)
+    monkeypatch.setenv("GRADING_SUBMISSION_STARTED", f"{time.time() - 500:.3f}")  # at most half
+    assert GradingGuard(None, {}, {}).time_left() == pytest.approx(35, abs=1)
+
+
+def test_cells_skipped_for_time_leave_the_executed_notebook():
+    """Otter pickles the executed notebook before it writes the results: the cells skipped
+    for time are left out of it (with one note saying how many), the others kept in order."""
+    guard = GradingGuard(None, {}, {})
+    results = type("Results", (), {})()
+    results.notebook = notebook("a = 1", "pass", "pass", "b = 2")
+    guard.skipped_for_time_cells = {1, 2}
+    guard._drop_cells_skipped_for_time(results)
+    sources = [cell.source for cell in results.notebook.cells]
+    assert sources[:2] == ["a = 1", "b = 2"] and "2 cells were not run" in sources[2]
+    results.notebook = notebook("a = 1")
+    guard.skipped_for_time_cells = set()
+    guard._drop_cells_skipped_for_time(results)
+    assert [cell.source for cell in results.notebook.cells] == ["a = 1"]
+
+
 def test_plugin_inserts_the_guard_first_and_skips_crashed_cells():
     guard = GradingGuard(None, {}, {})
     nb = notebook("import numpy as np", "def f():\n    return 1", 'grader.check("q1")')

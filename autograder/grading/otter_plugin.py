@@ -75,6 +75,7 @@ GRADING_ENVIRONMENT = {**dict.fromkeys(THREAD_VARIABLES, "1"), "MPLBACKEND": "Ag
 # on sys.path and a submitted ``ipykernel_launcher.py`` would run before the guard.
 SAFE_PATH = {"PYTHONSAFEPATH": "1"}
 TIMEOUT_VARIABLE = "GRADING_SUBMISSION_TIMEOUT"  # set by the local runner to its own limit
+STARTED_VARIABLE = "GRADING_SUBMISSION_STARTED"  # when the local runner's limit began (epoch s)
 BACKSTOP_GRACE = 30.0  # seconds past the guard's own limit before the kernel is given up
 REFIRE_ALLOWANCE = 10.0  # the guard's re-fires of a swallowed limit before it ends the kernel
 MIN_ATTEMPT = 20.0  # seconds an attempt needs; with less left, grading keeps what was judged
@@ -226,7 +227,13 @@ class GradingGuard(AbstractOtterPlugin):
         # results) takes seconds whatever the limit, and longer on a loaded machine: reserve at
         # least 10 s of it (15% of a long limit, at most 60 s, never more than half).
         reserve = min(60.0, max(10.0, 0.15 * limit), 0.5 * limit)
-        self.deadline = time.monotonic() + limit - reserve
+        # The runner's limit began when it started this process: the seconds spent since then
+        # (the interpreter, Otter's imports, unzipping; several on a loaded machine) are spent.
+        spent = 0.0
+        if os.environ.get(STARTED_VARIABLE):
+            spent = min(max(0.0, time.time() - float(os.environ[STARTED_VARIABLE])), 0.5 * limit)
+        self.deadline = time.monotonic() - spent + limit - reserve
+        self.skipped_for_time_cells: set[int] = set()  # indices, in the notebook executed
         self.limit = limit
 
     @property
@@ -309,6 +316,7 @@ class GradingGuard(AbstractOtterPlugin):
             self.workdir / "kernels", len(self.readers), Path("."), exclude=set(GRADER_FOLDERS)
         )
         self.judged = set()
+        self.skipped_for_time_cells = set()  # this attempt's notebook is the one kept
         reader = RecordReader(self.attempt.channel, len(self.readers))
         for path in (reader.path, reader.key_path):
             self.attempt.give(path)
@@ -348,9 +356,27 @@ class GradingGuard(AbstractOtterPlugin):
             summary = "Grading notes:\n" + "\n".join(f"- {note}" for _, note in notes)
             results.set_output(summary)
         self.notes = notes
+        self._drop_cells_skipped_for_time(results)
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+
+    def _drop_cells_skipped_for_time(self, results) -> None:
+        """Leave the cells skipped for time out of the executed notebook Otter keeps: it is
+        pickled (and, locally, written for review) before the results are written, and a
+        notebook of endless cells would spend there the seconds kept for the results."""
+        notebook = getattr(results, "notebook", None)
+        skipped = self.skipped_for_time_cells
+        if not skipped or notebook is None or not hasattr(notebook, "cells"):
+            return
+        import nbformat
+
+        kept = [cell for index, cell in enumerate(notebook.cells) if index not in skipped]
+        note = nbformat.v4.new_markdown_cell(
+            f"*{len(skipped)} cells were not run: the submission's time was nearly spent, and "
+            "what was left of it went to the tests.*"
+        )
+        notebook.cells = kept + [note]
 
     def generate_report(self):
         return "\n".join(note for _, note in getattr(self, "notes", []))
@@ -535,6 +561,7 @@ class GradingGuard(AbstractOtterPlugin):
                     guard.executing = ("", "")
                 if source and not export and not checked and guard.out_of_time():
                     guard.skipped_for_time += 1  # keep the time left for the tests
+                    guard.skipped_for_time_cells.add(index)
                     return cell, self.resources
                 if export:  # the referee judges what the notebook never checked
                     self._referee(guard.unjudged(), index)

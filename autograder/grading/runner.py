@@ -139,6 +139,8 @@ def _run_worker(
             )
     started = time.perf_counter()
     log_path = out_dir / "grading.log"
+    # The limit counts from here: the plugin subtracts what the worker spends before it starts.
+    process_env = {**process_env, "GRADING_SUBMISSION_STARTED": f"{time.time():.3f}"}
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,

@@ -51,10 +51,8 @@ def keep_executed(results, path: Path) -> None:
     notebook = getattr(results, "notebook", None)
     if notebook is None:
         return
-    try:
-        import nbformat
-
-        nbformat.write(notebook, path)
+    try:  # as JSON, not nbformat.write: its validation takes seconds on a notebook of many cells
+        path.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
     except Exception:  # an unwritable notebook costs the review copy, never the grade
         path.unlink(missing_ok=True)
 
