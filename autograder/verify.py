@@ -65,6 +65,11 @@ class Report:
         return "\n".join(lines)
 
 
+def _reference_label(seed: int) -> str:
+    """The table's row of the reference graded under ``seed``."""
+    return f"reference (seed {seed})"
+
+
 def verify(
     built: Built,
     *,
@@ -108,12 +113,12 @@ def verify(
     for i, seed in enumerate(verify_seeds(built, seeds)):
         zip_path = built.autograder_zip if i == 0 else _with_seed(built.autograder_zip, seed, work)
         if i == 0 or not fast:  # the other seeds' references: the roots of their fast trees
-            full[f"reference (seed {seed})"] = (zip_path, built.solution_notebook)
+            full[_reference_label(seed)] = (zip_path, built.solution_notebook)
         notebooks = {
             f"{v.label} (seed {seed})": apply_edits(reference, v)
             for v in (variants if i < with_variants else [])
         }
-        labels += [f"reference (seed {seed})", *notebooks]
+        labels += [_reference_label(seed), *notebooks]
         if i == 0:
             notebooks.update({m.label: apply_edits(reference, m) for m in mutants})
         edited[seed] = (zip_path, notebooks)
@@ -154,7 +159,7 @@ def verify(
                 root = found.pop("reference")
                 if not _full_marks(root, built.master.question_names):
                     return {}
-                label = f"reference (seed {seed})"
+                label = _reference_label(seed)
                 found = {k: r for k, r in found.items() if r.status == "graded"}
                 return found if label in full else {label: root, **found}
 
@@ -166,7 +171,7 @@ def verify(
                     for found in pool.map(fast_tree, alone):  # one process each: side by side
                         report.results.update(found)
             for seed, (zip_path, notebooks) in edited.items():
-                label = f"reference (seed {seed})"
+                label = _reference_label(seed)
                 if label not in full and label not in report.results:
                     rest[label] = (zip_path, built.solution_notebook)
                 for label, notebook in notebooks.items():
