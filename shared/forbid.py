@@ -17,6 +17,10 @@ the mode cannot see, keeps working.) Attributes of the same owner that are the *
 object as a named one (e.g. ``numpy.concat`` is ``numpy.concatenate``) are patched too. Library
 code that calls a forbidden function internally raises as well, which is usually what the
 question wants.
+
+A name in a package this process has not imported (``sklearn.metrics.roc_auc_score`` where no
+code imported scikit-learn) is not imported for the block, which would cost its memory in every
+process that checks the question: it is forbidden when code inside the block imports its module.
 """
 
 from __future__ import annotations
@@ -65,6 +69,59 @@ def _resolve(qualified_name: str) -> tuple[Any, str, Any]:
         except AttributeError:
             break
     raise ValueError(f"forbid: cannot resolve {qualified_name!r}; check the spelling.")
+
+
+class _PatchingLoader:
+    """A module's own loader, which patches the module once it has run (see :class:`_Watch`)."""
+
+    def __init__(self, loader: Any, after: Callable[[Any], None]) -> None:
+        self._loader, self._after = loader, after
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        self._after(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ...: the module's own
+        return getattr(self._loader, name)
+
+
+class _Watch:
+    """An import hook for a block's names in modules not yet imported: when code in the block
+    imports one of them, its functions are replaced as they would have been at the start."""
+
+    def __init__(self, names: dict[str, list[str]], on_import: Callable[[Any, str], None]):
+        self.names = names  # module -> the qualified names forbidden in it
+        self.on_import = on_import
+        self.lock = threading.Lock()
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.names:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or isinstance(finder, _Watch):
+                continue
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchingLoader(spec.loader, self._patch)
+        return spec
+
+    def _patch(self, module: Any) -> None:
+        with self.lock:
+            for qualified in self.names.get(module.__name__, []):
+                self.on_import(module, qualified)
+
+
+def _deferred(qualified_name: str) -> bool:
+    """Whether ``qualified_name`` lies in a top-level package not imported in this process."""
+    return qualified_name.split(".", 1)[0] not in sys.modules
 
 
 def _forbidden(called: str, reason: str, original: Any = None) -> Callable[..., Any]:
@@ -139,8 +196,20 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
     refused: dict[int, tuple[Any, str]] = {}  # id(torch function) -> (function, its name)
     spec = (tuple(qualified_names), reason)
     mode = None
+    watch = None
+
+    def on_import(module: Any, qualified: str) -> None:
+        value = getattr(module, qualified.rsplit(".", 1)[1], _MISSING)
+        if value is not _MISSING and callable(value):
+            value = getattr(value, "__forbidden_original__", None) or value
+            patch(module, qualified.rsplit(".", 1)[1], qualified, value)
+
     try:
+        later: dict[str, list[str]] = {}
         for qualified in qualified_names:
+            if _deferred(qualified) and qualified.count(".") >= 1 and all(qualified.split(".")):
+                later.setdefault(qualified.rsplit(".", 1)[0], []).append(qualified)
+                continue
             owner, attr, value = _resolve(qualified)
             value = getattr(value, "__forbidden_original__", None) or value
             patch(owner, attr, qualified, value)
@@ -160,9 +229,14 @@ def forbid(*qualified_names: str, reason: str = "") -> Iterator[None]:
         if refused:
             mode = _refusing_mode(refused, reason)
             mode.__enter__()
+        if later:
+            watch = _Watch(later, on_import)
+            sys.meta_path.insert(0, watch)
         _ACTIVE.append(spec)
         yield
     finally:
+        if watch is not None and watch in sys.meta_path:
+            sys.meta_path.remove(watch)
         for i in range(len(_ACTIVE) - 1, -1, -1):
             if _ACTIVE[i] is spec:
                 del _ACTIVE[i]

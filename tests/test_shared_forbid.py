@@ -153,3 +153,38 @@ def test_the_kit_may_build_a_forbidden_class_where_the_student_may_not():
             layer(x)
         with pytest.raises(ForbiddenCallError):
             torch.nn.modules.transformer.TransformerEncoderLayer(4, 2, 8)
+
+
+def test_a_package_not_imported_is_forbidden_when_the_block_imports_it(tmp_path, monkeypatch):
+    """Forbidding a function of a package nothing imported does not import it (scikit-learn
+    would cost every grading process ~100 MB): code in the block that imports the module, at
+    the top or inside a function, gets the forbidden stand-in; outside the block, the original."""
+    import importlib
+    import sys
+
+    package = tmp_path / "forbid_demo_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "metrics.py").write_text("def score(x):\n    return x + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("forbid_demo_pkg", "forbid_demo_pkg.metrics"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    def student():
+        from forbid_demo_pkg.metrics import score
+
+        return score(1)
+
+    with forbid("forbid_demo_pkg.metrics.score", reason="Write it yourself."):
+        assert "forbid_demo_pkg" not in sys.modules
+        with pytest.raises(ForbiddenCallError, match="forbid_demo_pkg.metrics.score. Write it"):
+            student()
+        metrics = importlib.import_module("forbid_demo_pkg.metrics")
+        with pytest.raises(ForbiddenCallError):
+            metrics.score(1)
+    assert student() == 2 and metrics.score(1) == 2
+    assert not any(type(f).__name__ == "_Watch" for f in sys.meta_path)
+    with forbid("forbid_demo_pkg.metrics.score"):  # imported now: patched at the start
+        with pytest.raises(ForbiddenCallError):
+            metrics.score(1)
+    assert metrics.score(1) == 2

@@ -481,6 +481,20 @@ def test_noise_check_accepts_other_samplers_and_names_each_mistake():
 # --------------------------------------------------------------------------- q9-q13
 
 
+def test_the_pairwise_auc_is_sklearns():
+    """The tests' AUC oracle (no scikit-learn in the grading processes) gives
+    roc_auc_score's value on every size, share of anomalies and number of ties tried."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    for n, levels in [(2, 2), (8, 2), (25, 3), (97, 7), (300, 1000), (541, 50)]:
+        scores = rng.integers(0, levels, size=n).astype(float) * rng.choice([1.0, 0.37])
+        labels = rng.permutation(np.arange(n) < max(1, n // 3))
+        expected = roc_auc_score(labels.astype(int), scores)
+        assert abs(t.pairwise_auc(labels, scores) - expected) <= 1e-12
+        assert abs(t.pairwise_auc(labels.astype(int), torch.from_numpy(scores)) - expected) <= 1e-12
+
+
 def test_anomaly_tools():
     t.check_roc_auc(roc_auc, n=40, levels=5, seed=0)
     t.check_roc_auc(roc_auc, n=25, levels=3, seed=1, as_numpy=True)

@@ -1709,17 +1709,25 @@ AUC_HINT = tagged(
 )
 
 
+def pairwise_auc(labels, scores) -> float:
+    """The AUC from its definition, in float64: over every (anomaly, normal) pair, 1 when the
+    anomaly scores higher and 1/2 for a tie, averaged (``sklearn.metrics.roc_auc_score``'s value,
+    without importing scikit-learn, whose ~100 MB every grading process would carry)."""
+    labels = np.asarray(labels).astype(bool).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    difference = scores[labels][:, None] - scores[~labels][None, :]
+    return float((difference > 0).mean() + 0.5 * (difference == 0).mean())
+
+
 def check_roc_auc(
     roc_auc: Callable, *, n: int, levels: int, seed: int, as_numpy: bool = False
 ) -> None:
-    from sklearn.metrics import roc_auc_score
-
     from shared.forbid import forbid
 
     rng = np.random.default_rng(seed)
     scores = rng.integers(0, levels, size=n).astype(float)  # few levels: many ties
     labels = rng.permutation(np.arange(n) < max(1, n // 3)).astype(int)
-    expected = float(roc_auc_score(labels, scores))
+    expected = pairwise_auc(labels, scores)
     args = (
         (scores, labels)
         if as_numpy
@@ -1752,7 +1760,8 @@ def check_roc_auc(
     ):
         why = tagged("ae.auc_ties", " Ties count one half each.")
     raise AssertionError(
-        f"{desc} should be {expected:.6f} (sklearn.metrics.roc_auc_score), got {got:.6f}.{why} "
+        f"{desc} should be {expected:.6f} (what sklearn.metrics.roc_auc_score gives), got "
+        f"{got:.6f}.{why} "
         f"{AUC_HINT}"
     )
 
@@ -1808,8 +1817,6 @@ def check_anomaly_scores(anomaly_scores: Callable, *, n: int, dim: int, seed: in
 def check_anomaly_numbers(
     threshold, test_scores, is_anomaly, anomaly_auc, test_fpr, test_tpr, truth, *, check_auc=True
 ) -> None:
-    from sklearn.metrics import roc_auc_score
-
     t = _float(threshold, "threshold")
     check_implemented(test_scores, "test_scores")
     scores = torch.as_tensor(test_scores).detach().cpu().double()
@@ -1819,7 +1826,7 @@ def check_anomaly_numbers(
         "is_anomaly should be the boolean tensor y_test == ANOMALY."
     )
     auc = _float(anomaly_auc, "anomaly_auc")
-    expected = float(roc_auc_score(flags.numpy().astype(int), scores.numpy()))
+    expected = pairwise_auc(flags.numpy(), scores.numpy())
     if not check_auc:  # roc_auc fails its own checks: that costs question 9, not this one
         expected = auc
     assert abs(auc - expected) <= 1e-6, (

@@ -84,9 +84,10 @@ def corrupt(X: torch.Tensor, noise, *, seed: int) -> torch.Tensor:
 
 
 def auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
-    from sklearn.metrics import roc_auc_score
+    """sklearn.metrics.roc_auc_score's value, from the pairs (scikit-learn is not imported)."""
+    from shared.testing.autoencoder import pairwise_auc
 
-    return float(roc_auc_score(np.asarray(positive, dtype=int), np.asarray(scores, dtype=float)))
+    return pairwise_auc(np.asarray(positive, dtype=bool), np.asarray(scores, dtype=float))
 
 
 def threshold_for_fpr(normal: np.ndarray, fpr: float) -> float:
