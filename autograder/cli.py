@@ -441,6 +441,14 @@ def grade(
     "print its score, time, CPU time and peak memory.",
 )
 @click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(min=64),
+    default=None,
+    help="With --gradescope: the memory limit in MB [default: Gradescope's 768], to find what "
+    "an assignment needs.",
+)
+@click.option(
     "--figures",
     is_flag=True,
     help="Instead, run each reference under every verify seed and print its experiment's "
@@ -461,6 +469,7 @@ def bench(
     kit: bool,
     test_files: bool,
     gradescope: bool,
+    memory_mb: int | None,
     figures: bool,
     seeds: int | None,
     jobs: int | None,
@@ -477,7 +486,7 @@ def bench(
     from .build import build as build_one
 
     if gradescope:
-        _bench_gradescope(resolve(assignments))
+        _bench_gradescope(resolve(assignments), memory_mb=memory_mb)
         return
     if figures:
         _bench_figures(resolve(assignments), seeds=seeds, jobs=jobs, timeout=timeout)
@@ -672,23 +681,48 @@ def similar(
         )
 
 
-def _bench_gradescope(chosen: list[Assignment]) -> None:
+# Below this share of the memory limit left at the reference's peak, a student's notebook
+# that holds a little more (a kept history, a larger batch) risks being killed mid-grading.
+HEADROOM_WARNING = 0.15
+
+
+def _bench_gradescope(chosen: list[Assignment], *, memory_mb: int | None = None) -> None:
     from .build import build as build_one
     from .gradescope_sim import GRADESCOPE_CPUS, GRADESCOPE_MEMORY_MB, simulate
 
-    click.echo(f"on {_machine()}; limits: {GRADESCOPE_CPUS} CPU, {GRADESCOPE_MEMORY_MB} MB")
-    click.echo(f"{'assignment':<24}{'score':>12}{'wall':>9}{'cpu':>9}{'peak':>10}  limited")
+    limit = memory_mb or GRADESCOPE_MEMORY_MB
+    click.echo(f"on {_machine()}; limits: {GRADESCOPE_CPUS} CPU, {limit} MB")
+    click.echo(
+        f"{'assignment':<24}{'score':>12}{'wall':>9}{'cpu':>9}{'peak':>10}{'headroom':>16}  limited"
+    )
+    thin = []
     for assignment in chosen:
         staging = _staging(assignment)
         try:
             built = build_one(assignment, staging)
-            run = simulate(built.autograder_zip, built.solution_notebook)
+            run = simulate(built.autograder_zip, built.solution_notebook, memory_mb=limit)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         score = f"{run.score:g}/{run.possible:g}" if run.score is not None else "no result"
         cpu = f"{run.cpu_seconds:8.1f}s" if run.cpu_seconds is not None else f"{'-':>9}"
         peak = f"{run.peak_mb:7.0f} MB" if run.peak_mb is not None else f"{'-':>10}"
-        click.echo(f"{assignment.name:<24}{score:>12}{run.seconds:8.1f}s{cpu}{peak}  {run.limited}")
+        headroom = f"{'-':>16}"
+        if run.peak_mb is not None:
+            left = limit - run.peak_mb
+            headroom = f"{left:7.0f} MB ({left / limit:3.0%})"
+            if left < HEADROOM_WARNING * limit:
+                thin.append(assignment.name)
+        click.echo(
+            f"{assignment.name:<24}{score:>12}{run.seconds:8.1f}s{cpu}{peak}{headroom:>16}"
+            f"  {run.limited}"
+        )
+    if thin:
+        click.echo(
+            f"warning: {', '.join(thin)} left less than {HEADROOM_WARNING:.0%} of the {limit} MB "
+            "at the reference's peak; a notebook that holds a little more may be killed. Give "
+            "the assignment more memory in Gradescope's autograder settings, or find what it "
+            "needs with --memory."
+        )
 
 
 def _relative(path: Path) -> str:

@@ -60,12 +60,22 @@ def digits_file() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _all_digits() -> tuple[np.ndarray, np.ndarray]:
-    # What sklearn.datasets.load_digits() reads and returns, parsed the way it parses it.
+def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """``load_digits().data`` (float64, 0..16, shape (1797, 64)) and ``.target``, read from the
+    file and parsed the way ``sklearn.datasets.load_digits`` parses it (read-only arrays)."""
     with gzip.open(digits_file(), mode="rt", encoding="utf-8") as rows:
         data = np.loadtxt(rows, delimiter=",")
-    images = (data[:, :-1].reshape(-1, 8, 8) / 16.0).astype(np.float32)  # (1797, 8, 8) in [0, 1]
-    labels = data[:, -1].astype(int).astype(np.int64)
+    flat, target = data[:, :-1], data[:, -1].astype(int)
+    flat.setflags(write=False)
+    target.setflags(write=False)
+    return flat, target
+
+
+@lru_cache(maxsize=1)
+def _all_digits() -> tuple[np.ndarray, np.ndarray]:
+    data, target = sklearn_digits()
+    images = (data.reshape(-1, 8, 8) / 16.0).astype(np.float32)  # (1797, 8, 8) in [0, 1]
+    labels = target.astype(np.int64)
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels

@@ -574,3 +574,28 @@ def test_the_case_search_shortcut_picks_the_case_the_full_search_picks(kind):
             full.smallest,
         )
         np.testing.assert_array_equal(fast.x, full.x)
+
+
+def test_digits_split_is_train_test_split_without_importing_it():
+    """The referee's split of the digits (no scikit-learn in the grading process) is the
+    notebook's, array for array, and the stratified split is scikit-learn's on other labels,
+    sizes and seeds too (a scikit-learn that changed its algorithm fails here first)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    expected = train_test_split(
+        digits.data / 16.0, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    for got, want in zip(bh.digits_split(), expected, strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    rng = np.random.default_rng(1)
+    for n, classes, test_size, seed in [(50, 3, 0.3, 1), (101, 7, 0.2, 5), (1000, 10, 0.5, 42)]:
+        y = rng.integers(0, classes, size=n)
+        y[:classes] = np.arange(classes)  # every class at least twice
+        y[classes : 2 * classes] = np.arange(classes)
+        train, test = train_test_split(
+            np.arange(n), test_size=test_size, random_state=seed, stratify=y
+        )
+        mine = bh.stratified_split(y, test_size=test_size, seed=seed)
+        assert np.array_equal(mine[0], train) and np.array_equal(mine[1], test)
