@@ -152,8 +152,9 @@ def test_upsampled_digits_keep_the_held_out_split_for_the_autograder():
 
 def test_the_digits_are_scikit_learns_read_without_importing_it():
     """The file is parsed as ``load_digits`` parses it (same pixels, same labels), and loading
-    the data leaves scikit-learn unimported: its import costs ~70 MB in the kernel and in the
-    grading process, where Gradescope gives both 768 MB."""
+    the data, 02's split of it and 05's AUC check leave scikit-learn unimported: its import
+    costs ~70-106 MB in the kernel and in the grading process, where Gradescope gives both
+    768 MB."""
     import subprocess
     import sys
     from pathlib import Path
@@ -167,9 +168,18 @@ def test_the_digits_are_scikit_learns_read_without_importing_it():
     reference = load_digits()
     assert np.array_equal(images, (reference.images / 16.0).astype(np.float32))
     assert np.array_equal(labels, reference.target.astype(np.int64))
+    # The grading process's other uses of the digits and of scikit-learn's functions: 02's
+    # split of them, 05's AUC oracle and its check (which forbids roc_auc_score).
     probe = (
-        "import sys; from shared.digits import load_digits_data, load_digits_upsampled; "
-        "load_digits_data('train'); load_digits_upsampled('test'); "
+        "import sys\n"
+        "from shared.digits import load_digits_data, load_digits_upsampled\n"
+        "load_digits_data('train'); load_digits_upsampled('test')\n"
+        "from shared.testing.backprop_by_hand import digits_split\n"
+        "digits_split()\n"
+        "from shared.testing.autoencoder import check_roc_auc, pairwise_auc\n"
+        "def roc_auc(scores, labels):\n"
+        "    return pairwise_auc(labels, scores)\n"
+        "check_roc_auc(roc_auc, n=40, levels=5, seed=0)\n"
         "print('sklearn' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent
