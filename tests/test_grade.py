@@ -321,6 +321,7 @@ def test_a_killed_grading_leaves_no_temporary_folder(tiny_build, tmp_path, monke
 
     import psutil
 
+    from autograder.grading import warm
     from autograder.grading.runner import grade_notebook
 
     # where the kernel's user (nobody, when tests run as root) can pass, as in /tmp itself
@@ -334,7 +335,9 @@ def test_a_killed_grading_leaves_no_temporary_folder(tiny_build, tmp_path, monke
         while time.monotonic() < deadline and not frozen:
             if list(scratch.glob("grading-*/grading-guard-*")):
                 for child in psutil.Process().children(recursive=True):
-                    if "autograder.grading.worker" in " ".join(child.cmdline()):
+                    # started cold (its command) or forked by the warm server (its child)
+                    cold = "autograder.grading.worker" in " ".join(child.cmdline())
+                    if cold or child.ppid() == warm.SERVER.pid:
                         child.send_signal(signal.SIGSTOP)
                         frozen.append(child.pid)
             time.sleep(0.05)

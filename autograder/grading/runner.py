@@ -21,6 +21,9 @@ from pathlib import Path
 
 import psutil
 
+from . import warm
+from .otter_plugin import STARTED_VARIABLE, TIMEOUT_VARIABLE
+
 DEFAULT_TIMEOUT = 600.0
 LOG_HEAD = 200_000  # bytes of the grading log kept from its start...
 LOG_TAIL = 200_000  # ...and from its end: whatever a submission prints, the log stays small
@@ -95,19 +98,12 @@ def grade_notebook(
         "import sys; sys.path.insert(0, sys.argv.pop(1)); "
         "from autograder.grading.worker import main; sys.exit(main(sys.argv[1:]))"
     )
-    command = [
-        sys.executable,
-        "-c",
-        bootstrap,
-        root,
-        str(autograder_zip),
-        str(submission),
-        str(out_dir),
-    ]
+    arguments = [str(autograder_zip), str(submission), str(out_dir)]
+    command = [sys.executable, "-c", bootstrap, root, *arguments]
     # Thread counts are set by the grading plugin (otter_plugin.GRADING_ENVIRONMENT), inside
     # the autograder zip, so that Gradescope grades exactly as this does.
     # The plugin fits its restarts and backstops inside this limit (otter_plugin.TIMEOUT_VARIABLE).
-    process_env = {**os.environ, **(env or {}), "GRADING_SUBMISSION_TIMEOUT": f"{timeout:g}"}
+    process_env = {**os.environ, **(env or {}), TIMEOUT_VARIABLE: f"{timeout:g}"}
     # The grading's temporary folders (the plugin's, the kernel's attempt folders) go in one
     # folder of this call's, removed below even when the worker had to be killed.
     scratch = Path(tempfile.mkdtemp(prefix="grading-"))
@@ -115,7 +111,7 @@ def grade_notebook(
     process_env["TMPDIR"] = str(scratch)
     try:
         return _run_worker(
-            command, process_env, out_dir, timeout, sandbox, autograder_zip, submission
+            command, arguments, process_env, out_dir, timeout, sandbox, autograder_zip, submission
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -123,6 +119,7 @@ def grade_notebook(
 
 def _run_worker(
     command: list[str],
+    arguments: list[str],
     process_env: dict[str, str],
     out_dir: Path,
     timeout: float,
@@ -130,6 +127,7 @@ def _run_worker(
     autograder_zip: Path,
     submission: Path,
 ) -> GradeResult:
+    wrapped = False
     if sandbox:
         from . import sandbox as bubblewrap
 
@@ -137,18 +135,22 @@ def _run_worker(
             command = bubblewrap.wrap(
                 command, writable=[out_dir], readable=[autograder_zip, submission]
             )
+            wrapped = True
     started = time.perf_counter()
     log_path = out_dir / "grading.log"
     # The limit counts from here: the plugin subtracts what the worker spends before it starts.
-    process_env = {**process_env, "GRADING_SUBMISSION_STARTED": f"{time.time():.3f}"}
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=process_env,
-        start_new_session=True,
-    )
+    process_env = {**process_env, STARTED_VARIABLE: f"{time.time():.3f}"}
+    # A worker forked from this process's warm server (see warm.py), or started cold.
+    process = None if wrapped else warm.SERVER.start(arguments, process_env)
+    if process is None:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=process_env,
+            start_new_session=True,
+        )
     copier = threading.Thread(target=_copy_capped, args=(process.stdout, log_path), daemon=True)
     copier.start()
     try:
