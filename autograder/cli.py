@@ -431,7 +431,8 @@ def grade(
 @click.option(
     "--kit",
     is_flag=True,
-    help="Instead, time the kit: build with a matching record (make dist), a forced verify.",
+    help="Instead, time the kit: one full grading of a tiny notebook (warm and cold), build "
+    "with a matching record (make dist), a forced verify.",
 )
 @click.option("--tests", "test_files", is_flag=True, help="With --kit: also time each test file.")
 @click.option(
@@ -477,8 +478,9 @@ def bench(
 ) -> None:
     """Time ASSIGNMENTS: plain execution of the reference, its grading, and grader.check.
 
-    With --kit: the wall time of `make dist` per assignment when its record matches, of a
-    forced `verify`, and (with --tests) of each test file. With --figures: the experiments'
+    With --kit: the fixed cost of one full grading (the tiny fixture, worker warm and cold), the
+    wall time of `make dist` per assignment when its record matches, of a forced `verify`, and
+    (with --tests) of each test file. With --figures: the experiments'
     numbers under every verify seed, and the time of the graded training.
     """
     from .bench import bench as bench_one
@@ -492,10 +494,15 @@ def bench(
         _bench_figures(resolve(assignments), seeds=seeds, jobs=jobs, timeout=timeout)
         return
     if kit:
-        from .kitbench import bench_kit, kit_table, test_file_seconds
+        from .kitbench import bench_kit, fixed_cost, kit_table, test_file_seconds
 
-        kit_figures = [bench_kit(a) for a in resolve(assignments)]
         click.echo(f"on {_machine()}")
+        cost = fixed_cost()
+        click.echo(
+            "one full grading of the tiny fixture (median of 5): "
+            f"{cost['warm']:.2f} s with the worker forked warm, {cost['cold']:.2f} s cold"
+        )
+        kit_figures = [bench_kit(a) for a in resolve(assignments)]
         click.echo(kit_table(kit_figures))
         if test_files:
             for name, seconds in test_file_seconds().items():

@@ -7,12 +7,16 @@ Figures are printed, never asserted (speed targets are read, not tested):
 - ``verify``: a forced proof (the reference under the first seed and the stub in full; mutants,
   variants and the reference under the other seeds through the fast path), with the number
   of notebooks graded each way;
+- ``fixed_cost``: what one full grading costs before any real work, the tiny fixture's
+  reference graded with the worker forked warm and started cold (``grading.warm``);
 - with ``tests``: the wall time of each test file of the suite, one pytest run each.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,8 +24,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import catalog
 from .build import build, publish
 from .catalog import ROOT, Assignment
+from .grading import warm
+from .grading.runner import grade_notebook
 from .records import make_record, matching_record, write_record
 from .verify import verify
 
@@ -59,6 +66,44 @@ def bench_kit(assignment: Assignment, *, prove: bool = True) -> KitFigures:
         return figures
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+TINY = ROOT / "tests" / "fixtures" / "00_tiny"
+
+
+def fixed_cost(repeat: int = 5) -> dict[str, float]:
+    """Median wall seconds of a full grading of the tiny fixture's reference (two questions, numpy
+    only), ``{"warm": ..., "cold": ...}``; the warm runs start after the server's first grading."""
+    scratch = Path(tempfile.mkdtemp(prefix="kitbench-fixed-"))
+    saved = (catalog.SOLUTIONS, catalog.ASSIGNMENTS, catalog.DIST)
+    switch = os.environ.get(warm.SWITCH)
+    try:
+        shutil.copytree(TINY, scratch / "solutions" / TINY.name)
+        catalog.SOLUTIONS, catalog.ASSIGNMENTS, catalog.DIST = (
+            scratch / "solutions",
+            scratch / "assignments",
+            scratch / "dist",
+        )
+        built = build(Assignment(TINY.name), scratch / "staging")
+        seconds: dict[str, list[float]] = {}
+        for how in ("warm", "cold"):
+            os.environ[warm.SWITCH] = "1" if how == "warm" else "0"
+            for run in range(repeat + (how == "warm")):
+                result = grade_notebook(
+                    built.autograder_zip, built.solution_notebook, scratch / f"{how}-{run}"
+                )
+                if result.status != "graded" or result.total != result.possible:
+                    raise RuntimeError(f"the tiny fixture graded {result.status}: {result.error}")
+                seconds.setdefault(how, []).append(result.seconds)
+        seconds["warm"] = seconds["warm"][1:]  # the first one waits for the server's imports
+        return {how: statistics.median(values) for how, values in seconds.items()}
+    finally:
+        catalog.SOLUTIONS, catalog.ASSIGNMENTS, catalog.DIST = saved
+        if switch is None:
+            os.environ.pop(warm.SWITCH, None)
+        else:
+            os.environ[warm.SWITCH] = switch
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_file_seconds() -> dict[str, float]:
