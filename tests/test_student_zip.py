@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 def execute(notebook_path: Path, *, cells: int | None = None) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    here = str(Path(sys.executable).parent)
+    if os.environ["PATH"].split(os.pathsep)[0] != here:  # once: PATH is not grown per call
+        os.environ["PATH"] = f"{here}{os.pathsep}{os.environ['PATH']}"
     notebook = nbformat.read(notebook_path, as_version=4)
     if cells is not None:
         notebook.cells = notebook.cells[:cells]

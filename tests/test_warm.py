@@ -44,6 +44,9 @@ def test_a_warm_worker_grades_as_a_cold_one(tiny_build, tmp_path, monkeypatch):
             "return (np.asarray(x) >= 0).astype(float)", "return (np.asarray(x) > 0).astype(float)"
         )
     )
+    # A server started earlier in this process has the environment of then; another test may
+    # have changed a startup variable since (PATH), and it would answer "cold" to every request.
+    warm.SERVER.stop()
     started = []
     original = warm.SERVER.start
 
